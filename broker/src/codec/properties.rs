@@ -473,6 +473,39 @@ impl PropertyContext {
     }
 }
 
+/// The rules on which properties may stand in a list, applied one identifier at a time.
+struct Admission {
+    ctx: PropertyContext,
+    allowed: u64,
+    seen: u64,
+}
+
+impl Admission {
+    fn new(ctx: PropertyContext) -> Self {
+        Admission {
+            ctx,
+            allowed: ctx.allowed_mask(),
+            seen: 0,
+        }
+    }
+
+    /// Admits one more property with this identifier: it must be allowed in the context
+    /// (section 2.2.2.2) and, unless it may repeat there, not already present.
+    fn admit_id(&mut self, id: PropertyId) -> Result<(), Violation> {
+        if self.allowed & id.bit() == 0 {
+            return Err(Violation::PropertyNotAllowed {
+                property: id,
+                context: self.ctx.name(),
+            });
+        }
+        if self.seen & id.bit() != 0 && !self.ctx.may_repeat(id) {
+            return Err(Violation::DuplicateProperty(id));
+        }
+        self.seen |= id.bit();
+        Ok(())
+    }
+}
+
 /// An ordered list of properties.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Properties(pub Vec<Property>);
@@ -543,8 +576,7 @@ impl Properties {
             return Err(Violation::PropertyLengthMismatch);
         }
         let mut sub = Reader::new(r.take(len)?);
-        let allowed = ctx.allowed_mask();
-        let mut seen = 0u64;
+        let mut rules = Admission::new(ctx);
         let mut list = Vec::new();
         while !sub.is_empty() {
             // The identifier is a Variable Byte Integer, though every defined one fits a byte.
@@ -552,16 +584,7 @@ impl Properties {
                 .varint()
                 .map_err(|_| Violation::PropertyLengthMismatch)?;
             let id = PropertyId::from_u32(raw).ok_or(Violation::UnknownProperty(raw))?;
-            if allowed & id.bit() == 0 {
-                return Err(Violation::PropertyNotAllowed {
-                    property: id,
-                    context: ctx.name(),
-                });
-            }
-            if seen & id.bit() != 0 && !ctx.may_repeat(id) {
-                return Err(Violation::DuplicateProperty(id));
-            }
-            seen |= id.bit();
+            rules.admit_id(id)?;
             let property = Property::read_value(id, &mut sub).map_err(|e| match e {
                 // A value cut short by the Property Length is a length mismatch.
                 Violation::Truncated => Violation::PropertyLengthMismatch,
@@ -573,16 +596,13 @@ impl Properties {
         Ok(Properties(list))
     }
 
-    /// Checks that every property may stand in this context and fits its encoding.
+    /// Checks the list against the same rules [`Properties::read`] enforces, so that the
+    /// encoder never writes a list its own decoder would refuse.
     pub(crate) fn check(&self, ctx: PropertyContext) -> Result<(), EncodeError> {
-        let allowed = ctx.allowed_mask();
+        let mut rules = Admission::new(ctx);
         for p in &self.0 {
-            if allowed & p.id().bit() == 0 {
-                return Err(EncodeError::PropertyNotAllowed {
-                    property: p.id(),
-                    context: ctx.name(),
-                });
-            }
+            rules.admit_id(p.id()).map_err(EncodeError::Breaks)?;
+            p.validate().map_err(EncodeError::Breaks)?;
             p.check_value()?;
         }
         Ok(())

@@ -100,12 +100,7 @@ impl Subscribe {
         while !r.is_empty() {
             let filter = TopicFilter::new(r.string()?)?;
             let options = SubscriptionOptions::read(r.u8()?, protocol)?;
-            if protocol.is_v5() {
-                // The rules of section 4.8.2 for `$share/` filters, and [MQTT-3.8.3-4].
-                if filter.shared()?.is_some() && options.no_local {
-                    return Err(Violation::NoLocalOnSharedSubscription);
-                }
-            }
+            check_shared(&filter, options, protocol)?;
             filters.push((filter, options));
         }
         if filters.is_empty() {
@@ -131,7 +126,8 @@ impl Subscribe {
             self.properties.check(PropertyContext::Subscribe)?;
             len += self.properties.wire_len();
         }
-        for (filter, _) in &self.filters {
+        for (filter, options) in &self.filters {
+            check_shared(filter, *options, protocol).map_err(EncodeError::Breaks)?;
             wire::check_field(filter.as_bytes())?;
             len += wire::field_len(filter.as_bytes()) + 1;
         }
@@ -148,6 +144,30 @@ impl Subscribe {
             buf.put_u8(options.to_byte(protocol));
         }
         Ok(())
+    }
+}
+
+/// In 5.0, the rules of section 4.8.2 for `$share/` filters, and no No Local on them
+/// [MQTT-3.8.3-4]. Shared subscriptions are a 5.0 feature: to 3.x, `$share/...` is an ordinary
+/// filter.
+fn check_shared(
+    filter: &TopicFilter,
+    options: SubscriptionOptions,
+    protocol: Protocol,
+) -> Result<(), Violation> {
+    if protocol.is_v5() && filter.shared()?.is_some() && options.no_local {
+        return Err(Violation::NoLocalOnSharedSubscription);
+    }
+    Ok(())
+}
+
+/// Whether a SUBACK code exists in this protocol: 3.1 can only grant a QoS, 3.1.1 adds 0x80
+/// Failure, 5.0 has its own table.
+fn suback_code_allowed(code: ReasonCode, protocol: Protocol) -> bool {
+    match protocol {
+        Protocol::V3_1 => code.0 <= 2,
+        Protocol::V3_1_1 => matches!(code.0, 0x00 | 0x01 | 0x02 | 0x80),
+        Protocol::V5 => code.is_allowed_in(PacketType::SubAck),
     }
 }
 
@@ -172,17 +192,16 @@ impl SubAck {
         };
         let mut reasons = Vec::with_capacity(r.remaining());
         while !r.is_empty() {
-            let raw = r.u8()?;
-            let code = ReasonCode(raw);
-            if protocol.is_v5() {
-                if !code.is_allowed_in(PacketType::SubAck) {
-                    return Err(Violation::ReasonCodeNotAllowed {
+            let code = ReasonCode(r.u8()?);
+            if !suback_code_allowed(code, protocol) {
+                return Err(if protocol.is_v5() {
+                    Violation::ReasonCodeNotAllowed {
                         packet: PacketType::SubAck,
                         code,
-                    });
-                }
-            } else if !matches!(raw, 0x00 | 0x01 | 0x02 | 0x80) {
-                return Err(Violation::InvalidSubAckReturnCode(raw));
+                    }
+                } else {
+                    Violation::InvalidSubAckReturnCode(code.0)
+                });
             }
             reasons.push(code);
         }
@@ -204,18 +223,19 @@ impl SubAck {
                 packet: PacketType::SubAck,
             });
         }
+        // 3.1.1 sends every failure as 0x80; 3.1 has no failure code at all.
+        let representable = |c: &ReasonCode| match protocol {
+            Protocol::V3_1_1 => c.0 <= 2 || c.is_error(),
+            _ => suback_code_allowed(*c, protocol),
+        };
+        if let Some(&code) = self.reasons.iter().find(|c| !representable(c)) {
+            return Err(EncodeError::ReasonCodeNotAllowed {
+                packet: PacketType::SubAck,
+                code,
+            });
+        }
         let mut len = 2 + self.reasons.len();
         if protocol.is_v5() {
-            if let Some(&code) = self
-                .reasons
-                .iter()
-                .find(|c| !c.is_allowed_in(PacketType::SubAck))
-            {
-                return Err(EncodeError::ReasonCodeNotAllowed {
-                    packet: PacketType::SubAck,
-                    code,
-                });
-            }
             self.properties.check(PropertyContext::SubAck)?;
             len += self.properties.wire_len();
         }

@@ -87,7 +87,7 @@ fn decode_command(args: &[String]) -> ExitCode {
 
 fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
     let digits: Vec<char> = s.chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err("odd number of hex digits".into());
     }
     digits

@@ -34,19 +34,23 @@ pub fn check_name(name: &str) -> Result<(), Violation> {
 /// the last level [MQTT-4.7.1-1], `+` alone in its level [MQTT-4.7.1-2], no U+0000
 /// [MQTT-4.7.3-2].
 pub fn check_filter(filter: &str) -> Result<(), Violation> {
-    if filter.is_empty() {
+    let b = filter.as_bytes();
+    if b.is_empty() {
         return Err(Violation::EmptyTopic);
     }
-    if filter.as_bytes().contains(&0) {
-        return Err(Violation::NullCharacter);
-    }
-    let mut levels = filter.split('/').peekable();
-    while let Some(level) = levels.next() {
-        if level.contains('#') && (level != "#" || levels.peek().is_some()) {
-            return Err(Violation::MultiLevelWildcardNotLast);
-        }
-        if level.contains('+') && level != "+" {
-            return Err(Violation::SingleLevelWildcardNotAlone);
+    // One pass: a wildcard must fill its level, and `#` must also be the last character.
+    for (i, &c) in b.iter().enumerate() {
+        let starts_level = i == 0 || b[i - 1] == b'/';
+        let ends_level = i + 1 == b.len() || b[i + 1] == b'/';
+        match c {
+            0 => return Err(Violation::NullCharacter),
+            b'#' if !starts_level || i + 1 != b.len() => {
+                return Err(Violation::MultiLevelWildcardNotLast)
+            }
+            b'+' if !starts_level || !ends_level => {
+                return Err(Violation::SingleLevelWildcardNotAlone)
+            }
+            _ => {}
         }
     }
     Ok(())
@@ -151,25 +155,42 @@ impl TopicFilter {
 /// starts with `$` [MQTT-4.7.2-1]. Names and filters are compared byte for byte, with no
 /// normalisation [MQTT-4.7.3-4].
 pub fn matches(filter: &str, name: &str) -> bool {
-    if name.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
+    let (f, n) = (filter.as_bytes(), name.as_bytes());
+    // A valid name holds no wildcard, so a filter equal to it is one without wildcards.
+    if f == n {
+        return true;
+    }
+    if n.first() == Some(&b'$') && matches!(f.first(), Some(b'+' | b'#')) {
         return false;
     }
-    let mut names = name.split('/');
-    for level in filter.split('/') {
-        match level {
-            "#" => return true,
-            "+" => {
-                if names.next().is_none() {
-                    return false;
-                }
-            }
-            _ => match names.next() {
-                Some(n) if n == level => {}
-                _ => return false,
-            },
+    // Walk both level by level; `i` and `j` are where the current levels start.
+    let (mut i, mut j) = (0, 0);
+    loop {
+        let f_end = level_end(f, i);
+        let level = &f[i..f_end];
+        if level == b"#" {
+            return true;
+        }
+        let n_end = level_end(n, j);
+        if level != b"+" && level != &n[j..n_end] {
+            return false;
+        }
+        match (f_end == f.len(), n_end == n.len()) {
+            (true, true) => return true,
+            (true, false) => return false,
+            // The name has no more levels: only a trailing `#` (its parent) still matches.
+            (false, true) => return &f[f_end + 1..] == b"#",
+            (false, false) => (i, j) = (f_end + 1, n_end + 1),
         }
     }
-    names.next().is_none()
+}
+
+/// The index of the `/` that ends the level starting at `from`, or the length.
+fn level_end(s: &[u8], from: usize) -> usize {
+    s[from..]
+        .iter()
+        .position(|&b| b == b'/')
+        .map_or(s.len(), |p| from + p)
 }
 
 macro_rules! string_newtype_impls {
@@ -326,5 +347,53 @@ mod tests {
             TopicFilter::new("$share/group/").unwrap().shared(),
             Err(Violation::SharedSubscriptionWithoutFilter)
         );
+    }
+
+    /// The rules of section 4.7 written as plainly as possible, to check the fast matcher.
+    fn reference_matches(filter: &str, name: &str) -> bool {
+        if name.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
+            return false;
+        }
+        let f: Vec<&str> = filter.split('/').collect();
+        let n: Vec<&str> = name.split('/').collect();
+        for (k, level) in f.iter().enumerate() {
+            match *level {
+                "#" => return true,
+                "+" if k < n.len() => {}
+                _ if k < n.len() && n[k] == *level => {}
+                _ => return false,
+            }
+        }
+        f.len() == n.len()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(10_000))]
+
+        #[test]
+        fn fast_matcher_agrees_with_the_reference(
+            filter in "[ab$/+#]{1,8}",
+            name in "[ab$/]{1,8}",
+        ) {
+            if check_filter(&filter).is_ok() && check_name(&name).is_ok() {
+                proptest::prop_assert_eq!(
+                    matches(&filter, &name),
+                    reference_matches(&filter, &name),
+                    "filter {:?} name {:?}", filter, name
+                );
+            }
+        }
+
+        #[test]
+        fn filter_check_agrees_with_the_level_rules(filter in "[ab/+#\\x00]{0,8}") {
+            let by_levels = !filter.is_empty()
+                && !filter.contains('\0')
+                && filter.split('/').enumerate().all(|(k, level)| {
+                    let last = k == filter.split('/').count() - 1;
+                    (!level.contains('#') || (level == "#" && last))
+                        && (!level.contains('+') || level == "+")
+                });
+            proptest::prop_assert_eq!(check_filter(&filter).is_ok(), by_levels, "{:?}", filter);
+        }
     }
 }

@@ -3,7 +3,12 @@
 //!
 //! In all six the sender may stop early: with no bytes left the reason code is 0x00 Success and
 //! there are no properties; with one byte left there are no properties (sections 3.4.2.1,
-//! 3.14.2.1, 3.15.2.1 and their siblings). The encoder uses the shortest form that says the same.
+//! 3.14.2.2.1, 3.15.2.1 and their siblings). The decoder accepts every form.
+//!
+//! The encoder omits the tail when it says "Success, no properties", and otherwise writes the
+//! reason code *and* a Property Length, even a zero one. Both forms are valid; this one is
+//! read correctly by clients that always expect a Property Length after a reason code
+//! (rumqttc 0.25 waits for it and then reports the connection as aborted).
 
 use bytes::{BufMut, BytesMut};
 
@@ -45,12 +50,10 @@ pub(crate) fn len(
         return Err(EncodeError::ReasonCodeNotAllowed { packet, code });
     }
     properties.check(ctx)?;
-    Ok(if !properties.is_empty() {
-        1 + properties.wire_len()
-    } else if code != ReasonCode::SUCCESS {
-        1
-    } else {
+    Ok(if properties.is_empty() && code == ReasonCode::SUCCESS {
         0
+    } else {
+        1 + properties.wire_len()
     })
 }
 
@@ -60,11 +63,9 @@ pub(crate) fn write(
     properties: &Properties,
     buf: &mut BytesMut,
 ) -> Result<(), EncodeError> {
-    if !properties.is_empty() {
+    if !properties.is_empty() || code != ReasonCode::SUCCESS {
         buf.put_u8(code.0);
         properties.write(buf)?;
-    } else if code != ReasonCode::SUCCESS {
-        buf.put_u8(code.0);
     }
     Ok(())
 }

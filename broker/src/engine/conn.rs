@@ -1,0 +1,99 @@
+//! Network connection state: what lives exactly as long as one connection (section 4.1 keeps
+//! it apart from the session): the negotiated limits, keep alive and topic aliases.
+
+use std::time::{Duration, Instant};
+
+use ahash::AHashMap;
+use bytestring::ByteString;
+
+use crate::codec::{Connect, Protocol, TopicName, Will};
+use crate::router::SubscriberId;
+
+/// A network connection, numbered by the transport layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+impl std::fmt::Display for ConnId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+#[derive(Debug)]
+pub enum Phase {
+    /// Waiting for CONNECT [MQTT-3.1.0-1].
+    AwaitingConnect { deadline: Instant },
+    /// CONNACK sent with success; the connection belongs to a session.
+    Connected { session: SubscriberId },
+}
+
+#[derive(Debug)]
+pub struct Conn {
+    pub phase: Phase,
+    pub protocol: Protocol,
+    pub client_id: ByteString,
+    /// The effective keep alive (the client's, or the server's Server Keep Alive).
+    pub keep_alive: Option<Duration>,
+    pub last_packet: Instant,
+    /// The client's Receive Maximum: how many QoS 1/2 PUBLISH it takes unacknowledged.
+    pub client_receive_maximum: u16,
+    /// The client's Maximum Packet Size [MQTT-3.1.2-24].
+    pub client_max_packet_size: u32,
+    /// The client's Topic Alias Maximum: how many aliases the server may use toward it.
+    pub client_topic_alias_maximum: u16,
+    /// Request Problem Information: 0 forbids Reason Strings and User Properties except on
+    /// CONNACK and DISCONNECT [MQTT-3.1.2-29].
+    pub request_problem_information: bool,
+    /// Inbound aliases the client set [MQTT-3.3.2-12]; they die with the connection
+    /// [MQTT-3.3.2-7].
+    pub aliases_in: AHashMap<u16, TopicName>,
+    /// Outbound aliases the server set, by topic.
+    pub aliases_out: AHashMap<ByteString, u16>,
+    pub next_alias_out: u16,
+    /// The will of this connection, until it is published or discarded [MQTT-3.1.2-7].
+    pub will: Option<Will>,
+    /// The Session Expiry Interval given at CONNECT; 0 there forbids raising it at DISCONNECT.
+    pub connect_session_expiry: u32,
+    /// A CONNECT waiting for its enhanced authentication exchange to finish.
+    pub pending_connect: Option<Box<Connect>>,
+}
+
+impl Conn {
+    pub fn new(now: Instant, connect_timeout: Duration) -> Conn {
+        Conn {
+            phase: Phase::AwaitingConnect {
+                deadline: now + connect_timeout,
+            },
+            protocol: Protocol::V5,
+            client_id: ByteString::new(),
+            keep_alive: None,
+            last_packet: now,
+            client_receive_maximum: u16::MAX,
+            client_max_packet_size: crate::codec::MAX_PACKET_SIZE,
+            client_topic_alias_maximum: 0,
+            request_problem_information: true,
+            aliases_in: AHashMap::new(),
+            aliases_out: AHashMap::new(),
+            next_alias_out: 1,
+            will: None,
+            connect_session_expiry: 0,
+            pending_connect: None,
+        }
+    }
+
+    pub fn session(&self) -> Option<SubscriberId> {
+        match self.phase {
+            Phase::Connected { session } => Some(session),
+            _ => None,
+        }
+    }
+
+    /// When the connection must be closed for silence: one and a half times the keep alive
+    /// after the last packet [MQTT-3.1.2-22] (3.1.1: [MQTT-3.1.2-24]).
+    pub fn keep_alive_deadline(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::AwaitingConnect { deadline } => Some(deadline),
+            Phase::Connected { .. } => self.keep_alive.map(|ka| self.last_packet + ka * 3 / 2),
+        }
+    }
+}

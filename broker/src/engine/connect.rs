@@ -1,0 +1,307 @@
+//! CONNECT, CONNACK and the AUTH exchange before it (sections 3.1, 3.2, 4.12).
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::auth::AuthDecision;
+use super::conn::{ConnId, Phase};
+use super::session::Session;
+use super::{CloseReason, Engine, Output, Timer};
+use crate::codec::{
+    Auth, ConnAck, Connect, DecodeError, Packet, Properties, Property, PropertyId, Protocol, QoS,
+    ReasonCode,
+};
+use crate::router::SubscriberId;
+
+/// The most client identifier bytes MQTT 3.1 allows.
+const V3_1_CLIENT_ID_MAX: usize = 23;
+
+impl Engine {
+    pub(super) fn handle_connect(&mut self, conn: ConnId, connect: Connect, now: Instant) {
+        let c = self.conns.get_mut(&conn).expect("connection exists");
+        c.protocol = connect.protocol;
+        c.client_id = connect.client_id.clone();
+        if let Err(code) = self.check_client_id(&connect) {
+            return self.refuse(conn, code, "client identifier not accepted", now);
+        }
+        let decision = self.authenticator.connect(&connect);
+        self.decide(conn, connect, decision, now);
+    }
+
+    /// An AUTH while enhanced authentication is under way.
+    pub(super) fn handle_auth_during_connect(&mut self, conn: ConnId, auth: Auth, now: Instant) {
+        let c = self.conns.get_mut(&conn).expect("connection exists");
+        let Some(connect) = c.pending_connect.take() else {
+            tracing::info!(conn = %conn, "closed: AUTH before CONNECT [MQTT-3.1.0-1]");
+            return self.close(conn, CloseReason::Transport, now);
+        };
+        if auth.reason != ReasonCode::CONTINUE_AUTHENTICATION {
+            return self.refuse(
+                conn,
+                ReasonCode::PROTOCOL_ERROR,
+                "AUTH reason is not 0x18",
+                now,
+            );
+        }
+        let decision = self.authenticator.auth(&connect, &auth);
+        self.decide(conn, *connect, decision, now);
+    }
+
+    fn decide(&mut self, conn: ConnId, connect: Connect, decision: AuthDecision, now: Instant) {
+        match decision {
+            AuthDecision::Accept => self.accept(conn, connect, now),
+            AuthDecision::Refuse(code) => self.refuse(conn, code, "authentication refused", now),
+            AuthDecision::Continue(properties) if connect.protocol.is_v5() => {
+                let auth = Auth {
+                    reason: ReasonCode::CONTINUE_AUTHENTICATION,
+                    properties,
+                };
+                self.send(conn, &Packet::Auth(auth));
+                let c = self.conns.get_mut(&conn).expect("connection exists");
+                c.pending_connect = Some(Box::new(connect));
+            }
+            AuthDecision::Continue(_) => self.refuse(
+                conn,
+                ReasonCode::BAD_AUTHENTICATION_METHOD,
+                "no AUTH in 3.x",
+                now,
+            ),
+        }
+    }
+
+    /// The client identifier rules of each version: 3.1 allows 1 to 23 bytes; 3.1.1 allows
+    /// a zero-length one only with a clean session [MQTT-3.1.3-8]; 5.0 assigns one to a
+    /// zero-length identifier [MQTT-3.1.3-6].
+    fn check_client_id(&self, connect: &Connect) -> Result<(), ReasonCode> {
+        let len = connect.client_id.len();
+        let refused = ReasonCode::CLIENT_IDENTIFIER_NOT_VALID;
+        let ok = match connect.protocol {
+            Protocol::V3_1 => (1..=V3_1_CLIENT_ID_MAX).contains(&len),
+            Protocol::V3_1_1 if len == 0 => connect.clean_start && self.settings.assign_client_ids,
+            Protocol::V5 if len == 0 => self.settings.assign_client_ids,
+            _ => true,
+        };
+        if ok && len <= self.settings.max_client_id_len {
+            Ok(())
+        } else {
+            Err(refused)
+        }
+    }
+
+    /// Sends CONNACK with a refusal and closes. A non-zero code never comes with Session
+    /// Present [MQTT-3.2.2-6] (3.1.1: [MQTT-3.2.2-4]) and is followed by the close
+    /// [MQTT-3.2.2-7] (3.1.1: [MQTT-3.2.2-5]).
+    fn refuse(&mut self, conn: ConnId, code: ReasonCode, why: &str, now: Instant) {
+        let c = &self.conns[&conn];
+        tracing::info!(conn = %conn, client_id = %c.client_id, reason = ?code, "connection refused: {why}");
+        self.send(conn, &Packet::ConnAck(ConnAck::new(code)));
+        self.close(conn, CloseReason::Transport, now);
+    }
+
+    /// A CONNECT that did not decode. A wrong protocol level is answered with the return code
+    /// every version reads, 3.1.1's 0x01 (5.0: 0x84) [MQTT-3.1.2-2]; other errors close the
+    /// connection, after a CONNACK with the reason code for a 5.0 client (section 4.13.1) and
+    /// without one for 3.x [MQTT-3.1.4-1].
+    pub(super) fn refuse_bad_connect(&mut self, conn: ConnId, error: &DecodeError, now: Instant) {
+        use crate::codec::Violation;
+        match &error.violation {
+            Violation::UnsupportedProtocolLevel(_) => {
+                let frame = Bytes::from_static(&[0x20, 0x02, 0x00, 0x01]);
+                self.out.push(Output::Send {
+                    conn,
+                    frame,
+                    droppable: false,
+                });
+            }
+            Violation::InvalidProtocolName(_) => {}
+            _ if error.protocol.is_v5() => {
+                let c = self.conns.get_mut(&conn).expect("connection exists");
+                c.protocol = Protocol::V5;
+                self.send(conn, &Packet::ConnAck(ConnAck::new(error.reason_code())));
+            }
+            _ => {}
+        }
+        self.close(conn, CloseReason::Transport, now);
+    }
+
+    fn accept(&mut self, conn: ConnId, mut connect: Connect, now: Instant) {
+        if self.connected >= self.settings.max_connections {
+            return self.refuse(
+                conn,
+                ReasonCode::QUOTA_EXCEEDED,
+                "connection limit reached",
+                now,
+            );
+        }
+        let assigned = connect.client_id.is_empty();
+        if assigned {
+            connect.client_id = self.assign_client_id();
+        }
+        let client_id = connect.client_id.clone();
+        let v5 = connect.protocol.is_v5();
+
+        // Session takeover: the old connection is told 0x8E and closed [MQTT-3.1.4-3]
+        // (3.1.1: [MQTT-3.1.4-2]); its will follows the usual rules.
+        if let Some(old) = self
+            .by_client_id
+            .get(&client_id)
+            .and_then(|sid| self.sessions[sid].conn)
+        {
+            tracing::info!(conn = %old, client_id = %client_id, "session taken over by {conn}");
+            self.close(
+                old,
+                CloseReason::Server(ReasonCode::SESSION_TAKEN_OVER),
+                now,
+            );
+        }
+
+        // Clean Start discards any existing session [MQTT-3.1.2-4]; otherwise an existing one
+        // is resumed [MQTT-3.1.2-5] and a will it still holds is not sent [MQTT-3.1.3-9].
+        let existing = self.by_client_id.get(&client_id).copied();
+        let (sid, session_present) = match existing {
+            Some(sid) if connect.clean_start => {
+                self.end_session(sid, now);
+                (self.new_session(&connect), false)
+            }
+            Some(sid) => (sid, true),
+            None => (self.new_session(&connect), false),
+        };
+
+        let requested_expiry = match connect.properties.get(PropertyId::SessionExpiryInterval) {
+            Some(Property::SessionExpiryInterval(secs)) => *secs,
+            _ if v5 || connect.clean_start => 0,
+            _ => u32::MAX, // A 3.x persistent session.
+        };
+        let expiry = requested_expiry.min(self.settings.max_session_expiry_interval);
+
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        s.conn = Some(conn);
+        s.protocol = connect.protocol;
+        s.expiry_interval = expiry;
+        s.expires_at = None;
+        s.generation += 1;
+        s.pending_will = None;
+
+        let max_ka = self.settings.max_keep_alive;
+        let server_keep_alive =
+            (v5 && max_ka > 0 && (connect.keep_alive == 0 || connect.keep_alive > max_ka))
+                .then_some(max_ka);
+        let keep_alive = server_keep_alive.unwrap_or(connect.keep_alive);
+
+        let c = self.conns.get_mut(&conn).expect("connection exists");
+        c.phase = Phase::Connected { session: sid };
+        c.client_id = client_id.clone();
+        c.keep_alive = (keep_alive > 0).then(|| Duration::from_secs(u64::from(keep_alive)));
+        c.connect_session_expiry = requested_expiry;
+        for p in connect.properties.iter() {
+            match p {
+                Property::ReceiveMaximum(v) => c.client_receive_maximum = *v,
+                Property::MaximumPacketSize(v) => c.client_max_packet_size = *v,
+                Property::TopicAliasMaximum(v) => c.client_topic_alias_maximum = *v,
+                Property::RequestProblemInformation(v) => c.request_problem_information = *v == 1,
+                _ => {}
+            }
+        }
+        c.will = connect.will.take();
+        self.connected += 1;
+
+        let mut ack = ConnAck::new(ReasonCode::SUCCESS);
+        ack.session_present = session_present;
+        if v5 {
+            ack.properties = self.connack_properties(
+                &connect,
+                assigned,
+                requested_expiry,
+                expiry,
+                server_keep_alive,
+            );
+        }
+        self.send(conn, &Packet::ConnAck(ack));
+        tracing::info!(conn = %conn, client_id = %client_id, protocol = %connect.protocol,
+            session_present, keep_alive, "client connected");
+        if let Some(deadline) = self.conns[&conn].keep_alive_deadline() {
+            self.schedule(deadline, Timer::Conn(conn));
+        }
+        self.resume(conn, sid, now);
+    }
+
+    fn new_session(&mut self, connect: &Connect) -> SubscriberId {
+        let sid = SubscriberId(self.next_session);
+        self.next_session += 1;
+        let session = Session::new(connect.client_id.clone(), connect.protocol);
+        self.sessions.insert(sid, session);
+        self.by_client_id.insert(connect.client_id.clone(), sid);
+        sid
+    }
+
+    /// A client identifier no session uses: the server's own for a client that sent none
+    /// [MQTT-3.1.3-6].
+    fn assign_client_id(&mut self) -> bytestring::ByteString {
+        loop {
+            let id: bytestring::ByteString = format!("tern-{:016x}", self.next_assigned_id).into();
+            self.next_assigned_id += 1;
+            if !self.by_client_id.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// What a 5.0 CONNACK tells the client about the server's limits and choices. Values
+    /// equal to the specification's defaults are left out.
+    fn connack_properties(
+        &self,
+        connect: &Connect,
+        assigned: bool,
+        requested_expiry: u32,
+        expiry: u32,
+        server_keep_alive: Option<u16>,
+    ) -> Properties {
+        let s = &self.settings;
+        let mut p = Properties::new();
+        if s.receive_maximum != u16::MAX {
+            p.push(Property::ReceiveMaximum(s.receive_maximum));
+        }
+        p.push(Property::MaximumPacketSize(s.max_packet_size));
+        if s.topic_alias_maximum > 0 {
+            p.push(Property::TopicAliasMaximum(s.topic_alias_maximum));
+        }
+        if !s.retain_available {
+            p.push(Property::RetainAvailable(0));
+        }
+        if s.maximum_qos != QoS::ExactlyOnce {
+            p.push(Property::MaximumQoS(s.maximum_qos as u8));
+        }
+        if !s.wildcard_subscriptions {
+            p.push(Property::WildcardSubscriptionAvailable(0));
+        }
+        if !s.subscription_identifiers {
+            p.push(Property::SubscriptionIdentifierAvailable(0));
+        }
+        if !s.shared_subscriptions {
+            p.push(Property::SharedSubscriptionAvailable(0));
+        }
+        if assigned {
+            // [MQTT-3.1.3-7]
+            p.push(Property::AssignedClientIdentifier(
+                connect.client_id.clone(),
+            ));
+        }
+        if let Some(ka) = server_keep_alive {
+            p.push(Property::ServerKeepAlive(ka));
+        }
+        if expiry != requested_expiry {
+            p.push(Property::SessionExpiryInterval(expiry));
+        }
+        if let Some(Property::RequestResponseInformation(1)) = connect
+            .properties
+            .get(PropertyId::RequestResponseInformation)
+        {
+            // A prefix the client may use for response topics; 0 asks for none [MQTT-3.1.2-28].
+            p.push(Property::ResponseInformation(
+                format!("response/{}/", connect.client_id).into(),
+            ));
+        }
+        p
+    }
+}

@@ -1,0 +1,411 @@
+//! PUBLISH and its acknowledgements in both directions (sections 3.3 to 3.7 and 4.3), routing
+//! to subscribers and the retained store, and the outbound inflight window.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::conn::ConnId;
+use super::message::{Delivery, Message};
+use super::session::{Enqueued, OutboundState};
+use super::Engine;
+use crate::codec::{
+    Ack, Packet, PacketId, Properties, Property, PropertyId, Publish, QoS, ReasonCode, TopicName,
+};
+use crate::router::SubscriberId;
+
+impl Engine {
+    pub(super) fn handle_publish(
+        &mut self,
+        conn: ConnId,
+        sid: SubscriberId,
+        publish: Publish,
+        now: Instant,
+    ) {
+        // A client never sends Subscription Identifiers [MQTT-3.3.4-6].
+        if publish
+            .properties
+            .get(PropertyId::SubscriptionIdentifier)
+            .is_some()
+        {
+            return self.protocol_error(
+                conn,
+                "[MQTT-3.3.4-6] Subscription Identifier in PUBLISH",
+                now,
+            );
+        }
+        let topic = match self.resolve_topic_alias(conn, &publish) {
+            Ok(topic) => topic,
+            Err((code, what)) => {
+                tracing::warn!(conn = %conn, "closed: {what}");
+                return self.close_with(conn, code, Some(what.to_string()), now);
+            }
+        };
+        if publish.qos > self.settings.maximum_qos {
+            return self.close_with(conn, ReasonCode::QOS_NOT_SUPPORTED, None, now);
+        }
+        if publish.retain && !self.settings.retain_available {
+            return self.close_with(conn, ReasonCode::RETAIN_NOT_SUPPORTED, None, now);
+        }
+        let packet_id = publish.packet_id;
+        if publish.qos == QoS::ExactlyOnce {
+            let id = packet_id.expect("QoS 2 has a packet identifier").get();
+            let s = self.sessions.get_mut(&sid).expect("session exists");
+            if s.inbound_qos2.contains(&id) {
+                // A resent PUBLISH before PUBREL: acknowledge again, deliver nothing twice.
+                return self.ack(conn, Packet::PubRec, id, ReasonCode::SUCCESS);
+            }
+            if s.inbound_qos2.len() >= usize::from(self.settings.receive_maximum) {
+                return self.close_with(conn, ReasonCode::RECEIVE_MAXIMUM_EXCEEDED, None, now);
+            }
+        }
+        let bad_format = self.conns[&conn].protocol.is_v5()
+            && Message::payload_format_invalid(&publish.properties, &publish.payload);
+        let qos = publish.qos;
+        let reason = if bad_format {
+            ReasonCode::PAYLOAD_FORMAT_INVALID
+        } else {
+            let message = Arc::new(Message::from_publish(
+                publish,
+                topic,
+                Some(sid),
+                self.settings.max_message_expiry_interval,
+                now,
+            ));
+            match self.route(message, now) {
+                0 => ReasonCode::NO_MATCHING_SUBSCRIBERS,
+                _ => ReasonCode::SUCCESS,
+            }
+        };
+        match (qos, packet_id) {
+            (QoS::AtLeastOnce, Some(id)) => self.ack(conn, Packet::PubAck, id.get(), reason),
+            (QoS::ExactlyOnce, Some(id)) => {
+                if !reason.is_error() {
+                    let s = self.sessions.get_mut(&sid).expect("session exists");
+                    s.inbound_qos2.insert(id.get());
+                }
+                self.ack(conn, Packet::PubRec, id.get(), reason)
+            }
+            _ => {}
+        }
+    }
+
+    /// The topic a PUBLISH is for: its Topic Name, or the one its Topic Alias stands for. An
+    /// alias outside 1..=Topic Alias Maximum is 0x94 [MQTT-3.3.2-12]; an empty name with an
+    /// alias never set is a Protocol Error (section 3.3.2.3.4).
+    fn resolve_topic_alias(
+        &mut self,
+        conn: ConnId,
+        publish: &Publish,
+    ) -> Result<TopicName, (ReasonCode, &'static str)> {
+        let alias = match publish.properties.get(PropertyId::TopicAlias) {
+            Some(Property::TopicAlias(a)) => *a,
+            _ => return Ok(publish.topic.clone()),
+        };
+        if alias > self.settings.topic_alias_maximum {
+            return Err((
+                ReasonCode::TOPIC_ALIAS_INVALID,
+                "[MQTT-3.3.2-12] Topic Alias above the Topic Alias Maximum",
+            ));
+        }
+        let c = self.conns.get_mut(&conn).expect("connection exists");
+        if publish.topic.is_empty() {
+            c.aliases_in.get(&alias).cloned().ok_or((
+                ReasonCode::PROTOCOL_ERROR,
+                "[§3.3.2.3.4] Topic Alias used before it was set",
+            ))
+        } else {
+            c.aliases_in.insert(alias, publish.topic.clone());
+            Ok(publish.topic.clone())
+        }
+    }
+
+    fn ack(&mut self, conn: ConnId, kind: fn(Ack) -> Packet, id: u16, reason: ReasonCode) {
+        let Some(id) = PacketId::new(id) else { return };
+        let mut ack = Ack::new(id);
+        ack.reason = reason;
+        self.send(conn, &kind(ack));
+    }
+
+    /// Routes a message: updates the retained store, then delivers to every matching
+    /// session, once per session with the highest QoS of its matching subscriptions
+    /// [MQTT-3.3.4-2] and all their identifiers [MQTT-3.3.4-3]. Returns how many sessions
+    /// it went to.
+    pub(super) fn route(&mut self, message: Arc<Message>, now: Instant) -> usize {
+        if message.retain && self.settings.retain_available {
+            if message.payload.is_empty() {
+                // [MQTT-3.3.1-6] [MQTT-3.3.1-7]
+                self.retained.remove(message.topic.as_str());
+            } else {
+                // [MQTT-3.3.1-5]
+                self.retained.insert(&message.topic, message.clone());
+            }
+        }
+        let targets = self.match_subscribers(&message);
+        let count = targets.len();
+        for (sid, qos, retain_as_published, subscription_ids) in targets {
+            let delivery = Delivery {
+                qos: qos.min(message.qos),
+                retain: retain_as_published && message.retain,
+                subscription_ids,
+                message: message.clone(),
+            };
+            self.deliver(sid, delivery, now);
+        }
+        count
+    }
+
+    /// The sessions a message goes to, merged per session: (session, highest granted QoS,
+    /// any Retain As Published, identifiers).
+    fn match_subscribers(&self, message: &Message) -> Vec<(SubscriberId, QoS, bool, Vec<u32>)> {
+        let mut matches = Vec::new();
+        let sessions = &self.sessions;
+        self.router.matches(
+            &message.topic,
+            |sid| sessions.get(&sid).is_some_and(|s| s.conn.is_some()),
+            &mut matches,
+        );
+        let mut targets: Vec<(SubscriberId, QoS, bool, Vec<u32>)> =
+            Vec::with_capacity(matches.len());
+        matches.sort_by_key(|m| m.subscriber);
+        for m in matches {
+            let options = &m.subscription.options;
+            // No Local: never back to the publishing connection's session [MQTT-3.8.3-3].
+            if options.no_local && message.publisher == Some(m.subscriber) {
+                continue;
+            }
+            match targets.last_mut() {
+                Some(t) if t.0 == m.subscriber => {
+                    t.1 = t.1.max(options.qos);
+                    t.2 |= options.retain_as_published;
+                    t.3.extend(m.subscription.identifier);
+                }
+                _ => targets.push((
+                    m.subscriber,
+                    options.qos,
+                    options.retain_as_published,
+                    m.subscription.identifier.into_iter().collect(),
+                )),
+            }
+        }
+        targets
+    }
+
+    /// Hands a delivery to a session: sent now if its connection has room in the inflight
+    /// window and nothing is queued ahead of it, queued otherwise. Offline sessions keep QoS
+    /// 1 and 2 messages only (3.1.1 [MQTT-3.1.2-5]; QoS 0 may be dropped).
+    pub(super) fn deliver(&mut self, sid: SubscriberId, delivery: Delivery, now: Instant) {
+        let limits = self.settings.queue;
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        let Some(conn) = s.conn else {
+            if delivery.qos != QoS::AtMostOnce && s.enqueue(delivery, limits) != Enqueued::Queued {
+                tracing::debug!(client_id = %s.client_id, dropped = s.dropped, "queue full: message dropped");
+            }
+            return;
+        };
+        let window = self.window(conn);
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        if !s.queue.is_empty() || (delivery.qos != QoS::AtMostOnce && s.inflight.len() >= window) {
+            if s.enqueue(delivery, limits) != Enqueued::Queued {
+                tracing::debug!(client_id = %s.client_id, dropped = s.dropped, "queue full: message dropped");
+            }
+            return;
+        }
+        self.send_delivery(conn, sid, delivery, now);
+    }
+
+    /// The outbound inflight window of a connection: the client's Receive Maximum
+    /// [MQTT-3.3.4-9], bounded by the server's own limit.
+    fn window(&self, conn: ConnId) -> usize {
+        let c = &self.conns[&conn];
+        usize::from(c.client_receive_maximum.min(self.settings.max_inflight))
+    }
+
+    /// Sends a new delivery: QoS 0 goes out and is forgotten; QoS 1 and 2 get a fresh
+    /// packet identifier and enter the inflight window. An expired message is dropped
+    /// [MQTT-3.3.2-5]; one too large for the client is dropped as if sent [MQTT-3.1.2-25].
+    fn send_delivery(&mut self, conn: ConnId, sid: SubscriberId, delivery: Delivery, now: Instant) {
+        if delivery.message.is_expired(now) {
+            return;
+        }
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        let packet_id = (delivery.qos != QoS::AtMostOnce).then(|| s.allocate_packet_id());
+        if self.send_publish(conn, &delivery, packet_id, false, now) {
+            if let Some(id) = packet_id {
+                let s = self.sessions.get_mut(&sid).expect("session exists");
+                s.start_inflight(id, delivery);
+            }
+        }
+    }
+
+    /// Encodes and sends one PUBLISH for a delivery. Returns false if it could not be sent
+    /// (too large for the client).
+    fn send_publish(
+        &mut self,
+        conn: ConnId,
+        delivery: &Delivery,
+        packet_id: Option<PacketId>,
+        dup: bool,
+        now: Instant,
+    ) -> bool {
+        let message = &delivery.message;
+        let c = self.conns.get_mut(&conn).expect("connection exists");
+        let mut properties: Properties = message.properties.clone();
+        if let Some(secs) = message.remaining_expiry(now) {
+            properties.push(Property::MessageExpiryInterval(secs));
+        }
+        for id in &delivery.subscription_ids {
+            properties.push(Property::SubscriptionIdentifier(*id));
+        }
+        // Topic aliases toward clients that accept them [MQTT-3.1.2-26] [MQTT-3.3.2-11]: the
+        // first PUBLISH of a topic sets the alias, later ones send an empty name.
+        let mut topic = message.topic.clone();
+        let mut new_alias = None;
+        if c.protocol.is_v5() && c.client_topic_alias_maximum > 0 {
+            if let Some(&alias) = c.aliases_out.get(message.topic.as_byte_string()) {
+                properties.push(Property::TopicAlias(alias));
+                topic = TopicName::empty();
+            } else if c.next_alias_out <= c.client_topic_alias_maximum {
+                new_alias = Some(c.next_alias_out);
+                properties.push(Property::TopicAlias(c.next_alias_out));
+            }
+        }
+        let publish = Publish {
+            // DUP only on a resend [MQTT-3.3.1-1], never at QoS 0 [MQTT-3.3.1-2].
+            dup: dup && delivery.qos != QoS::AtMostOnce,
+            qos: delivery.qos,
+            retain: delivery.retain,
+            topic,
+            packet_id,
+            properties,
+            payload: message.payload.clone(),
+        };
+        let droppable = publish.qos == QoS::AtMostOnce;
+        let sent = self.send_frame(conn, &Packet::Publish(publish), droppable);
+        if let (true, Some(alias)) = (sent, new_alias) {
+            let c = self.conns.get_mut(&conn).expect("connection exists");
+            c.aliases_out
+                .insert(message.topic.as_byte_string().clone(), alias);
+            c.next_alias_out += 1;
+        }
+        sent
+    }
+
+    /// Sends queued deliveries while the window has room.
+    pub(super) fn pump(&mut self, conn: ConnId, sid: SubscriberId, now: Instant) {
+        let window = self.window(conn);
+        loop {
+            let s = self.sessions.get_mut(&sid).expect("session exists");
+            let Some(next) = s.queue.front() else { return };
+            if next.qos != QoS::AtMostOnce && s.inflight.len() >= window {
+                return;
+            }
+            let delivery = s.dequeue().expect("front exists");
+            self.send_delivery(conn, sid, delivery, now);
+        }
+    }
+
+    /// Resends what was in flight when the session's last connection ended, in order:
+    /// PUBLISH with DUP set, or PUBREL for messages already past PUBREC [MQTT-4.4.0-1]; then
+    /// the queue.
+    pub(super) fn resume(&mut self, conn: ConnId, sid: SubscriberId, now: Instant) {
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        let order: Vec<u16> = s.inflight_order.iter().copied().collect();
+        for id in order {
+            let s = self.sessions.get_mut(&sid).expect("session exists");
+            let Some(inflight) = s.inflight.get(&id) else {
+                continue;
+            };
+            let pid = PacketId::new(id).expect("identifiers in flight are not zero");
+            match inflight.state {
+                OutboundState::Published => {
+                    let delivery = inflight.delivery.clone();
+                    self.send_publish(conn, &delivery, Some(pid), true, now);
+                }
+                OutboundState::Released => {
+                    self.send(conn, &Packet::PubRel(Ack::new(pid)));
+                }
+            }
+        }
+        self.pump(conn, sid, now);
+    }
+
+    pub(super) fn handle_puback(
+        &mut self,
+        conn: ConnId,
+        sid: SubscriberId,
+        ack: Ack,
+        now: Instant,
+    ) {
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        match s.inflight.get(&ack.packet_id.get()) {
+            Some(i)
+                if i.state == OutboundState::Published && i.delivery.qos == QoS::AtLeastOnce =>
+            {
+                s.finish_inflight(ack.packet_id.get());
+                self.pump(conn, sid, now);
+            }
+            _ => {
+                tracing::debug!(conn = %conn, id = ack.packet_id, "PUBACK for no QoS 1 message in flight")
+            }
+        }
+    }
+
+    pub(super) fn handle_pubrec(
+        &mut self,
+        conn: ConnId,
+        sid: SubscriberId,
+        ack: Ack,
+        now: Instant,
+    ) {
+        let id = ack.packet_id;
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        match s.inflight.get_mut(&id.get()) {
+            Some(i) if i.delivery.qos == QoS::ExactlyOnce => {
+                if ack.reason.is_error() {
+                    // The client refused the message: the flow ends here (section 4.3.3).
+                    s.finish_inflight(id.get());
+                    return self.pump(conn, sid, now);
+                }
+                i.state = OutboundState::Released;
+                self.send(conn, &Packet::PubRel(Ack::new(id)));
+            }
+            _ => self.ack(
+                conn,
+                Packet::PubRel,
+                id.get(),
+                ReasonCode::PACKET_IDENTIFIER_NOT_FOUND,
+            ),
+        }
+    }
+
+    pub(super) fn handle_pubcomp(
+        &mut self,
+        conn: ConnId,
+        sid: SubscriberId,
+        ack: Ack,
+        now: Instant,
+    ) {
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        match s.inflight.get(&ack.packet_id.get()) {
+            Some(i) if i.state == OutboundState::Released => {
+                s.finish_inflight(ack.packet_id.get());
+                self.pump(conn, sid, now);
+            }
+            _ => tracing::debug!(conn = %conn, id = ack.packet_id, "PUBCOMP for no PUBREL sent"),
+        }
+    }
+
+    /// PUBREL releases an inbound QoS 2 identifier; PUBCOMP answers it either way, with 0x92
+    /// when the identifier was unknown.
+    pub(super) fn handle_pubrel(&mut self, conn: ConnId, sid: SubscriberId, ack: Ack) {
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        let reason = if s.inbound_qos2.remove(&ack.packet_id.get()) {
+            ReasonCode::SUCCESS
+        } else {
+            ReasonCode::PACKET_IDENTIFIER_NOT_FOUND
+        };
+        self.ack(conn, Packet::PubComp, ack.packet_id.get(), reason);
+    }
+}

@@ -1,0 +1,113 @@
+//! The engine's limits and switches, taken from the configuration.
+
+use std::time::Duration;
+
+use crate::codec::{QoS, TopicFilter};
+
+use super::session::QueueLimits;
+
+/// What the engine enforces and advertises. The defaults are those of the embedded
+/// configuration (see `default-config.toml`).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Connections that have completed CONNECT; more are refused with 0x97 Quota exceeded
+    /// (3.x: 0x03 Server unavailable).
+    pub max_connections: usize,
+    /// The largest packet accepted, advertised as Maximum Packet Size.
+    pub max_packet_size: u32,
+    /// Inbound QoS 2 messages awaiting PUBREL per connection, advertised as Receive Maximum.
+    pub receive_maximum: u16,
+    /// Outbound QoS 1/2 messages in flight per client (the lower of this and the client's
+    /// Receive Maximum).
+    pub max_inflight: u16,
+    /// The queue of each session, online or offline.
+    pub queue: QueueLimits,
+    /// Inbound topic aliases per connection, advertised as Topic Alias Maximum.
+    pub topic_alias_maximum: u16,
+    pub max_client_id_len: usize,
+    /// The longest Session Expiry Interval granted, in seconds.
+    pub max_session_expiry_interval: u32,
+    /// The longest keep alive allowed, in seconds; 0 allows any.
+    pub max_keep_alive: u16,
+    pub retain_available: bool,
+    pub wildcard_subscriptions: bool,
+    pub shared_subscriptions: bool,
+    pub subscription_identifiers: bool,
+    pub maximum_qos: QoS,
+    /// Whether a zero-length client identifier gets one assigned.
+    pub assign_client_ids: bool,
+    /// Filters refused at SUBSCRIBE time.
+    pub deny_subscriptions: Vec<TopicFilter>,
+    pub allow_anonymous: bool,
+    /// How long a new connection may take to send CONNECT.
+    pub connect_timeout: Duration,
+    /// The longest a message is kept, in seconds: messages with a longer Message Expiry
+    /// Interval, or none, are given this one.
+    pub max_message_expiry_interval: Option<u32>,
+}
+
+impl Settings {
+    /// The settings a configuration asks for. The configuration has been validated, so
+    /// every filter in the deny list parses.
+    pub fn from_config(config: &crate::config::Config) -> Settings {
+        let l = &config.limits;
+        let m = &config.mqtt;
+        Settings {
+            max_connections: l.max_connections as usize,
+            max_packet_size: l.max_packet_size,
+            receive_maximum: l.receive_maximum,
+            max_inflight: l.max_inflight,
+            queue: QueueLimits {
+                max_messages: l.max_queued_messages as usize,
+                max_bytes: usize::try_from(l.max_queued_bytes).unwrap_or(usize::MAX),
+            },
+            topic_alias_maximum: l.topic_alias_maximum,
+            max_client_id_len: usize::from(l.max_client_id_len),
+            max_session_expiry_interval: l.max_session_expiry_interval,
+            max_keep_alive: l.max_keep_alive,
+            retain_available: m.retain_available,
+            wildcard_subscriptions: m.wildcard_subscriptions,
+            shared_subscriptions: m.shared_subscriptions,
+            subscription_identifiers: m.subscription_identifiers,
+            maximum_qos: QoS::from_u8(m.maximum_qos).unwrap_or(QoS::ExactlyOnce),
+            assign_client_ids: m.assign_client_ids,
+            deny_subscriptions: m
+                .deny_subscriptions
+                .iter()
+                .filter_map(|f| TopicFilter::new(f.as_str()).ok())
+                .collect(),
+            allow_anonymous: config.auth.allow_anonymous,
+            connect_timeout: Duration::from_secs(10),
+            max_message_expiry_interval: l.max_message_expiry_interval,
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_connections: 10_000,
+            max_packet_size: 1_048_576,
+            receive_maximum: 32,
+            max_inflight: 32,
+            queue: QueueLimits {
+                max_messages: 1000,
+                max_bytes: 16 << 20,
+            },
+            topic_alias_maximum: 64,
+            max_client_id_len: 256,
+            max_session_expiry_interval: 7 * 86_400,
+            max_keep_alive: 0,
+            retain_available: true,
+            wildcard_subscriptions: true,
+            shared_subscriptions: true,
+            subscription_identifiers: true,
+            maximum_qos: QoS::ExactlyOnce,
+            assign_client_ids: true,
+            deny_subscriptions: Vec::new(),
+            allow_anonymous: true,
+            connect_timeout: Duration::from_secs(10),
+            max_message_expiry_interval: None,
+        }
+    }
+}

@@ -2,9 +2,13 @@
 //! specifications.
 //!
 //! The crate is built in layers that data flows through in one direction: bytes → [`codec`]
-//! → session → router → sessions of subscribers → [`codec`] → bytes. Only the codec exists so
-//! far; the session, router and transports arrive with the broker.
+//! → [`engine`] (sessions) → [`router`] → sessions of subscribers → [`codec`] → bytes. The
+//! [`server`] moves bytes between sockets and the engine, and [`config`] reads the TOML file.
 
 #![forbid(unsafe_op_in_unsafe_fn)]
 
 pub mod codec;
+pub mod config;
+pub mod engine;
+pub mod router;
+pub mod server;

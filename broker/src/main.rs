@@ -1,70 +1,177 @@
 //! The `tern` command.
 //!
-//! The broker itself (`tern start`) arrives with the broker issue; until then the command says
-//! so and exits non-zero. What works today is `tern decode`, which runs the codec on bytes given
-//! in hex and prints the packet, or the rule the bytes break.
+//! `tern start` serves MQTT with the embedded defaults or a TOML file. `tern default-config`
+//! prints a complete,
+//! commented configuration file, `tern check-config FILE` checks one, and `tern decode` runs the
+//! codec on bytes given in hex and prints the packet, or the rule the bytes break.
 
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
 use tern::codec::{decode_exact, Protocol};
+use tern::config::{default_config_toml, Config, ConfigError, Listener};
 
-const USAGE: &str = "\
-usage:
-  tern start                     start the broker (not available yet)
-  tern decode [--protocol V] HEX decode one MQTT packet given in hex (spaces allowed);
-                                 V is 3.1, 3.1.1 or 5 (default 5)
-  tern --version
-";
+/// Tern: an MQTT 3.1 / 3.1.1 / 5.0 broker.
+#[derive(Debug, Parser)]
+#[command(name = "tern", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the broker. SIGINT or SIGTERM stops it gracefully.
+    Start {
+        /// Configuration file (TOML). Without it, the built-in defaults are used
+        /// (`tern default-config` prints them).
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Listen on this address instead of the configured listeners, e.g. 127.0.0.1:1883.
+        /// Repeat it for several listeners.
+        #[arg(long, value_name = "ADDR")]
+        listen: Vec<SocketAddr>,
+    },
+    /// Print a complete configuration file with every key at its default value, commented.
+    DefaultConfig,
+    /// Check a configuration file: print `FILE: ok`, or the offending key and why.
+    CheckConfig {
+        /// The configuration file (TOML).
+        file: PathBuf,
+    },
+    /// Decode one MQTT packet given in hex (spaces allowed, in one argument or several).
+    Decode {
+        /// Protocol version: 3.1, 3.1.1 or 5.
+        #[arg(long, value_name = "V", default_value = "5", value_parser = parse_protocol)]
+        protocol: Protocol,
+        /// The packet's bytes in hex.
+        #[arg(value_name = "HEX", required = true)]
+        hex: Vec<String>,
+    },
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("start") => {
-            eprintln!(
-                "tern: the broker is not built yet. The codec is in place; the server arrives \
-                 with the broker issue. See README.md."
-            );
-            ExitCode::from(2)
-        }
-        Some("decode") => decode_command(&args[1..]),
-        Some("--version" | "-V") => {
-            println!("tern {}", env!("CARGO_PKG_VERSION"));
+    match Cli::parse().command {
+        Command::Start { config, listen } => start_command(config.as_deref(), listen),
+        Command::DefaultConfig => {
+            print!("{}", default_config_toml());
             ExitCode::SUCCESS
         }
-        Some("--help" | "-h" | "help") => {
-            print!("{USAGE}");
-            ExitCode::SUCCESS
+        Command::CheckConfig { file } => match Config::load(&file) {
+            Ok(_) => {
+                println!("{}: ok", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                println!("{}", describe(&file, &e));
+                ExitCode::from(1)
+            }
+        },
+        Command::Decode { protocol, hex } => decode_command(protocol, &hex.concat()),
+    }
+}
+
+fn start_command(file: Option<&Path>, listen: Vec<SocketAddr>) -> ExitCode {
+    let mut config = match file {
+        Some(file) => match Config::load(file) {
+            Ok(config) => config,
+            Err(e) => {
+                eprintln!("tern: {}", describe(file, &e));
+                return ExitCode::from(1);
+            }
+        },
+        None => Config::default(),
+    };
+    if !listen.is_empty() {
+        config.listeners = listen.into_iter().map(|bind| Listener { bind }).collect();
+    }
+    run_broker(config)
+}
+
+/// A configuration error, preceded by the file's name unless it already says it.
+fn describe(file: &Path, e: &ConfigError) -> String {
+    match e {
+        ConfigError::Read { .. } => e.to_string(),
+        _ => format!("{}: {e}", file.display()),
+    }
+}
+
+/// Runs the broker with a loaded, validated configuration until SIGINT or SIGTERM.
+fn run_broker(config: Config) -> ExitCode {
+    init_logging(&config.log.level);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tern: cannot start the runtime: {e}");
+            return ExitCode::from(1);
         }
-        _ => {
-            eprint!("{USAGE}");
-            ExitCode::from(2)
+    };
+    let result = runtime.block_on(async {
+        let server = tern::server::Server::bind(config).await?;
+        server.run(shutdown_signal()).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("tern: {e:#}");
+            ExitCode::from(1)
         }
     }
 }
 
-fn decode_command(args: &[String]) -> ExitCode {
-    let mut protocol = Protocol::V5;
-    let mut hex = String::new();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        if arg == "--protocol" {
-            protocol = match it.next().map(String::as_str) {
-                Some("3.1") => Protocol::V3_1,
-                Some("3.1.1") => Protocol::V3_1_1,
-                Some("5" | "5.0") => Protocol::V5,
-                other => {
-                    eprintln!("tern decode: unknown protocol {other:?} (use 3.1, 3.1.1 or 5)");
-                    return ExitCode::from(2);
+/// Logs to stderr at the configured level; `RUST_LOG` overrides it.
+fn init_logging(level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
                 }
-            };
-        } else {
-            hex.push_str(arg);
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
         }
     }
-    let bytes = match parse_hex(&hex) {
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+fn parse_protocol(s: &str) -> Result<Protocol, String> {
+    match s {
+        "3.1" => Ok(Protocol::V3_1),
+        "3.1.1" => Ok(Protocol::V3_1_1),
+        "5" | "5.0" => Ok(Protocol::V5),
+        _ => Err("unknown protocol (use 3.1, 3.1.1 or 5)".into()),
+    }
+}
+
+fn decode_command(protocol: Protocol, hex: &str) -> ExitCode {
+    let bytes = match parse_hex(hex) {
         Ok(bytes) if !bytes.is_empty() => bytes,
         Ok(_) => {
-            eprint!("{USAGE}");
+            eprintln!("tern decode: no bytes given");
             return ExitCode::from(2);
         }
         Err(e) => {
@@ -97,4 +204,15 @@ fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
             u8::from_str_radix(&text, 16).map_err(|_| format!("{text:?} is not a hex byte"))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

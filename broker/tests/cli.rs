@@ -28,9 +28,140 @@ fn decode_names_the_broken_rule() {
     assert!(out.contains("0x81 (Malformed Packet)"), "{out}");
 }
 
+/// A path under the temporary directory that no other test (or test run) uses.
+fn temp_file(name: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    std::env::temp_dir().join(format!(
+        "tern-cli-{}-{nanos}-{n}-{name}",
+        std::process::id()
+    ))
+}
+
 #[test]
-fn start_says_it_is_not_available_yet() {
-    let (code, out) = tern(&["start"]);
-    assert_eq!(code, 2);
-    assert!(out.contains("not built yet"), "{out}");
+fn default_config_passes_check_config() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tern"))
+        .arg("default-config")
+        .output()
+        .expect("run tern");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(text.contains("[limits]"), "{text}");
+
+    let file = temp_file("default.toml");
+    std::fs::write(&file, &text).expect("write the config file");
+    let (code, out) = tern(&["check-config", file.to_str().unwrap()]);
+    std::fs::remove_file(&file).ok();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(": ok"), "{out}");
+}
+
+#[test]
+fn check_config_names_the_offending_key() {
+    let file = temp_file("bad.toml");
+    std::fs::write(&file, "[limits]\nreceive_maximum = 0\n").expect("write the config file");
+    let (code, out) = tern(&["check-config", file.to_str().unwrap()]);
+    std::fs::remove_file(&file).ok();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("limits.receive_maximum"), "{out}");
+    assert!(out.contains("must be at least 1 (got 0)"), "{out}");
+}
+
+#[test]
+fn start_checks_its_config_first() {
+    let file = temp_file("unknown.toml");
+    std::fs::write(&file, "[mqtt]\ncolour = \"blue\"\n").expect("write the config file");
+    let (code, out) = tern(&["start", "--config", file.to_str().unwrap()]);
+    std::fs::remove_file(&file).ok();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("mqtt.colour"), "{out}");
+}
+
+/// `tern start` serves MQTT on the address given and stops gracefully on SIGTERM.
+#[cfg(unix)]
+#[test]
+fn start_serves_until_sigterm() {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    // A free loopback port (released just before the broker takes it).
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
+        .args(["start", "--listen", &addr])
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tern");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut stream = loop {
+        match TcpStream::connect(&addr) {
+            Ok(s) => break s,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => {
+                let _ = child.kill();
+                panic!("tern did not listen on {addr}: {e}");
+            }
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    // An MQTT 3.1.1 CONNECT; the answer must be CONNACK "accepted".
+    stream
+        .write_all(&[
+            0x10, 0x0D, 0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 60, 0, 1, b'c',
+        ])
+        .unwrap();
+    let mut connack = [0u8; 4];
+    stream.read_exact(&mut connack).unwrap();
+    assert_eq!(connack, [0x20, 0x02, 0x00, 0x00]);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("tern did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(exit.success(), "exit {exit:?}\n{log}");
+    assert!(log.contains("listening on"), "{log}");
+    assert!(log.contains("client connected"), "{log}");
+    assert!(log.contains("shutting down"), "{log}");
+    // The 3.1.1 client was closed by the shutdown.
+    let mut rest = Vec::new();
+    assert_eq!(stream.read_to_end(&mut rest).unwrap(), 0);
+}
+
+#[test]
+fn version_is_printed() {
+    let (code, out) = tern(&["--version"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(env!("CARGO_PKG_VERSION")), "{out}");
 }

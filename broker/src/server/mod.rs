@@ -1,0 +1,243 @@
+//! The tokio layer: listeners, one task per connection, and the task that owns the engine.
+//!
+//! Connection tasks decode what they read and send it to the engine task over a bounded
+//! channel (a slow engine slows readers down instead of growing a queue). The engine task
+//! feeds the [`Engine`], then moves each frame it produces into the outbox of its connection,
+//! whose writer sends everything waiting with one write.
+
+mod connection;
+mod outbox;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ahash::AHashMap;
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::engine::{ConnId, Engine, Input, Output, Settings};
+use outbox::Outbox;
+
+/// How many events the engine's channel holds before readers wait.
+const EVENT_QUEUE: usize = 4096;
+/// How long a shutdown waits for connections to flush before giving up on them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// What connection tasks and the server tell the engine task.
+pub(crate) enum Event {
+    Open(ConnId, Arc<Outbox>),
+    Input(ConnId, Input),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// A broker with its listeners bound, ready to run.
+pub struct Server {
+    config: Config,
+    listeners: Vec<TcpListener>,
+}
+
+impl Server {
+    /// Binds every configured listener.
+    pub async fn bind(config: Config) -> anyhow::Result<Server> {
+        let mut listeners = Vec::with_capacity(config.listeners.len());
+        for l in &config.listeners {
+            let listener = TcpListener::bind(l.bind)
+                .await
+                .with_context(|| format!("cannot listen on {}", l.bind))?;
+            listeners.push(listener);
+        }
+        Ok(Server { config, listeners })
+    }
+
+    /// The addresses actually bound (a port 0 in the configuration becomes a real one).
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, tells 5.0 clients 0x8B Server
+    /// shutting down, flushes every connection and returns.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let settings = Settings::from_config(&self.config);
+        let outbox_limit = settings.queue.max_bytes;
+        let max_packet_size = settings.max_packet_size;
+        let (events, rx) = mpsc::channel(EVENT_QUEUE);
+        let engine = tokio::spawn(engine_task(Engine::new(settings), rx));
+
+        let token = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let next_id = Arc::new(AtomicU64::new(1));
+        for listener in self.listeners {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!("listening on {addr} (MQTT over TCP)");
+            }
+            let accept = Acceptor {
+                listener,
+                events: events.clone(),
+                tracker: tracker.clone(),
+                token: token.clone(),
+                next_id: next_id.clone(),
+                outbox_limit,
+                max_packet_size,
+            };
+            tracker.spawn(accept.run());
+        }
+
+        shutdown.await;
+        tracing::info!("shutting down");
+        token.cancel();
+        let (done, finished) = oneshot::channel();
+        if events.send(Event::Shutdown(done)).await.is_ok() {
+            let _ = finished.await;
+        }
+        tracker.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some connections did not finish flushing in time");
+        }
+        drop(events);
+        engine.await.context("engine task failed")?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Accepts connections on one listener until cancelled.
+struct Acceptor {
+    listener: TcpListener,
+    events: mpsc::Sender<Event>,
+    tracker: TaskTracker,
+    token: CancellationToken,
+    next_id: Arc<AtomicU64>,
+    outbox_limit: usize,
+    max_packet_size: u32,
+}
+
+impl Acceptor {
+    async fn run(self) {
+        loop {
+            let accepted = tokio::select! {
+                _ = self.token.cancelled() => return,
+                accepted = self.listener.accept() => accepted,
+            };
+            let (stream, peer) = match accepted {
+                Ok(ok) => ok,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let conn = ConnId(self.next_id.fetch_add(1, Ordering::Relaxed));
+            tracing::debug!(conn = %conn, %peer, "accepted");
+            let outbox = Arc::new(Outbox::new(self.outbox_limit));
+            if self
+                .events
+                .send(Event::Open(conn, outbox.clone()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            let events = self.events.clone();
+            let max = self.max_packet_size;
+            self.tracker
+                .spawn(connection::run(stream, conn, outbox, events, max));
+        }
+    }
+}
+
+/// Owns the engine: feeds it events and timeouts, and hands its output to the connections.
+async fn engine_task(mut engine: Engine, mut events: mpsc::Receiver<Event>) {
+    let mut outboxes: AHashMap<ConnId, Arc<Outbox>> = AHashMap::new();
+    let mut woken: Vec<ConnId> = Vec::new();
+    loop {
+        let timeout = engine.poll_timeout();
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                let now = Instant::now();
+                apply(&mut engine, &mut outboxes, event, now);
+                // Take whatever else is ready, so that one round of output serves many events.
+                for _ in 0..256 {
+                    match events.try_recv() {
+                        Ok(event) => apply(&mut engine, &mut outboxes, event, now),
+                        Err(_) => break,
+                    }
+                }
+            }
+            _ = sleep_until(timeout), if timeout.is_some() => {
+                engine.handle_timeout(Instant::now());
+            }
+        }
+        for output in engine.drain_outputs() {
+            match output {
+                Output::Send {
+                    conn,
+                    frame,
+                    droppable,
+                } => {
+                    if let Some(outbox) = outboxes.get(&conn) {
+                        outbox.push(frame, droppable);
+                        if woken.last() != Some(&conn) {
+                            woken.push(conn);
+                        }
+                    }
+                }
+                Output::Close { conn } => {
+                    if let Some(outbox) = outboxes.remove(&conn) {
+                        if outbox.dropped() > 0 {
+                            tracing::info!(conn = %conn, dropped = outbox.dropped(),
+                                "QoS 0 messages dropped for a slow reader");
+                        }
+                        outbox.close();
+                    }
+                }
+            }
+        }
+        for conn in woken.drain(..) {
+            if let Some(outbox) = outboxes.get(&conn) {
+                outbox.wake();
+            }
+        }
+    }
+}
+
+fn apply(
+    engine: &mut Engine,
+    outboxes: &mut AHashMap<ConnId, Arc<Outbox>>,
+    event: Event,
+    now: Instant,
+) {
+    match event {
+        Event::Open(conn, outbox) => {
+            outboxes.insert(conn, outbox);
+            engine.open(conn, now);
+        }
+        Event::Input(conn, input) => engine.handle(conn, input, now),
+        Event::Shutdown(done) => {
+            engine.shutdown(now);
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}

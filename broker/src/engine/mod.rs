@@ -105,6 +105,8 @@ pub struct Engine {
     out: Vec<Output>,
     /// Connections with CONNACK sent, for the connection limit.
     connected: usize,
+    /// PUBLISH frames shared by the subscribers of the message being routed.
+    shapes: publish::ShapeCache,
 }
 
 impl Engine {
@@ -128,6 +130,7 @@ impl Engine {
             timers: BinaryHeap::new(),
             out: Vec::new(),
             connected: 0,
+            shapes: publish::ShapeCache::default(),
         }
     }
 

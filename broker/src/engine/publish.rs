@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::{Bytes, BytesMut};
+
 use super::conn::ConnId;
 use super::message::{Delivery, Message};
 use super::session::{Enqueued, OutboundState};
@@ -142,6 +144,7 @@ impl Engine {
         }
         let targets = self.match_subscribers(&message);
         let count = targets.len();
+        self.shapes.begin();
         for (sid, qos, retain_as_published, subscription_ids) in targets {
             let delivery = Delivery {
                 qos: qos.min(message.qos),
@@ -151,6 +154,7 @@ impl Engine {
             };
             self.deliver(sid, delivery, now);
         }
+        self.shapes.end();
         count
     }
 
@@ -249,47 +253,86 @@ impl Engine {
         dup: bool,
         now: Instant,
     ) -> bool {
+        let c = &self.conns[&conn];
+        let aliases = c.protocol.is_v5() && c.client_topic_alias_maximum > 0;
+        if self.shapes.is_active() && !aliases && !dup {
+            return self.send_shared_shape(conn, delivery, packet_id, now);
+        }
         let message = &delivery.message;
         let c = self.conns.get_mut(&conn).expect("connection exists");
-        let mut properties: Properties = message.properties.clone();
-        if let Some(secs) = message.remaining_expiry(now) {
-            properties.push(Property::MessageExpiryInterval(secs));
-        }
-        for id in &delivery.subscription_ids {
-            properties.push(Property::SubscriptionIdentifier(*id));
-        }
+        let mut publish = publish_for(delivery, packet_id, dup, now);
         // Topic aliases toward clients that accept them [MQTT-3.1.2-26] [MQTT-3.3.2-11]: the
         // first PUBLISH of a topic sets the alias, later ones send an empty name.
-        let mut topic = message.topic.clone();
         let mut new_alias = None;
-        if c.protocol.is_v5() && c.client_topic_alias_maximum > 0 {
+        if aliases {
             if let Some(&alias) = c.aliases_out.get(message.topic.as_byte_string()) {
-                properties.push(Property::TopicAlias(alias));
-                topic = TopicName::empty();
+                publish.properties.push(Property::TopicAlias(alias));
+                publish.topic = TopicName::empty();
             } else if c.next_alias_out <= c.client_topic_alias_maximum {
                 new_alias = Some(c.next_alias_out);
-                properties.push(Property::TopicAlias(c.next_alias_out));
+                publish.properties.push(Property::TopicAlias(c.next_alias_out));
             }
         }
-        let publish = Publish {
-            // DUP only on a resend [MQTT-3.3.1-1], never at QoS 0 [MQTT-3.3.1-2].
-            dup: dup && delivery.qos != QoS::AtMostOnce,
-            qos: delivery.qos,
-            retain: delivery.retain,
-            topic,
-            packet_id,
-            properties,
-            payload: message.payload.clone(),
-        };
         let droppable = publish.qos == QoS::AtMostOnce;
         let sent = self.send_frame(conn, &Packet::Publish(publish), droppable);
         if let (true, Some(alias)) = (sent, new_alias) {
             let c = self.conns.get_mut(&conn).expect("connection exists");
-            c.aliases_out
-                .insert(message.topic.as_byte_string().clone(), alias);
+            c.aliases_out.insert(message.topic.as_byte_string().clone(), alias);
             c.next_alias_out += 1;
         }
         sent
+    }
+
+    /// Sends a PUBLISH whose bytes other subscribers of the message being routed can share:
+    /// it is encoded once per shape (rule 2 of the house), and QoS 1/2 copies only patch in
+    /// their own packet identifier.
+    fn send_shared_shape(
+        &mut self,
+        conn: ConnId,
+        delivery: &Delivery,
+        packet_id: Option<PacketId>,
+        now: Instant,
+    ) -> bool {
+        let c = &self.conns[&conn];
+        let shape = Shape {
+            v5: c.protocol.is_v5(),
+            qos: delivery.qos,
+            retain: delivery.retain,
+            subscription_ids: delivery.subscription_ids.clone(),
+        };
+        let max = c.client_max_packet_size as usize;
+        let protocol = c.protocol;
+        let encoded = match self.shapes.get(&shape) {
+            Some(frame) => frame.clone(),
+            None => {
+                let publish = publish_for(delivery, packet_id, false, now);
+                match Packet::Publish(publish).to_bytes(protocol) {
+                    Ok(frame) => {
+                        self.shapes.insert(shape, frame.clone());
+                        frame
+                    }
+                    Err(e) => {
+                        tracing::error!(conn = %conn, "cannot encode PUBLISH: {e}");
+                        return false;
+                    }
+                }
+            }
+        };
+        if encoded.len() > max {
+            tracing::debug!(conn = %conn, size = encoded.len(),
+                "PUBLISH dropped: larger than the client's Maximum Packet Size [MQTT-3.1.2-25]");
+            return false;
+        }
+        let frame = match packet_id {
+            None => encoded,
+            Some(id) => with_packet_id(&encoded, delivery.message.topic.len(), id),
+        };
+        self.out.push(super::Output::Send {
+            conn,
+            frame,
+            droppable: delivery.qos == QoS::AtMostOnce,
+        });
+        true
     }
 
     /// Sends queued deliveries while the window has room.
@@ -407,5 +450,79 @@ impl Engine {
             ReasonCode::PACKET_IDENTIFIER_NOT_FOUND
         };
         self.ack(conn, Packet::PubComp, ack.packet_id.get(), reason);
+    }
+}
+
+/// The PUBLISH a delivery becomes: the message's properties unaltered, the Message Expiry
+/// Interval that remains [MQTT-3.3.2-6], and the identifiers of the matching subscriptions.
+fn publish_for(delivery: &Delivery, packet_id: Option<PacketId>, dup: bool, now: Instant) -> Publish {
+    let message = &delivery.message;
+    let mut properties: Properties = message.properties.clone();
+    if let Some(secs) = message.remaining_expiry(now) {
+        properties.push(Property::MessageExpiryInterval(secs));
+    }
+    for id in &delivery.subscription_ids {
+        properties.push(Property::SubscriptionIdentifier(*id));
+    }
+    Publish {
+        // DUP only on a resend [MQTT-3.3.1-1], never at QoS 0 [MQTT-3.3.1-2].
+        dup: dup && delivery.qos != QoS::AtMostOnce,
+        qos: delivery.qos,
+        retain: delivery.retain,
+        topic: message.topic.clone(),
+        packet_id,
+        properties,
+        payload: message.payload.clone(),
+    }
+}
+
+/// A copy of an encoded QoS 1/2 PUBLISH with another packet identifier, which sits right after
+/// the fixed header and the Topic Name.
+fn with_packet_id(encoded: &Bytes, topic_len: usize, id: PacketId) -> Bytes {
+    let header_len = 1 + encoded[1..].iter().position(|b| b & 0x80 == 0).map_or(4, |p| p + 1);
+    let at = header_len + 2 + topic_len;
+    let mut frame = BytesMut::from(&encoded[..]);
+    frame[at..at + 2].copy_from_slice(&id.get().to_be_bytes());
+    frame.freeze()
+}
+
+/// What makes two subscribers' PUBLISH bytes the same, apart from the packet identifier.
+#[derive(Debug, PartialEq, Eq)]
+struct Shape {
+    /// 3.1 and 3.1.1 encode a PUBLISH identically; 5.0 adds properties.
+    v5: bool,
+    qos: QoS,
+    retain: bool,
+    subscription_ids: Vec<u32>,
+}
+
+/// The frames encoded for the message being routed, by shape. It lives for one `route` call
+/// only, so a frame never outlives the message and the moment (expiry) it was encoded for.
+#[derive(Debug, Default)]
+pub(super) struct ShapeCache {
+    active: bool,
+    frames: Vec<(Shape, Bytes)>,
+}
+
+impl ShapeCache {
+    fn begin(&mut self) {
+        self.active = true;
+    }
+
+    fn end(&mut self) {
+        self.active = false;
+        self.frames.clear();
+    }
+
+    fn is_active(&self) -> bool {
+        self.active
+    }
+
+    fn get(&self, shape: &Shape) -> Option<&Bytes> {
+        self.frames.iter().find(|(s, _)| s == shape).map(|(_, f)| f)
+    }
+
+    fn insert(&mut self, shape: Shape, frame: Bytes) {
+        self.frames.push((shape, frame));
     }
 }

@@ -1116,3 +1116,61 @@ fn shutdown_tells_v5_clients_0x8b() {
     assert!(h.recv(old).is_none());
     assert!(h.is_closed(new) && h.is_closed(old));
 }
+
+/// Rule 2 of the house: a PUBLISH is encoded once per shape. QoS 0 subscribers of the same
+/// protocol family get the very same bytes; QoS 1 copies differ only in their identifier.
+#[test]
+fn one_encoding_per_shape() {
+    let mut h = Harness::new();
+    let zeros: Vec<ConnId> = (0..3).map(|i| h.client(V311, &format!("z{i}"))).collect();
+    let ones: Vec<ConnId> = (0..2).map(|i| h.client(V5, &format!("o{i}"))).collect();
+    for &c in &zeros {
+        h.subscribe(c, "fan/out", QoS::AtMostOnce);
+    }
+    for &c in &ones {
+        h.subscribe(c, "fan/out", QoS::AtLeastOnce);
+    }
+    let publisher = h.client(V5, "pub");
+    // One QoS 1 message to o1 first, so that the two QoS 1 subscribers' next packet
+    // identifiers differ.
+    h.subscribe(ones[1], "warm", QoS::AtLeastOnce);
+    h.publish(publisher, "warm", "w", QoS::AtLeastOnce, 1);
+    h.recv_all(ones[1]);
+    h.recv_all(publisher);
+
+    let mut p = Publish::new(TopicName::new("fan/out").unwrap(), "payload");
+    p.qos = QoS::AtLeastOnce;
+    p.packet_id = Some(pid(2));
+    let bytes = Packet::Publish(p).to_bytes(V5).unwrap();
+    let packet = decode_exact(&bytes, V5).unwrap();
+    h.engine.handle(publisher, Input::Packet(packet), h.now);
+    let outputs: Vec<Output> = h.engine.drain_outputs().collect();
+    let frames = |conns: &[ConnId]| -> Vec<Bytes> {
+        outputs
+            .iter()
+            .filter_map(|o| match o {
+                Output::Send { conn, frame, .. } if conns.contains(conn) => Some(frame.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let zero_frames = frames(&zeros);
+    assert_eq!(zero_frames.len(), 3);
+    assert!(
+        zero_frames.iter().all(|f| f.as_ptr() == zero_frames[0].as_ptr()),
+        "QoS 0 subscribers share one encoding"
+    );
+    let one_frames = frames(&ones);
+    let ids: Vec<u16> = one_frames
+        .iter()
+        .map(|f| match decode_exact(f, V5).unwrap() {
+            Packet::Publish(p) => {
+                assert_eq!((&*p.topic, &p.payload[..]), ("fan/out", &b"payload"[..]));
+                p.packet_id.unwrap().get()
+            }
+            other => panic!("expected PUBLISH, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1], "each copy carries its own identifier");
+}

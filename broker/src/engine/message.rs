@@ -109,6 +109,9 @@ pub struct Delivery {
     pub retain: bool,
     /// The identifiers of every matching subscription that has one [MQTT-3.3.4-3].
     pub subscription_ids: Vec<u32>,
+    /// The shared subscription (`$share/{g}/{f}`) that chose this session, when that is the
+    /// only reason it gets the message: another member may take it over (section 4.8.2).
+    pub shared: Option<crate::codec::TopicFilter>,
 }
 
 impl Delivery {

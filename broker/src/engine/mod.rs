@@ -16,6 +16,7 @@ mod message;
 mod publish;
 mod session;
 mod settings;
+mod shared;
 mod subscribe;
 #[cfg(test)]
 mod tests;
@@ -356,6 +357,7 @@ impl Engine {
         s.conn = None;
         s.generation += 1;
         let expiry = s.expiry_interval;
+        self.redistribute_shared(sid, now);
         if let Some(will) = will {
             self.leave_will(sid, will, now);
         }

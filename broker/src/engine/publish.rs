@@ -145,22 +145,23 @@ impl Engine {
         let targets = self.match_subscribers(&message);
         let count = targets.len();
         self.shapes.begin();
-        for (sid, qos, retain_as_published, subscription_ids) in targets {
+        for t in targets {
             let delivery = Delivery {
-                qos: qos.min(message.qos),
-                retain: retain_as_published && message.retain,
-                subscription_ids,
+                qos: t.qos.min(message.qos),
+                retain: t.retain_as_published && message.retain,
+                subscription_ids: t.subscription_ids,
+                shared: t.shared,
                 message: message.clone(),
             };
-            self.deliver(sid, delivery, now);
+            self.deliver(t.session, delivery, now);
         }
         self.shapes.end();
         count
     }
 
-    /// The sessions a message goes to, merged per session: (session, highest granted QoS,
-    /// any Retain As Published, identifiers).
-    fn match_subscribers(&self, message: &Message) -> Vec<(SubscriberId, QoS, bool, Vec<u32>)> {
+    /// The sessions a message goes to, one entry per session with its matching subscriptions
+    /// merged.
+    fn match_subscribers(&self, message: &Message) -> Vec<Target> {
         let mut matches = Vec::new();
         let sessions = &self.sessions;
         self.router.matches(
@@ -168,8 +169,7 @@ impl Engine {
             |sid| sessions.get(&sid).is_some_and(|s| s.conn.is_some()),
             &mut matches,
         );
-        let mut targets: Vec<(SubscriberId, QoS, bool, Vec<u32>)> =
-            Vec::with_capacity(matches.len());
+        let mut targets: Vec<Target> = Vec::with_capacity(matches.len());
         matches.sort_by_key(|m| m.subscriber);
         for m in matches {
             let options = &m.subscription.options;
@@ -178,17 +178,20 @@ impl Engine {
                 continue;
             }
             match targets.last_mut() {
-                Some(t) if t.0 == m.subscriber => {
-                    t.1 = t.1.max(options.qos);
-                    t.2 |= options.retain_as_published;
-                    t.3.extend(m.subscription.identifier);
+                Some(t) if t.session == m.subscriber => {
+                    t.qos = t.qos.max(options.qos);
+                    t.retain_as_published |= options.retain_as_published;
+                    t.subscription_ids.extend(m.subscription.identifier);
+                    // Wanted for more than one subscription: no longer a shared group's alone.
+                    t.shared = None;
                 }
-                _ => targets.push((
-                    m.subscriber,
-                    options.qos,
-                    options.retain_as_published,
-                    m.subscription.identifier.into_iter().collect(),
-                )),
+                _ => targets.push(Target {
+                    session: m.subscriber,
+                    qos: options.qos,
+                    retain_as_published: options.retain_as_published,
+                    subscription_ids: m.subscription.identifier.into_iter().collect(),
+                    shared: m.shared.cloned(),
+                }),
             }
         }
         targets
@@ -270,14 +273,17 @@ impl Engine {
                 publish.topic = TopicName::empty();
             } else if c.next_alias_out <= c.client_topic_alias_maximum {
                 new_alias = Some(c.next_alias_out);
-                publish.properties.push(Property::TopicAlias(c.next_alias_out));
+                publish
+                    .properties
+                    .push(Property::TopicAlias(c.next_alias_out));
             }
         }
         let droppable = publish.qos == QoS::AtMostOnce;
         let sent = self.send_frame(conn, &Packet::Publish(publish), droppable);
         if let (true, Some(alias)) = (sent, new_alias) {
             let c = self.conns.get_mut(&conn).expect("connection exists");
-            c.aliases_out.insert(message.topic.as_byte_string().clone(), alias);
+            c.aliases_out
+                .insert(message.topic.as_byte_string().clone(), alias);
             c.next_alias_out += 1;
         }
         sent
@@ -455,7 +461,12 @@ impl Engine {
 
 /// The PUBLISH a delivery becomes: the message's properties unaltered, the Message Expiry
 /// Interval that remains [MQTT-3.3.2-6], and the identifiers of the matching subscriptions.
-fn publish_for(delivery: &Delivery, packet_id: Option<PacketId>, dup: bool, now: Instant) -> Publish {
+fn publish_for(
+    delivery: &Delivery,
+    packet_id: Option<PacketId>,
+    dup: bool,
+    now: Instant,
+) -> Publish {
     let message = &delivery.message;
     let mut properties: Properties = message.properties.clone();
     if let Some(secs) = message.remaining_expiry(now) {
@@ -479,7 +490,10 @@ fn publish_for(delivery: &Delivery, packet_id: Option<PacketId>, dup: bool, now:
 /// A copy of an encoded QoS 1/2 PUBLISH with another packet identifier, which sits right after
 /// the fixed header and the Topic Name.
 fn with_packet_id(encoded: &Bytes, topic_len: usize, id: PacketId) -> Bytes {
-    let header_len = 1 + encoded[1..].iter().position(|b| b & 0x80 == 0).map_or(4, |p| p + 1);
+    let header_len = 1 + encoded[1..]
+        .iter()
+        .position(|b| b & 0x80 == 0)
+        .map_or(4, |p| p + 1);
     let at = header_len + 2 + topic_len;
     let mut frame = BytesMut::from(&encoded[..]);
     frame[at..at + 2].copy_from_slice(&id.get().to_be_bytes());
@@ -525,4 +539,14 @@ impl ShapeCache {
     fn insert(&mut self, shape: Shape, frame: Bytes) {
         self.frames.push((shape, frame));
     }
+}
+
+/// One session a routed message goes to, its matching subscriptions merged: the highest
+/// granted QoS [MQTT-3.3.4-2] and every identifier [MQTT-3.3.4-3].
+struct Target {
+    session: SubscriberId,
+    qos: QoS,
+    retain_as_published: bool,
+    subscription_ids: Vec<u32>,
+    shared: Option<crate::codec::TopicFilter>,
 }

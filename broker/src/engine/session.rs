@@ -173,6 +173,22 @@ impl Session {
         outcome
     }
 
+    /// Takes out of the queue every delivery `take` selects, keeping the others in order.
+    pub fn take_queued(&mut self, mut take: impl FnMut(&Delivery) -> bool) -> Vec<Delivery> {
+        let mut taken = Vec::new();
+        let mut kept = VecDeque::with_capacity(self.queue.len());
+        for d in self.queue.drain(..) {
+            if take(&d) {
+                self.queued_bytes -= d.cost();
+                taken.push(d);
+            } else {
+                kept.push_back(d);
+            }
+        }
+        self.queue = kept;
+        taken
+    }
+
     /// Takes the next queued delivery.
     pub fn dequeue(&mut self) -> Option<Delivery> {
         let d = self.queue.pop_front()?;
@@ -203,6 +219,7 @@ mod tests {
             qos,
             retain: false,
             subscription_ids: vec![],
+            shared: None,
         }
     }
 

@@ -129,6 +129,7 @@ impl Engine {
                 qos: subscription.options.qos.min(message.qos),
                 retain: true,
                 subscription_ids: subscription.identifier.into_iter().collect(),
+                shared: None,
                 message,
             };
             self.deliver(sid, delivery, now);

@@ -1157,7 +1157,9 @@ fn one_encoding_per_shape() {
     let zero_frames = frames(&zeros);
     assert_eq!(zero_frames.len(), 3);
     assert!(
-        zero_frames.iter().all(|f| f.as_ptr() == zero_frames[0].as_ptr()),
+        zero_frames
+            .iter()
+            .all(|f| f.as_ptr() == zero_frames[0].as_ptr()),
         "QoS 0 subscribers share one encoding"
     );
     let one_frames = frames(&ones);
@@ -1173,4 +1175,69 @@ fn one_encoding_per_shape() {
         .collect();
     assert_eq!(ids.len(), 2);
     assert_ne!(ids[0], ids[1], "each copy carries its own identifier");
+}
+
+/// When a member of a shared subscription goes away with QoS 1 messages unacknowledged, they
+/// go to another member; QoS 2 messages stay with the member that started them
+/// [MQTT-4.8.2-4].
+#[test]
+fn shared_subscription_messages_move_when_a_member_leaves() {
+    let mut h = Harness::new();
+    let persistent = |id: &str| {
+        let mut c = Connect::new(V5, id);
+        c.clean_start = false;
+        c.properties.push(Property::SessionExpiryInterval(300));
+        c
+    };
+    let (a, _) = h.connect_with(persistent("a"));
+    let (b, _) = h.connect_with(persistent("b"));
+    h.subscribe(a, "$share/g/work", QoS::ExactlyOnce);
+    h.subscribe(b, "$share/g/work", QoS::ExactlyOnce);
+    let publisher = h.client(V5, "pub");
+    for (i, qos) in [
+        (1, QoS::AtLeastOnce),
+        (2, QoS::AtLeastOnce),
+        (3, QoS::ExactlyOnce),
+        (4, QoS::ExactlyOnce),
+    ] {
+        h.publish(publisher, "work", &format!("job{i}"), qos, i);
+    }
+    let got_a: Vec<Publish> = h
+        .recv_all(a)
+        .into_iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let got_b = h.recv_all(b).len();
+    assert_eq!(got_a.len() + got_b, 4, "each job to one member");
+    assert!(!got_a.is_empty());
+    // `a` vanishes without acknowledging anything.
+    h.input(a, Input::Closed);
+    let moved: Vec<Publish> = h
+        .recv_all(b)
+        .into_iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<&Publish> = got_a.iter().filter(|p| p.qos == QoS::AtLeastOnce).collect();
+    assert_eq!(moved.len(), expected.len(), "a's QoS 1 jobs went to b");
+    assert!(moved.iter().all(|p| p.qos == QoS::AtLeastOnce && !p.dup));
+    // `a` comes back and finishes its QoS 2 jobs, and only those.
+    let (a, ack) = h.connect_with(persistent("a"));
+    assert!(ack.session_present);
+    let resent: Vec<Publish> = h
+        .recv_all(a)
+        .into_iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let qos2_of_a = got_a.iter().filter(|p| p.qos == QoS::ExactlyOnce).count();
+    assert_eq!(resent.len(), qos2_of_a);
+    assert!(resent.iter().all(|p| p.qos == QoS::ExactlyOnce && p.dup));
 }

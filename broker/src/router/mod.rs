@@ -61,7 +61,7 @@ pub struct Match<'a> {
     pub subscriber: SubscriberId,
     /// The options and identifier of the matching subscription.
     pub subscription: &'a Subscription,
-    /// Whether the subscription is a shared one (section 4.8.2): this subscriber was chosen
-    /// as its group's one recipient, and retained-message rules for shared subscriptions apply.
-    pub shared: bool,
+    /// For a shared subscription (section 4.8.2), its whole filter `$share/{g}/{f}`: this
+    /// subscriber was chosen as the group's one recipient. `None` for an ordinary one.
+    pub shared: Option<&'a crate::codec::TopicFilter>,
 }

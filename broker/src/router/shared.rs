@@ -18,6 +18,9 @@ use super::{SubscriberId, Subscription};
 pub(super) struct SharedGroup {
     members: Vec<(SubscriberId, Subscription)>,
     index: AHashMap<SubscriberId, usize>,
+    /// The group's whole filter, `$share/{ShareName}/{filter}`, reported with its matches so
+    /// that a message can later be handed to another member.
+    filter: Option<crate::codec::TopicFilter>,
     /// Where the next round-robin search starts. Atomic (relaxed) rather than a `Cell` so that
     /// the tree stays `Sync` and can be read from several threads; a lost update between two
     /// concurrent readers only bends fairness, never correctness.
@@ -25,6 +28,19 @@ pub(super) struct SharedGroup {
 }
 
 impl SharedGroup {
+    /// An empty group for this `$share/...` filter.
+    pub(super) fn for_filter(filter: crate::codec::TopicFilter) -> SharedGroup {
+        SharedGroup {
+            filter: Some(filter),
+            ..SharedGroup::default()
+        }
+    }
+
+    /// The group's whole `$share/...` filter.
+    pub(super) fn filter(&self) -> Option<&crate::codec::TopicFilter> {
+        self.filter.as_ref()
+    }
+
     /// Adds `who`, or replaces its subscription; returns whether it was a member already.
     pub(super) fn insert(&mut self, who: SubscriberId, sub: Subscription) -> bool {
         if let Some(&i) = self.index.get(&who) {

@@ -56,14 +56,14 @@ impl Subscribers {
         out.extend(self.plain.iter().map(|(&subscriber, subscription)| Match {
             subscriber,
             subscription,
-            shared: false,
+            shared: None,
         }));
         for group in self.groups.values() {
             if let Some((subscriber, subscription)) = group.pick(available) {
                 out.push(Match {
                     subscriber: *subscriber,
                     subscription,
-                    shared: true,
+                    shared: group.filter(),
                 });
             }
         }
@@ -143,7 +143,7 @@ impl SubscriptionTree {
             Some(share) => match subs.groups.get_mut(share) {
                 Some(group) => group.insert(who, sub),
                 None => {
-                    let mut group = SharedGroup::default();
+                    let mut group = SharedGroup::for_filter(filter.clone());
                     group.insert(who, sub);
                     subs.groups.insert(share.into(), group);
                     false
@@ -260,6 +260,29 @@ impl SubscriptionTree {
                 pending.push((child, rest));
             }
         }
+    }
+
+    /// One member of the shared subscription `filter` (`$share/{g}/{f}`), chosen as
+    /// [`SubscriptionTree::matches`] chooses, with its subscription; `None` if the group does
+    /// not exist. Used to hand a message to another member when one leaves (section 4.8.2).
+    pub fn pick_shared(
+        &self,
+        filter: &TopicFilter,
+        mut available: impl FnMut(SubscriberId) -> bool,
+    ) -> Option<(SubscriberId, &Subscription)> {
+        let place = Place::of(filter);
+        let share = place.share?;
+        let mut node = &self.root;
+        for level in trie::levels(place.path) {
+            node = if level == "+" {
+                node.plus.as_deref()?
+            } else {
+                node.children.get(level)?
+            };
+        }
+        let subs = if place.multi { &node.multi } else { &node.here };
+        let group = subs.as_ref()?.groups.get(share)?;
+        group.pick(&mut available).map(|(who, sub)| (*who, sub))
     }
 
     /// How many (subscriber, filter) subscriptions the tree holds, shared ones included.

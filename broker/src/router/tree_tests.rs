@@ -136,7 +136,7 @@ fn overlapping_subscriptions_are_all_reported() {
                 m.subscriber,
                 m.subscription.options.qos,
                 m.subscription.identifier,
-                m.shared,
+                m.shared.is_some(),
             )
         })
         .collect();
@@ -227,7 +227,7 @@ fn pruning_keeps_what_is_still_used() {
 fn shared_picks(tree: &SubscriptionTree, topic: &str, up: impl Fn(u64) -> bool) -> Vec<u64> {
     let mut out = Vec::new();
     tree.matches(topic, |id| up(id.0), &mut out);
-    assert!(out.iter().all(|m| m.shared));
+    assert!(out.iter().all(|m| m.shared.is_some()));
     out.iter().map(|m| m.subscriber.0).collect()
 }
 
@@ -287,12 +287,12 @@ fn groups_and_plain_subscriptions_mix() {
     tree.matches("sport/tennis/player1", |_| true, &mut out);
     let shared: Vec<u64> = out
         .iter()
-        .filter(|m| m.shared)
+        .filter(|m| m.shared.is_some())
         .map(|m| m.subscriber.0)
         .collect();
     let mut plain: Vec<u64> = out
         .iter()
-        .filter(|m| !m.shared)
+        .filter(|m| m.shared.is_none())
         .map(|m| m.subscriber.0)
         .collect();
     plain.sort_unstable();
@@ -310,7 +310,7 @@ fn groups_and_plain_subscriptions_mix() {
         tree.matches("sport/tennis/x", |_| true, &mut out);
         assert!(out
             .iter()
-            .any(|m| m.shared && m.subscriber == SubscriberId(2)));
+            .any(|m| m.shared.is_some() && m.subscriber == SubscriberId(2)));
     }
 }
 

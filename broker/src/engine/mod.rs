@@ -89,7 +89,12 @@ enum Timer {
     Will(SubscriberId, u64),
     /// The Session Expiry Interval of an offline session (with its generation).
     Expiry(SubscriberId, u64),
+    /// Periodic upkeep: purging expired retained messages.
+    Housekeeping,
 }
+
+/// How often expired retained messages are purged.
+const HOUSEKEEPING: Duration = Duration::from_secs(60);
 
 /// The broker's state machine.
 pub struct Engine {
@@ -108,6 +113,8 @@ pub struct Engine {
     connected: usize,
     /// PUBLISH frames shared by the subscribers of the message being routed.
     shapes: publish::ShapeCache,
+    /// Whether the housekeeping timer runs (it starts with the first connection).
+    housekeeping: bool,
 }
 
 impl Engine {
@@ -132,6 +139,7 @@ impl Engine {
             out: Vec::new(),
             connected: 0,
             shapes: publish::ShapeCache::default(),
+            housekeeping: false,
         }
     }
 
@@ -141,6 +149,10 @@ impl Engine {
 
     /// A new network connection; it must send CONNECT within the connect timeout.
     pub fn open(&mut self, conn: ConnId, now: Instant) {
+        if !self.housekeeping {
+            self.housekeeping = true;
+            self.schedule(now + HOUSEKEEPING, Timer::Housekeeping);
+        }
         let c = Conn::new(now, self.settings.connect_timeout);
         self.schedule(now + self.settings.connect_timeout, Timer::Conn(conn));
         self.conns.insert(conn, c);
@@ -155,7 +167,13 @@ impl Engine {
         match input {
             Input::Packet(packet) => self.handle_packet(conn, packet, now),
             Input::Malformed(error) => self.protocol_violation(conn, &error, now),
-            Input::Closed => self.close(conn, CloseReason::Transport, now),
+            Input::Closed => {
+                let c = &self.conns[&conn];
+                if c.session().is_some() {
+                    tracing::info!(conn = %conn, client_id = %c.client_id, "connection lost");
+                }
+                self.close(conn, CloseReason::Transport, now)
+            }
         }
     }
 
@@ -176,6 +194,12 @@ impl Engine {
                 Timer::Conn(id) => self.check_keep_alive(id, now),
                 Timer::Will(sid, generation) => self.will_timer(sid, generation, now),
                 Timer::Expiry(sid, generation) => self.expiry_timer(sid, generation, now),
+                Timer::Housekeeping => {
+                    // Expired retained messages are never sent [MQTT-3.3.2-5]; here they also
+                    // give their memory back.
+                    self.retained.retain(|m| !m.is_expired(now));
+                    self.schedule(now + HOUSEKEEPING, Timer::Housekeeping);
+                }
             }
         }
     }

@@ -1241,3 +1241,19 @@ fn shared_subscription_messages_move_when_a_member_leaves() {
     assert_eq!(resent.len(), qos2_of_a);
     assert!(resent.iter().all(|p| p.qos == QoS::ExactlyOnce && p.dup));
 }
+
+#[test]
+fn expired_retained_messages_are_purged() {
+    let mut h = Harness::new();
+    let publisher = h.client(V5, "pub");
+    let mut p = Publish::new(TopicName::new("r").unwrap(), "brief");
+    p.retain = true;
+    p.properties.push(Property::MessageExpiryInterval(5));
+    h.send(publisher, Packet::Publish(p));
+    assert_eq!(h.engine.retained.len(), 1);
+    h.send(publisher, Packet::PingReq);
+    h.advance(30);
+    h.send(publisher, Packet::PingReq);
+    h.advance(31);
+    assert_eq!(h.engine.retained.len(), 0);
+}

@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::conn::ConnId;
 use super::message::{Delivery, Message};
-use super::session::{Enqueued, OutboundState};
+use super::session::{Enqueued, Inflight, OutboundState};
 use super::Engine;
 use crate::codec::{
     Ack, Packet, PacketId, Properties, Property, PropertyId, Publish, QoS, ReasonCode, TopicName,
@@ -387,18 +387,10 @@ impl Engine {
         ack: Ack,
         now: Instant,
     ) {
-        let s = self.sessions.get_mut(&sid).expect("session exists");
-        match s.inflight.get(&ack.packet_id.get()) {
-            Some(i)
-                if i.state == OutboundState::Published && i.delivery.qos == QoS::AtLeastOnce =>
-            {
-                s.finish_inflight(ack.packet_id.get());
-                self.pump(conn, sid, now);
-            }
-            _ => {
-                tracing::debug!(conn = %conn, id = ack.packet_id, "PUBACK for no QoS 1 message in flight")
-            }
-        }
+        let awaited = |i: &Inflight| {
+            i.state == OutboundState::Published && i.delivery.qos == QoS::AtLeastOnce
+        };
+        self.complete_flow(conn, sid, ack.packet_id, awaited, "PUBACK", now);
     }
 
     pub(super) fn handle_pubrec(
@@ -436,13 +428,27 @@ impl Engine {
         ack: Ack,
         now: Instant,
     ) {
+        let awaited = |i: &Inflight| i.state == OutboundState::Released;
+        self.complete_flow(conn, sid, ack.packet_id, awaited, "PUBCOMP", now);
+    }
+
+    /// Ends the flight of `id` if it stands where this acknowledgement belongs, then sends
+    /// what the window has room for now. An acknowledgement for nothing in flight is ignored.
+    fn complete_flow(
+        &mut self,
+        conn: ConnId,
+        sid: SubscriberId,
+        id: PacketId,
+        awaited: impl Fn(&Inflight) -> bool,
+        what: &str,
+        now: Instant,
+    ) {
         let s = self.sessions.get_mut(&sid).expect("session exists");
-        match s.inflight.get(&ack.packet_id.get()) {
-            Some(i) if i.state == OutboundState::Released => {
-                s.finish_inflight(ack.packet_id.get());
-                self.pump(conn, sid, now);
-            }
-            _ => tracing::debug!(conn = %conn, id = ack.packet_id, "PUBCOMP for no PUBREL sent"),
+        if s.inflight.get(&id.get()).is_some_and(awaited) {
+            s.finish_inflight(id.get());
+            self.pump(conn, sid, now);
+        } else {
+            tracing::debug!(conn = %conn, id, "{what} for nothing awaiting it");
         }
     }
 

@@ -150,6 +150,12 @@ impl Violation {
         use Violation::*;
         match self {
             PacketTooLarge { .. } => ReasonCode::PACKET_TOO_LARGE,
+            // "A Topic Alias value of 0 or greater than the Maximum Topic Alias is a Protocol
+            // Error, the receiver uses DISCONNECT with Reason Code of 0x94" (section 3.3.4).
+            InvalidPropertyValue {
+                property: PropertyId::TopicAlias,
+                ..
+            } => ReasonCode::TOPIC_ALIAS_INVALID,
             InvalidProtocolName(_) | UnsupportedProtocolLevel(_) => {
                 ReasonCode::UNSUPPORTED_PROTOCOL_VERSION
             }
@@ -240,6 +246,10 @@ impl Violation {
             UnknownProperty(_) | PropertyNotAllowed { .. } | PropertyLengthMismatch => {
                 (S("2.2.2.2"), S("2.2.2.2"))
             }
+            InvalidPropertyValue {
+                property: PropertyId::TopicAlias,
+                ..
+            } => (M("MQTT-3.3.2-8"), S("3.3.2")),
             DuplicateProperty(id) | InvalidPropertyValue { property: id, .. } => {
                 (S(id.section()), S(id.section()))
             }

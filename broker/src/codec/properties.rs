@@ -759,7 +759,11 @@ mod tests {
         let e = read(&[0x03, 0x23, 0x00, 0x00], PropertyContext::Publish).unwrap_err();
         assert_eq!(
             e.clause(crate::codec::Protocol::V5),
-            crate::codec::Clause::Section("3.3.2.3.4")
+            crate::codec::Clause::Statement("MQTT-3.3.2-8")
+        );
+        assert_eq!(
+            e.reason_code(),
+            crate::codec::ReasonCode::TOPIC_ALIAS_INVALID
         );
         let e = read(&[0x02, 0x0B, 0x00], PropertyContext::Subscribe).unwrap_err();
         assert!(matches!(e, Violation::InvalidPropertyValue { .. }));

@@ -106,7 +106,7 @@ fn cases() -> Vec<Case> {
         c("Receive Maximum 0", V5, "10 10 00 04 4D 51 54 54 05 02 00 3C 03 21 00 00 00 00", InvalidPropertyValue { property: PropertyId::ReceiveMaximum, value: 0 }, "[§3.1.2.11.3]", PROTOCOL_ERROR),
         c("Topic Alias in CONNECT", V5, "10 10 00 04 4D 51 54 54 05 02 00 3C 03 23 00 01 00 00", PropertyNotAllowed { property: PropertyId::TopicAlias, context: "CONNECT" }, "[§2.2.2.2]", MALFORMED),
         c("unknown property 0x7F", V5, "30 06 00 01 61 02 7F 00", UnknownProperty(0x7F), "[§2.2.2.2]", MALFORMED),
-        c("Topic Alias 0", V5, "30 07 00 01 61 03 23 00 00", InvalidPropertyValue { property: PropertyId::TopicAlias, value: 0 }, "[§3.3.2.3.4]", PROTOCOL_ERROR),
+        c("Topic Alias 0", V5, "30 07 00 01 61 03 23 00 00", InvalidPropertyValue { property: PropertyId::TopicAlias, value: 0 }, "[MQTT-3.3.2-8]", ReasonCode::TOPIC_ALIAS_INVALID),
         c("Property Length past the end", V5, "30 05 00 01 61 09 01", PropertyLengthMismatch, "[§2.2.2.2]", MALFORMED),
         c("Subscription Identifier 0", V5, "82 09 00 01 02 0B 00 00 01 61 00", InvalidPropertyValue { property: PropertyId::SubscriptionIdentifier, value: 0 }, "[§3.8.2.1.2]", PROTOCOL_ERROR),
         c("two Subscription Identifiers in SUBSCRIBE", V5, "82 0B 00 01 04 0B 01 0B 02 00 01 61 00", DuplicateProperty(PropertyId::SubscriptionIdentifier), "[§3.8.2.1.2]", PROTOCOL_ERROR),

@@ -126,7 +126,12 @@ impl Engine {
     }
 
     fn accept(&mut self, conn: ConnId, mut connect: Connect, now: Instant) {
-        if self.connected >= self.settings.max_connections {
+        // A takeover replaces a connection rather than adding one.
+        let takes_over = self
+            .by_client_id
+            .get(&connect.client_id)
+            .is_some_and(|sid| self.sessions[sid].conn.is_some());
+        if self.connected >= self.settings.max_connections && !takes_over {
             return self.refuse(
                 conn,
                 ReasonCode::QUOTA_EXCEEDED,

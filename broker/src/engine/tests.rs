@@ -1257,3 +1257,21 @@ fn expired_retained_messages_are_purged() {
     h.advance(31);
     assert_eq!(h.engine.retained.len(), 0);
 }
+
+#[test]
+fn takeover_is_allowed_at_the_connection_limit() {
+    let mut h = Harness::with(Settings {
+        max_connections: 1,
+        ..Settings::default()
+    });
+    let old = h.client(V5, "same");
+    let (_, ack) = h.connect_with(Connect::new(V5, "same"));
+    assert_eq!(
+        ack.code,
+        ReasonCode::SUCCESS,
+        "it replaces a connection, it adds none"
+    );
+    assert!(h.is_closed(old));
+    let (_, ack) = h.connect_with(Connect::new(V5, "other"));
+    assert_eq!(ack.code, ReasonCode::QUOTA_EXCEEDED);
+}

@@ -183,34 +183,63 @@ async fn engine_task(mut engine: Engine, mut events: mpsc::Receiver<Event>) {
                 engine.handle_timeout(Instant::now());
             }
         }
-        for output in engine.drain_outputs() {
-            match output {
-                Output::Send {
-                    conn,
-                    frame,
-                    droppable,
-                } => {
-                    if let Some(outbox) = outboxes.get(&conn) {
-                        outbox.push(frame, droppable);
-                        if woken.last() != Some(&conn) {
-                            woken.push(conn);
-                        }
-                    }
-                }
-                Output::Close { conn } => {
-                    if let Some(outbox) = outboxes.remove(&conn) {
-                        if outbox.dropped() > 0 {
-                            tracing::info!(conn = %conn, dropped = outbox.dropped(),
-                                "QoS 0 messages dropped for a slow reader");
-                        }
-                        outbox.close();
-                    }
-                }
+        // A connection that reads too slowly to keep up is closed; closing it may produce
+        // more output (its will, say), so the loop runs until the engine has nothing to add.
+        loop {
+            let mut overflowed = Vec::new();
+            for output in engine.drain_outputs() {
+                dispatch(output, &mut outboxes, &mut woken, &mut overflowed);
+            }
+            if overflowed.is_empty() {
+                break;
+            }
+            let now = Instant::now();
+            for (conn, waiting) in overflowed {
+                tracing::warn!(conn = %conn, waiting,
+                    "closed: the client does not read what it is sent (write buffer full)");
+                engine.handle(conn, Input::Closed, now);
             }
         }
         for conn in woken.drain(..) {
             if let Some(outbox) = outboxes.get(&conn) {
                 outbox.wake();
+            }
+        }
+    }
+}
+
+/// Moves one engine output to its connection's outbox.
+fn dispatch(
+    output: Output,
+    outboxes: &mut AHashMap<ConnId, Arc<Outbox>>,
+    woken: &mut Vec<ConnId>,
+    overflowed: &mut Vec<(ConnId, usize)>,
+) {
+    match output {
+        Output::Send {
+            conn,
+            frame,
+            droppable,
+        } => {
+            if let Some(outbox) = outboxes.get(&conn) {
+                match outbox.push(frame, droppable) {
+                    Ok(()) if woken.last() != Some(&conn) => woken.push(conn),
+                    Ok(()) => {}
+                    Err(overflow) => {
+                        if !overflowed.iter().any(|(c, _)| *c == conn) {
+                            overflowed.push((conn, overflow.waiting));
+                        }
+                    }
+                }
+            }
+        }
+        Output::Close { conn } => {
+            if let Some(outbox) = outboxes.remove(&conn) {
+                if outbox.dropped() > 0 {
+                    tracing::info!(conn = %conn, dropped = outbox.dropped(),
+                        "QoS 0 messages dropped for a slow reader");
+                }
+                outbox.close();
             }
         }
     }

@@ -129,12 +129,13 @@ pub struct Mqtt {
     /// supported (5.0) or a closed connection (3.x).
     pub retain_available: bool,
     /// Whether filters may contain `+` and `#` (default true). When false, CONNACK advertises
-    /// Wildcard Subscription Available 0, and such a SUBSCRIBE is refused: SUBACK 0xA2 (5.0),
-    /// 0x80 Failure (3.1.1), a closed connection (3.1, which has no failure code).
+    /// Wildcard Subscription Available 0, and such a SUBSCRIBE is refused: DISCONNECT 0xA2
+    /// (5.0, which was told), SUBACK 0x80 Failure (3.1.1), a closed connection (3.1).
     pub wildcard_subscriptions: bool,
     /// Whether `$share/{ShareName}/{filter}` subscriptions are available (default true). When
     /// false, CONNACK advertises Shared Subscription Available 0, and such a SUBSCRIBE is
-    /// refused: SUBACK 0x9E (5.0), 0x80 Failure (3.1.1), a closed connection (3.1).
+    /// refused: DISCONNECT 0x9E (5.0, which was told), SUBACK 0x80 Failure (3.1.1), a closed
+    /// connection (3.1).
     pub shared_subscriptions: bool,
     /// Whether 5.0 clients may put a Subscription Identifier in SUBSCRIBE (default true). When
     /// false, CONNACK advertises Subscription Identifiers Available 0, and a SUBSCRIBE with one

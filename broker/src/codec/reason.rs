@@ -99,6 +99,9 @@ const DISCONNECT: &[u8] = &[
 const AUTH: &[u8] = &[0x00, 0x18, 0x19];
 
 impl ReasonCode {
+    /// 0x00 as SUBACK says it: "Granted QoS 0" (the same value as [`ReasonCode::SUCCESS`]).
+    pub const GRANTED_QOS_0: ReasonCode = ReasonCode(0x00);
+
     /// Whether the code signals failure (0x80 and above).
     pub fn is_error(self) -> bool {
         self.0 >= 0x80

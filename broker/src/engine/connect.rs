@@ -25,6 +25,26 @@ impl Engine {
         if let Err(code) = self.check_client_id(&connect) {
             return self.refuse(conn, code, "client identifier not accepted", now);
         }
+        if let Some(will) = &connect.will {
+            // A will the server could not publish as asked is refused up front: QoS above
+            // Maximum QoS [MQTT-3.2.2-12], or retained when retain is off [MQTT-3.2.2-13].
+            if will.qos > self.settings.maximum_qos {
+                return self.refuse(
+                    conn,
+                    ReasonCode::QOS_NOT_SUPPORTED,
+                    "Will QoS too high",
+                    now,
+                );
+            }
+            if will.retain && !self.settings.retain_available {
+                return self.refuse(
+                    conn,
+                    ReasonCode::RETAIN_NOT_SUPPORTED,
+                    "Will Retain unsupported",
+                    now,
+                );
+            }
+        }
         let decision = self.authenticator.connect(&connect);
         self.decide(conn, connect, decision, now);
     }

@@ -29,6 +29,15 @@ impl Engine {
             Some(Property::SubscriptionIdentifier(id)) => Some(*id),
             _ => None,
         };
+        if protocol.is_v5() {
+            // A 5.0 client was told in CONNACK which features are off: using one anyway is a
+            // Protocol Error with its own reason code (sections 3.2.2.3.11 to 3.2.2.3.13).
+            if let Some(code) = self.unavailable_feature(&sub, identifier) {
+                let what = format!("SUBSCRIBE uses a feature the server does not offer ({code:?})");
+                tracing::warn!(conn = %conn, "closed: {what}");
+                return self.close_with(conn, code, Some(what), now);
+            }
+        }
         let mut reasons = Vec::with_capacity(sub.filters.len());
         let mut retained_for = Vec::new();
         for (filter, options) in sub.filters {
@@ -81,8 +90,26 @@ impl Engine {
         }
     }
 
+    /// The first feature a SUBSCRIBE uses that the server has switched off and said so in
+    /// CONNACK: wildcards (0xA2), shared subscriptions (0x9E), subscription identifiers (0xA1).
+    fn unavailable_feature(&self, sub: &Subscribe, identifier: Option<u32>) -> Option<ReasonCode> {
+        let s = &self.settings;
+        if identifier.is_some() && !s.subscription_identifiers {
+            return Some(ReasonCode::SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED);
+        }
+        sub.filters.iter().find_map(|(filter, _)| {
+            if !s.shared_subscriptions && matches!(filter.shared(), Ok(Some(_))) {
+                Some(ReasonCode::SHARED_SUBSCRIPTIONS_NOT_SUPPORTED)
+            } else if !s.wildcard_subscriptions && filter.has_wildcards() {
+                Some(ReasonCode::WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED)
+            } else {
+                None
+            }
+        })
+    }
+
     /// The reason a filter is refused, if it is: the configured deny list (0x87 Not
-    /// authorized), and the features the server was told to switch off.
+    /// authorized), and, for 3.x clients that were never told, the features switched off.
     fn check_subscription(
         &self,
         filter: &TopicFilter,

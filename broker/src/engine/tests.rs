@@ -800,10 +800,32 @@ fn shared_subscription_delivers_once_per_group() {
 }
 
 #[test]
-fn refused_subscriptions_get_their_reason_codes() {
+fn switched_off_features_refuse_3x_subscriptions_per_filter() {
     let mut h = Harness::with(Settings {
         deny_subscriptions: vec![TopicFilter::new("secret/#").unwrap()],
         wildcard_subscriptions: false,
+        ..Settings::default()
+    });
+    let old = h.client(V311, "old");
+    assert_eq!(
+        h.subscribe(old, "secret/#", QoS::AtMostOnce),
+        [ReasonCode(0x80)]
+    );
+    assert_eq!(
+        h.subscribe(old, "a/+", QoS::AtMostOnce),
+        [ReasonCode(0x80)],
+        "3.x was never told"
+    );
+    assert_eq!(
+        h.subscribe(old, "a/b", QoS::AtMostOnce),
+        [ReasonCode::GRANTED_QOS_0]
+    );
+}
+
+#[test]
+fn deny_list_refuses_with_0x87() {
+    let mut h = Harness::with(Settings {
+        deny_subscriptions: vec![TopicFilter::new("secret/#").unwrap()],
         ..Settings::default()
     });
     let sub = h.client(V5, "sub");
@@ -812,13 +834,83 @@ fn refused_subscriptions_get_their_reason_codes() {
         [ReasonCode::NOT_AUTHORIZED]
     );
     assert_eq!(
-        h.subscribe(sub, "a/+", QoS::AtMostOnce),
-        [ReasonCode::WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED]
+        h.subscribe(sub, "secret/+", QoS::AtMostOnce),
+        [ReasonCode::GRANTED_QOS_0],
+        "text, not a match"
     );
-    let old = h.client(V311, "old");
+}
+
+fn subscribe_packet(filter: &str, properties: Vec<Property>) -> Packet {
+    Packet::Subscribe(Subscribe {
+        packet_id: pid(1),
+        properties: properties.into(),
+        filters: vec![(
+            TopicFilter::new(filter).unwrap(),
+            SubscriptionOptions::default(),
+        )],
+    })
+}
+
+/// A 5.0 client told in CONNACK that a feature is off commits a Protocol Error by using it,
+/// answered with the feature's own code (sections 3.2.2.3.11 to 3.2.2.3.13).
+#[test]
+fn features_advertised_off_are_protocol_errors_for_v5() {
+    let mut h = Harness::with(Settings {
+        wildcard_subscriptions: false,
+        shared_subscriptions: false,
+        subscription_identifiers: false,
+        ..Settings::default()
+    });
+    let (conn, ack) = h.connect_with(Connect::new(V5, "a"));
+    for p in [
+        Property::WildcardSubscriptionAvailable(0),
+        Property::SharedSubscriptionAvailable(0),
+        Property::SubscriptionIdentifierAvailable(0),
+    ] {
+        assert!(ack.properties.iter().any(|q| *q == p), "{p:?} advertised");
+    }
+    for (conn, packet, code) in [
+        (
+            conn,
+            subscribe_packet("a/+", vec![]),
+            ReasonCode::WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED,
+        ),
+        (
+            h.client(V5, "b"),
+            subscribe_packet("$share/g/t", vec![]),
+            ReasonCode::SHARED_SUBSCRIPTIONS_NOT_SUPPORTED,
+        ),
+        (
+            h.client(V5, "c"),
+            subscribe_packet("t", vec![Property::SubscriptionIdentifier(3)]),
+            ReasonCode::SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED,
+        ),
+    ] {
+        h.send(conn, packet);
+        assert_eq!(disconnect_reason(h.recv(conn)), code);
+        assert!(h.is_closed(conn));
+    }
+}
+
+#[test]
+fn will_beyond_the_servers_abilities_is_refused() {
+    let mut h = Harness::with(Settings {
+        maximum_qos: QoS::AtMostOnce,
+        retain_available: false,
+        ..Settings::default()
+    });
+    let (_, ack) = h.connect_with(with_will(V5, "qos", None));
+    assert_eq!(ack.code, ReasonCode::QOS_NOT_SUPPORTED, "[MQTT-3.2.2-12]");
+    let mut c = with_will(V5, "retain", None);
+    if let Some(w) = c.will.as_mut() {
+        w.qos = QoS::AtMostOnce;
+        w.retain = true;
+    }
+    let (_, ack) = h.connect_with(c);
     assert_eq!(
-        h.subscribe(old, "secret/#", QoS::AtMostOnce),
-        [ReasonCode(0x80)]
+        ack.code,
+        ReasonCode::RETAIN_NOT_SUPPORTED,
+        "[MQTT-3.2.2-13]"
     );
 }
 

@@ -1,0 +1,107 @@
+//! Sessions: persistence, redelivery, clean start, expiry.
+
+use super::*;
+
+#[test]
+fn persistent_session_queues_and_redelivers_with_dup() {
+    let mut h = Harness::new();
+    let mut c = Connect::new(V311, "keeper");
+    c.clean_start = false;
+    let (sub, ack) = h.connect_with(c.clone());
+    assert!(!ack.session_present);
+    h.subscribe(sub, "q", QoS::ExactlyOnce);
+    let publisher = h.client(V311, "pub");
+    h.publish(publisher, "q", "in-flight", QoS::AtLeastOnce, 1);
+    let first = h.recv_publish(sub);
+    assert!(!first.dup);
+    h.input(sub, Input::Closed);
+    h.publish(publisher, "q", "queued", QoS::ExactlyOnce, 2);
+
+    let (sub, ack) = h.connect_with(c);
+    assert!(ack.session_present);
+    let again = h.recv_publish(sub);
+    assert!(again.dup, "[MQTT-3.3.1-1]");
+    assert_eq!(
+        again.packet_id, first.packet_id,
+        "same identifier [MQTT-4.4.0-1]"
+    );
+    let queued = h.recv_publish(sub);
+    assert_eq!(
+        (&queued.payload[..], queued.qos),
+        (&b"queued"[..], QoS::ExactlyOnce)
+    );
+}
+
+#[test]
+fn pubrel_is_resent_on_resume() {
+    let mut h = Harness::new();
+    let mut c = Connect::new(V5, "keeper");
+    c.clean_start = false;
+    c.properties.push(Property::SessionExpiryInterval(60));
+    let (sub, _) = h.connect_with(c.clone());
+    h.subscribe(sub, "q", QoS::ExactlyOnce);
+    let publisher = h.client(V5, "pub");
+    h.publish(publisher, "q", "x", QoS::ExactlyOnce, 1);
+    let p = h.recv_publish(sub);
+    h.send(sub, Packet::PubRec(Ack::new(p.packet_id.unwrap())));
+    h.recv_all(sub);
+    h.input(sub, Input::Closed);
+    let (sub, _) = h.connect_with(c);
+    assert!(matches!(h.recv(sub), Some(Packet::PubRel(a)) if Some(a.packet_id) == p.packet_id));
+}
+
+#[test]
+fn clean_start_discards_the_session() {
+    let mut h = Harness::new();
+    let mut c = Connect::new(V5, "x");
+    c.clean_start = false;
+    c.properties.push(Property::SessionExpiryInterval(60));
+    let (conn, _) = h.connect_with(c.clone());
+    h.subscribe(conn, "t", QoS::AtLeastOnce);
+    h.input(conn, Input::Closed);
+    let (conn, ack) = h.connect_with(Connect::new(V5, "x"));
+    assert!(!ack.session_present, "[MQTT-3.1.2-4]");
+    let publisher = h.client(V5, "pub");
+    h.publish(publisher, "t", "x", QoS::AtLeastOnce, 1);
+    assert!(h.recv(conn).is_none(), "the old subscription is gone");
+}
+
+#[test]
+fn session_expires_after_its_interval() {
+    let mut h = Harness::new();
+    let mut c = Connect::new(V5, "x");
+    c.clean_start = false;
+    c.properties.push(Property::SessionExpiryInterval(30));
+    let (conn, _) = h.connect_with(c.clone());
+    h.input(conn, Input::Closed);
+    assert_eq!(h.engine.session_count(), 1);
+    h.advance(31);
+    assert_eq!(h.engine.session_count(), 0);
+    let (_, ack) = h.connect_with(c);
+    assert!(!ack.session_present);
+}
+
+#[test]
+fn session_expiry_granted_is_capped_and_returned() {
+    let mut h = Harness::with(Settings {
+        max_session_expiry_interval: 100,
+        ..Settings::default()
+    });
+    let mut c = Connect::new(V5, "x");
+    c.properties.push(Property::SessionExpiryInterval(1000));
+    let (_, ack) = h.connect_with(c);
+    assert_eq!(
+        ack.properties.get(PropertyId::SessionExpiryInterval),
+        Some(&Property::SessionExpiryInterval(100))
+    );
+}
+
+#[test]
+fn session_expiry_cannot_be_raised_from_zero_at_disconnect() {
+    let mut h = Harness::new();
+    let conn = h.client(V5, "x");
+    let mut d = Disconnect::new(ReasonCode::SUCCESS);
+    d.properties.push(Property::SessionExpiryInterval(10));
+    h.send(conn, Packet::Disconnect(d));
+    assert_eq!(disconnect_reason(h.recv(conn)), ReasonCode::PROTOCOL_ERROR);
+}

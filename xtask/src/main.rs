@@ -1,7 +1,7 @@
 //! `cargo xtask`: the project's orchestration, in Rust so that it runs wherever cargo does.
 //!
-//! Only `ci` exists so far. Conformance, interop, fuzzing and load benchmarks arrive with their
-//! issues; until then they are absent rather than pretending.
+//! `ci` runs every check CI runs; `fuzz` runs the cargo-fuzz targets. Conformance, interop and
+//! load benchmarks arrive with their issues; until then they are absent rather than pretending.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -13,13 +13,19 @@ usage: cargo xtask <command>
 
 commands:
   ci      everything CI checks: formatting, clippy (warnings are errors), every test
-          (unit, snapshot, property and spec-example tests, benches in test mode)
+          (unit, snapshot, property, spec-example, broker and fuzz-corpus replay tests,
+          benches in test mode)
+  fuzz [--time SECONDS] [--asan] [TARGET]
+          run the cargo-fuzz targets in fuzz/ (all, or TARGET) for SECONDS each
+          (default 60) on the stable toolchain; --asan adds AddressSanitizer
+          (through RUSTC_BOOTSTRAP=1). Installs cargo-fuzz if it is missing.
 ";
 
 fn main() {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())
@@ -43,12 +49,17 @@ fn root() -> PathBuf {
 
 /// Runs `cargo` with `args` at the root, echoing the command and its duration.
 fn cargo(args: &[&str]) -> Result<(), String> {
+    cargo_in(&root(), args)
+}
+
+/// Runs `cargo` with `args` in `dir`, echoing the command and its duration.
+fn cargo_in(dir: &Path, args: &[&str]) -> Result<(), String> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     println!("\n==> cargo {}", args.join(" "));
     let started = Instant::now();
     let status = Command::new(&cargo)
         .args(args)
-        .current_dir(root())
+        .current_dir(dir)
         .status()
         .map_err(|e| format!("cannot run {cargo}: {e}"))?;
     println!(
@@ -80,5 +91,72 @@ fn ci() -> Result<(), String> {
     // Doc tests are not part of --all-targets.
     cargo(&["test", "--workspace", "--doc", "--locked"])?;
     println!("\nxtask ci: all checks passed");
+    Ok(())
+}
+
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let mut seconds: u64 = 60;
+    let mut asan = false;
+    let mut only = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--time" => {
+                seconds = it
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or("--time takes a number of seconds")?;
+            }
+            "--asan" => asan = true,
+            target if !target.starts_with('-') && only.is_none() => only = Some(target.to_string()),
+            other => return Err(format!("unexpected argument {other:?}\n\n{USAGE}")),
+        }
+    }
+    let dir = root().join("fuzz");
+    let cargo_bin = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let has_cargo_fuzz = Command::new(&cargo_bin)
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_cargo_fuzz {
+        cargo(&["install", "cargo-fuzz", "--locked"])?;
+    }
+    let targets = match only {
+        Some(t) => vec![t],
+        None => {
+            let out = Command::new(&cargo_bin)
+                .args(["fuzz", "list"])
+                .current_dir(&dir)
+                .output()
+                .map_err(|e| format!("cannot run cargo fuzz list: {e}"))?;
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect()
+        }
+    };
+    if asan {
+        // AddressSanitizer needs unstable flags; this lets the stable toolchain pass them.
+        env::set_var("RUSTC_BOOTSTRAP", "1");
+    }
+    let time = format!("-max_total_time={seconds}");
+    let dict = dir.join("mqtt.dict");
+    for target in &targets {
+        let corpus = format!("corpus/{target}");
+        std::fs::create_dir_all(dir.join(&corpus)).map_err(|e| format!("{corpus}: {e}"))?;
+        let mut run: Vec<&str> = vec!["fuzz", "run"];
+        if !asan {
+            run.extend(["--sanitizer", "none"]);
+        }
+        run.extend([target.as_str(), corpus.as_str(), "--", time.as_str()]);
+        let dict_arg = format!("-dict={}", dict.display());
+        if dict.exists() {
+            run.push(&dict_arg);
+        }
+        cargo_in(&dir, &run)?;
+    }
+    println!("\nxtask fuzz: {} target(s) ran {seconds} s each without a finding", targets.len());
     Ok(())
 }

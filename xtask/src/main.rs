@@ -157,6 +157,9 @@ fn fuzz(args: &[String]) -> Result<(), String> {
         }
         cargo_in(&dir, &run)?;
     }
-    println!("\nxtask fuzz: {} target(s) ran {seconds} s each without a finding", targets.len());
+    println!(
+        "\nxtask fuzz: {} target(s) ran {seconds} s each without a finding",
+        targets.len()
+    );
     Ok(())
 }

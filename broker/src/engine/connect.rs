@@ -166,6 +166,56 @@ impl Engine {
         let client_id = connect.client_id.clone();
         let v5 = connect.protocol.is_v5();
 
+        let requested_expiry = match connect.properties.get(PropertyId::SessionExpiryInterval) {
+            Some(Property::SessionExpiryInterval(secs)) => *secs,
+            _ if v5 || connect.clean_start => 0,
+            _ => u32::MAX, // A 3.x persistent session.
+        };
+        let expiry = requested_expiry.min(self.settings.max_session_expiry_interval);
+        let max_ka = self.settings.max_keep_alive;
+        let server_keep_alive =
+            (v5 && max_ka > 0 && (connect.keep_alive == 0 || connect.keep_alive > max_ka))
+                .then_some(max_ka);
+        let keep_alive = server_keep_alive.unwrap_or(connect.keep_alive);
+        let properties = if v5 {
+            self.connack_properties(
+                &connect,
+                assigned,
+                requested_expiry,
+                expiry,
+                server_keep_alive,
+            )
+        } else {
+            Properties::new()
+        };
+
+        // The CONNACK must fit the client's Maximum Packet Size [MQTT-3.1.2-24], and none of
+        // its properties can be left out without changing the rules the client must follow.
+        // A client whose limit is too small for it is refused with the smallest CONNACK there
+        // is, before anything about its session changes.
+        let client_max = match connect.properties.get(PropertyId::MaximumPacketSize) {
+            Some(Property::MaximumPacketSize(max)) => *max as usize,
+            _ => usize::MAX,
+        };
+        let connack_len = Packet::ConnAck(ConnAck {
+            session_present: true,
+            code: ReasonCode::SUCCESS,
+            properties: properties.clone(),
+        })
+        .encoded_len(connect.protocol)
+        .unwrap_or(usize::MAX);
+        if connack_len > client_max {
+            let c = self.conns.get_mut(&conn).expect("connection exists");
+            // Even the refusal must fit, or the connection just closes.
+            c.client_max_packet_size = u32::try_from(client_max).unwrap_or(u32::MAX);
+            return self.refuse(
+                conn,
+                ReasonCode::PACKET_TOO_LARGE,
+                "the client's Maximum Packet Size cannot hold CONNACK",
+                now,
+            );
+        }
+
         // Session takeover: the old connection is told 0x8E and closed [MQTT-3.1.4-3]
         // (3.1.1: [MQTT-3.1.4-2]); its will follows the usual rules.
         if let Some(old) = self
@@ -193,13 +243,6 @@ impl Engine {
             None => (self.new_session(&connect), false),
         };
 
-        let requested_expiry = match connect.properties.get(PropertyId::SessionExpiryInterval) {
-            Some(Property::SessionExpiryInterval(secs)) => *secs,
-            _ if v5 || connect.clean_start => 0,
-            _ => u32::MAX, // A 3.x persistent session.
-        };
-        let expiry = requested_expiry.min(self.settings.max_session_expiry_interval);
-
         let s = self.sessions.get_mut(&sid).expect("session exists");
         s.conn = Some(conn);
         s.protocol = connect.protocol;
@@ -207,12 +250,6 @@ impl Engine {
         s.expires_at = None;
         s.generation += 1;
         s.pending_will = None;
-
-        let max_ka = self.settings.max_keep_alive;
-        let server_keep_alive =
-            (v5 && max_ka > 0 && (connect.keep_alive == 0 || connect.keep_alive > max_ka))
-                .then_some(max_ka);
-        let keep_alive = server_keep_alive.unwrap_or(connect.keep_alive);
 
         let c = self.conns.get_mut(&conn).expect("connection exists");
         c.phase = Phase::Connected { session: sid };
@@ -231,17 +268,11 @@ impl Engine {
         c.will = connect.will.take();
         self.connected += 1;
 
-        let mut ack = ConnAck::new(ReasonCode::SUCCESS);
-        ack.session_present = session_present;
-        if v5 {
-            ack.properties = self.connack_properties(
-                &connect,
-                assigned,
-                requested_expiry,
-                expiry,
-                server_keep_alive,
-            );
-        }
+        let ack = ConnAck {
+            session_present,
+            code: ReasonCode::SUCCESS,
+            properties,
+        };
         self.send(conn, &Packet::ConnAck(ack));
         tracing::info!(conn = %conn, client_id = %client_id, protocol = %connect.protocol,
             session_present, keep_alive, "client connected");

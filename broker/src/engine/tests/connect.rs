@@ -222,3 +222,22 @@ fn takeover_is_allowed_at_the_connection_limit() {
     let (_, ack) = h.connect_with(Connect::new(V5, "other"));
     assert_eq!(ack.code, ReasonCode::QUOTA_EXCEEDED);
 }
+
+/// Found by the session fuzzer: a client whose Maximum Packet Size cannot hold the CONNACK
+/// was left waiting, since the CONNACK may not be sent [MQTT-3.1.2-24]. It is refused with
+/// the smallest CONNACK instead, and its session is left as it was.
+#[test]
+fn connack_too_large_for_the_client_is_refused_with_0x95() {
+    let mut h = Harness::new();
+    let mut c = Connect::new(V5, "");
+    c.properties.push(Property::MaximumPacketSize(20));
+    let (conn, ack) = h.connect_with(c);
+    assert_eq!(ack.code, ReasonCode::PACKET_TOO_LARGE);
+    assert!(h.is_closed(conn));
+    assert_eq!(h.engine.session_count(), 0);
+    // Large enough for the refusal but not for the CONNACK: still refused, never silent.
+    let mut c = Connect::new(V5, "named");
+    c.properties.push(Property::MaximumPacketSize(12));
+    let (_, ack) = h.connect_with(c);
+    assert_eq!(ack.code, ReasonCode::PACKET_TOO_LARGE);
+}

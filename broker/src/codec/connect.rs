@@ -173,7 +173,7 @@ impl Connect {
             self.properties.check(PropertyContext::Connect)?;
             len += self.properties.wire_len();
         }
-        wire::check_field(self.client_id.as_bytes())?;
+        wire::check_string(&self.client_id)?;
         len += wire::field_len(self.client_id.as_bytes());
         if let Some(will) = &self.will {
             if will.topic.is_empty() {
@@ -188,7 +188,7 @@ impl Connect {
             len += wire::field_len(will.topic.as_bytes()) + wire::field_len(&will.payload);
         }
         if let Some(username) = &self.username {
-            wire::check_field(username.as_bytes())?;
+            wire::check_string(username)?;
             len += wire::field_len(username.as_bytes());
         }
         if let Some(password) = &self.password {

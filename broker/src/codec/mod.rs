@@ -219,7 +219,8 @@ impl Packet {
 /// copied then, and `src` has room reserved for the rest of the frame. On success the packet's
 /// bytes are split off `src`. A frame whose size exceeds `max_packet_size` is refused from its
 /// fixed header, before its body is buffered. After an error the connection must be closed:
-/// `src` is left as it was.
+/// an error in the fixed header leaves `src` as it was, one in the body has consumed that
+/// frame.
 ///
 /// `protocol` is the connection's protocol; before CONNECT has been read, pass any (CONNECT
 /// carries its own).

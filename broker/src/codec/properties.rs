@@ -124,7 +124,7 @@ impl Kind for Utf8 {
         wire::field_len(v.as_bytes())
     }
     fn check(v: &ByteString) -> Result<(), EncodeError> {
-        wire::check_field(v.as_bytes())
+        wire::check_string(v)
     }
     fn write(v: &ByteString, buf: &mut BytesMut) {
         wire::put_field(buf, v.as_bytes())
@@ -163,8 +163,8 @@ impl Kind for Utf8Pair {
         wire::field_len(k.as_bytes()) + wire::field_len(v.as_bytes())
     }
     fn check((k, v): &Self::Value) -> Result<(), EncodeError> {
-        wire::check_field(k.as_bytes())?;
-        wire::check_field(v.as_bytes())
+        wire::check_string(k)?;
+        wire::check_string(v)
     }
     fn write((k, v): &Self::Value, buf: &mut BytesMut) {
         wire::put_field(buf, k.as_bytes());

@@ -383,3 +383,22 @@ fn three_one_suback_has_no_failure_code() {
         .to_bytes(Protocol::V3_1)
         .is_ok());
 }
+
+/// Found by reading the code while writing the fuzz targets: a string holding U+0000 is
+/// refused by the decoder [MQTT-1.5.4-2], so the encoder must refuse to write one.
+#[test]
+fn encoder_refuses_null_characters_in_strings() {
+    let c = Connect::new(V3, "a\0");
+    assert_eq!(
+        Packet::Connect(Box::new(c)).to_bytes(V3),
+        Err(EncodeError::Breaks(Violation::NullCharacter))
+    );
+    let mut c = Connect::new(V5, "a");
+    c.username = Some("u\0".into());
+    assert!(Packet::Connect(Box::new(c)).to_bytes(V5).is_err());
+    let mut p = Publish::new(TopicName::new("t").unwrap(), "x");
+    p.properties.push(Property::user("k", "v\0"));
+    assert!(Packet::Publish(p.clone()).to_bytes(V5).is_err());
+    p.properties = vec![Property::ContentType("a\0".into())].into();
+    assert!(Packet::Publish(p).to_bytes(V5).is_err());
+}

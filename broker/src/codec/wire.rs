@@ -178,7 +178,18 @@ pub(crate) fn check_field(data: &[u8]) -> Result<(), EncodeError> {
     }
 }
 
-/// Writes a string or binary field. The caller has checked it with [`check_field`].
+/// Checks that a UTF-8 string field fits its length and holds no U+0000, which a receiver
+/// must refuse [MQTT-1.5.4-2]. (`str` is well-formed UTF-8 already [MQTT-1.5.4-1].)
+pub(crate) fn check_string(s: &str) -> Result<(), EncodeError> {
+    check_field(s.as_bytes())?;
+    if s.as_bytes().contains(&0) {
+        return Err(EncodeError::Breaks(Violation::NullCharacter));
+    }
+    Ok(())
+}
+
+/// Writes a string or binary field. The caller has checked it with [`check_field`] or
+/// [`check_string`].
 pub(crate) fn put_field(buf: &mut BytesMut, data: &[u8]) {
     buf.put_u16(data.len() as u16);
     buf.put_slice(data);

@@ -391,7 +391,8 @@ fn topic_inner(u: &mut Unstructured) -> Result<()> {
 /// CONNECT (before one, only the 3.1.1-shaped refusal `20 02 00 01` may be sent), the first
 /// frame is CONNACK (or AUTH), nothing follows a refusing CONNACK, only QoS 0 PUBLISH frames
 /// are droppable, nothing is sent after a connection's Close and no connection is closed twice,
-/// and `connection_count()` never exceeds the connections still open. Nothing panics.
+/// `connection_count()` never exceeds the connections still open, and the engine's own
+/// invariants hold (inflight windows and queues within their limits). Nothing panics.
 pub fn session(data: &[u8]) {
     let mut u = Unstructured::new(data);
     let _ = session_inner(&mut u);
@@ -655,6 +656,10 @@ impl Sim {
             connected <= open,
             "connection_count() is {connected} with {open} connections open"
         );
+        // Inflight windows and queues stay within their limits.
+        if let Err(broken) = self.engine.check_invariants() {
+            panic!("engine invariant broken: {broken}");
+        }
     }
 }
 

@@ -92,6 +92,9 @@ impl Harness {
     }
 
     fn collect(&mut self) {
+        if let Err(broken) = self.engine.check_invariants() {
+            panic!("engine invariant broken: {broken}");
+        }
         let outputs: Vec<Output> = self.engine.drain_outputs().collect();
         for out in outputs {
             match out {

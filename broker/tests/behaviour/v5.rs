@@ -221,3 +221,12 @@ pub fn filter(path: &str, qos: QoS) -> Filter {
 pub fn props(p: &Publish) -> PublishProperties {
     p.properties.clone().unwrap_or_default()
 }
+
+/// Asserts that a connection attempt was refused with CONNACK `code`.
+pub fn expect_refused(attempt: Result<Client, ConnectionError>, code: ConnectReturnCode) {
+    match attempt {
+        Err(ConnectionError::ConnectionRefused(got)) => assert_eq!(got, code),
+        Err(e) => panic!("expected CONNACK {code:?}, got {e:?}"),
+        Ok(_) => panic!("expected CONNACK {code:?}, the connection was accepted"),
+    }
+}

@@ -8,33 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
-struct Catalog {
-    catalog: Header,
-    statement: Vec<Statement>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Header {
-    version: String,
-    document: String,
-    statements: usize,
-}
-
-/// The keys every entry has. Further keys (added later by the harness) are allowed.
-#[derive(Debug, Deserialize)]
-struct Statement {
-    id: String,
-    section: String,
-    level: String,
-    actor: String,
-    summary: String,
-    link: String,
-    status: String,
-    reason: Option<String>,
-}
+use tern_conformance::catalog::Catalog;
 
 const STATUSES: [&str; 4] = ["scenario", "not-testable", "client-only", "pending"];
 const SUMMARY_MAX_CHARS: usize = 160;

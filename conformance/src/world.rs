@@ -1,0 +1,411 @@
+//! The scenario world and its steps.
+//!
+//! Every step names a connection by a short label (`"a"`, `"sub"`) and speaks the field
+//! notation of [`crate::packets`] or the raw-bytes notation of [`crate::fields`]. The protocol
+//! version comes from the run (scenarios tagged `@v5` run in the 5.0 pass, and so on), so one
+//! scenario tagged with several versions is run once under each. A CONNECT field
+//! `protocol=3.1|3.1.1|5` puts one connection on another version, for cross-version scenarios.
+//!
+//! Vocabulary (any of Given/When/Then/And may start a step):
+//! - `the broker is configured with limits.receive_maximum = 2` (tag the scenario
+//!   `@needs-config`)
+//! - `client "a" is connected` / `client "a" is connected with clean_start=0 ...`: opens a
+//!   connection, sends CONNECT (client id `a`, clean start, keep alive 60), expects CONNACK
+//!   success
+//! - `"a" opens a connection`, `"a" closes the connection`
+//! - `"a" sends PUBLISH topic=x qos=1 id=1 payload=hi`, `"a" sends raw 30 * t"x" "hi"`
+//! - `"a" sends, 1 byte at a time, raw ...` (or `..., PUBLISH ...`)
+//! - `"a" receives SUBACK id=1 reasons=0x01`, `"a" receives raw 20 02 00 00`
+//! - `"a" receives, in any order:` with one packet per line of the doc string
+//! - `"a" receives nothing` (for 0.5 s), `"a" is disconnected`, `"a" is still connected`
+//! - `2 seconds pass`, `300 milliseconds pass`
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Result};
+use cucumber::gherkin::Step;
+use cucumber::{given, then, when, World};
+use tern::codec::{decode_exact, Protocol};
+
+use crate::client::{Connection, Event};
+use crate::fields::{encode_hex, raw_bytes, Fields};
+use crate::packets::{build, compare, describe, Context};
+use crate::scope::Scope;
+use crate::target::{settings, InProcessBroker, Target};
+
+/// The longest a step waits for something that must happen.
+pub const WAIT: Duration = Duration::from_secs(5);
+/// How long a step watches for something that must not happen.
+pub const QUIET: Duration = Duration::from_millis(500);
+
+/// One test connection and the protocol it speaks.
+struct Client {
+    conn: Connection,
+    protocol: Protocol,
+}
+
+#[derive(World)]
+#[world(init = Self::new)]
+pub struct MqttWorld {
+    protocol: Protocol,
+    scope: Scope,
+    overrides: Vec<String>,
+    broker: Option<InProcessBroker>,
+    clients: HashMap<String, Client>,
+    vars: HashMap<String, String>,
+}
+
+impl fmt::Debug for MqttWorld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MqttWorld")
+            .field("protocol", &self.protocol)
+            .field("scope", &self.scope)
+            .field("clients", &self.clients.keys().collect::<Vec<_>>())
+            .field("vars", &self.vars)
+            .finish()
+    }
+}
+
+impl MqttWorld {
+    fn new() -> MqttWorld {
+        MqttWorld {
+            protocol: crate::runner::current_protocol(),
+            scope: Scope::fresh(),
+            overrides: Vec::new(),
+            broker: None,
+            clients: HashMap::new(),
+            vars: HashMap::new(),
+        }
+    }
+
+    async fn addr(&mut self) -> Result<SocketAddr> {
+        match &settings().target {
+            Target::External(addr) => Ok(*addr),
+            Target::InProcess => {
+                if self.broker.is_none() {
+                    self.broker = Some(InProcessBroker::start(&self.overrides).await?);
+                }
+                Ok(self.broker.as_ref().expect("started").addr)
+            }
+        }
+    }
+
+    async fn open(&mut self, name: &str) -> Result<()> {
+        let addr = self.addr().await?;
+        let conn = Connection::open(addr, WAIT).await?;
+        self.clients.insert(
+            name.to_owned(),
+            Client {
+                conn,
+                protocol: self.protocol,
+            },
+        );
+        Ok(())
+    }
+
+    fn client(&mut self, name: &str) -> Result<&mut Client> {
+        self.clients
+            .get_mut(name)
+            .ok_or_else(|| anyhow!("no connection \"{name}\": open or connect it first"))
+    }
+
+    /// Replaces `$var` values with the variables captured so far.
+    fn substitute(&self, fields: Fields) -> Result<Fields> {
+        let mut out = Vec::new();
+        for (k, v) in fields.0 {
+            let v = match v.strip_prefix('$') {
+                Some(var) => self
+                    .vars
+                    .get(var)
+                    .cloned()
+                    .ok_or_else(|| anyhow!("{k}=${var}: ${var} was never captured"))?,
+                None => v,
+            };
+            out.push((k, v));
+        }
+        Ok(Fields(out))
+    }
+
+    /// The bytes of `TYPE fields...`, built in the connection's protocol.
+    fn packet_bytes(&mut self, name: &str, kind: &str, fields: &str) -> Result<Vec<u8>> {
+        let mut fields = self.substitute(Fields::parse(fields)?)?;
+        let mut protocol = self.client(name)?.protocol;
+        if kind == "CONNECT" {
+            if let Some(p) = fields.get("protocol") {
+                protocol = parse_protocol(p)?;
+                fields.0.retain(|(k, _)| k != "protocol");
+                self.client(name)?.protocol = protocol;
+            }
+        }
+        let cx = Context {
+            protocol,
+            scope: &self.scope,
+            default_client_id: name,
+        };
+        let packet = build(kind, &fields, &cx)?;
+        Ok(packet
+            .to_bytes(protocol)
+            .map_err(|e| anyhow!("{kind} cannot be encoded: {e} (write it in raw bytes)"))?
+            .to_vec())
+    }
+
+    async fn send(&mut self, name: &str, bytes: &[u8], piece: usize) -> Result<()> {
+        let conn = &mut self.client(name)?.conn;
+        for chunk in bytes.chunks(piece.max(1)) {
+            conn.send(chunk).await;
+            if piece < bytes.len() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// The next frame on a connection, or an error saying what came instead.
+    async fn next_frame(&mut self, name: &str, expected: &str) -> Result<Vec<u8>> {
+        match self.client(name)?.conn.next(WAIT).await {
+            Some(Event::Frame(frame)) => Ok(frame),
+            Some(Event::Closed) => bail!("\"{name}\" was disconnected, expected {expected}"),
+            None => bail!("\"{name}\" received nothing in {WAIT:?}, expected {expected}"),
+        }
+    }
+
+    /// Decodes a frame in the connection's protocol and describes it as fields.
+    fn describe(&mut self, name: &str, frame: &[u8]) -> Result<Vec<(String, String)>> {
+        let protocol = self.client(name)?.protocol;
+        let packet = decode_exact(frame, protocol).map_err(|e| {
+            anyhow!(
+                "\"{name}\" received a packet that breaks the protocol: {e}; bytes {}",
+                encode_hex(frame)
+            )
+        })?;
+        Ok(describe(&packet, protocol, &self.scope))
+    }
+
+    async fn expect(&mut self, name: &str, kind: &str, fields: &str) -> Result<()> {
+        let expected = Fields::parse(fields)?;
+        let what = format!("{kind} {fields}");
+        let frame = self.next_frame(name, &what).await?;
+        let got = self.describe(name, &frame)?;
+        let shown = show(&got);
+        if got[0].1 != kind {
+            bail!("\"{name}\" received {shown}, expected {what}");
+        }
+        compare(&expected, &got, &mut self.vars)
+            .map_err(|e| anyhow!("\"{name}\" received {shown}: {e}"))
+    }
+}
+
+fn parse_protocol(text: &str) -> Result<Protocol> {
+    Ok(match text.trim_start_matches('v') {
+        "3.1" => Protocol::V3_1,
+        "3.1.1" => Protocol::V3_1_1,
+        "5" | "5.0" => Protocol::V5,
+        other => bail!("unknown protocol version {other}"),
+    })
+}
+
+fn show(fields: &[(String, String)]) -> String {
+    let mut out = fields[0].1.clone();
+    for (k, v) in &fields[1..] {
+        if v.contains(' ') || v.is_empty() {
+            out.push_str(&format!(" {k}={v:?}"));
+        } else {
+            out.push_str(&format!(" {k}={v}"));
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps
+// ---------------------------------------------------------------------------------------------
+
+#[given(regex = r"^the broker is configured with (.+)$")]
+#[when(regex = r"^the broker is configured with (.+)$")]
+#[then(regex = r"^the broker is configured with (.+)$")]
+async fn configured(w: &mut MqttWorld, setting: String) -> Result<()> {
+    if w.broker.is_some() {
+        bail!("configure the broker before the first connection");
+    }
+    if let Target::External(_) = settings().target {
+        bail!("another broker cannot be configured: tag the scenario @needs-config");
+    }
+    w.overrides.push(setting);
+    Ok(())
+}
+
+#[given(regex = r#"^client "([^"]+)" is connected(?: with (.*))?$"#)]
+#[when(regex = r#"^client "([^"]+)" is connected(?: with (.*))?$"#)]
+#[then(regex = r#"^client "([^"]+)" is connected(?: with (.*))?$"#)]
+async fn connected(w: &mut MqttWorld, name: String, fields: String) -> Result<()> {
+    w.open(&name).await?;
+    let bytes = w.packet_bytes(&name, "CONNECT", &fields)?;
+    w.send(&name, &bytes, usize::MAX).await?;
+    w.expect(&name, "CONNACK", "reason=0").await
+}
+
+#[given(regex = r#"^"([^"]+)" opens a connection$"#)]
+#[when(regex = r#"^"([^"]+)" opens a connection$"#)]
+#[then(regex = r#"^"([^"]+)" opens a connection$"#)]
+async fn opens(w: &mut MqttWorld, name: String) -> Result<()> {
+    w.open(&name).await
+}
+
+#[given(regex = r#"^"([^"]+)" closes the connection$"#)]
+#[when(regex = r#"^"([^"]+)" closes the connection$"#)]
+#[then(regex = r#"^"([^"]+)" closes the connection$"#)]
+async fn closes(w: &mut MqttWorld, name: String) -> Result<()> {
+    w.client(&name)?.conn.close().await;
+    Ok(())
+}
+
+#[given(regex = r#"^"([^"]+)" sends ([A-Z]+)(?: (.*))?$"#)]
+#[when(regex = r#"^"([^"]+)" sends ([A-Z]+)(?: (.*))?$"#)]
+#[then(regex = r#"^"([^"]+)" sends ([A-Z]+)(?: (.*))?$"#)]
+async fn sends(w: &mut MqttWorld, name: String, kind: String, fields: String) -> Result<()> {
+    let bytes = w.packet_bytes(&name, &kind, &fields)?;
+    w.send(&name, &bytes, usize::MAX).await
+}
+
+#[given(regex = r#"^"([^"]+)" sends raw (.+)$"#)]
+#[when(regex = r#"^"([^"]+)" sends raw (.+)$"#)]
+#[then(regex = r#"^"([^"]+)" sends raw (.+)$"#)]
+async fn sends_raw(w: &mut MqttWorld, name: String, text: String) -> Result<()> {
+    let bytes = raw_bytes(&text, &w.scope)?;
+    w.send(&name, &bytes, usize::MAX).await
+}
+
+#[given(regex = r#"^"([^"]+)" sends, (\d+) bytes? at a time, (?:raw (.+)|([A-Z]+)(?: (.*))?)$"#)]
+#[when(regex = r#"^"([^"]+)" sends, (\d+) bytes? at a time, (?:raw (.+)|([A-Z]+)(?: (.*))?)$"#)]
+#[then(regex = r#"^"([^"]+)" sends, (\d+) bytes? at a time, (?:raw (.+)|([A-Z]+)(?: (.*))?)$"#)]
+async fn sends_in_pieces(
+    w: &mut MqttWorld,
+    name: String,
+    piece: usize,
+    raw: String,
+    kind: String,
+    fields: String,
+) -> Result<()> {
+    let bytes = if !raw.is_empty() {
+        raw_bytes(&raw, &w.scope)?
+    } else {
+        w.packet_bytes(&name, &kind, &fields)?
+    };
+    w.send(&name, &bytes, piece).await
+}
+
+#[given(regex = r"^(\d+) (seconds?|milliseconds?) pass(?:es)?$")]
+#[when(regex = r"^(\d+) (seconds?|milliseconds?) pass(?:es)?$")]
+#[then(regex = r"^(\d+) (seconds?|milliseconds?) pass(?:es)?$")]
+async fn time_passes(_w: &mut MqttWorld, n: u64, unit: String) {
+    let d = if unit.starts_with("milli") {
+        Duration::from_millis(n)
+    } else {
+        Duration::from_secs(n)
+    };
+    tokio::time::sleep(d).await;
+}
+
+#[given(regex = r#"^"([^"]+)" receives ([A-Z]+)(?: (.*))?$"#)]
+#[when(regex = r#"^"([^"]+)" receives ([A-Z]+)(?: (.*))?$"#)]
+#[then(regex = r#"^"([^"]+)" receives ([A-Z]+)(?: (.*))?$"#)]
+async fn receives(w: &mut MqttWorld, name: String, kind: String, fields: String) -> Result<()> {
+    w.expect(&name, &kind, &fields).await
+}
+
+#[given(regex = r#"^"([^"]+)" receives raw (.+)$"#)]
+#[when(regex = r#"^"([^"]+)" receives raw (.+)$"#)]
+#[then(regex = r#"^"([^"]+)" receives raw (.+)$"#)]
+async fn receives_raw(w: &mut MqttWorld, name: String, text: String) -> Result<()> {
+    let want = raw_bytes(&text, &w.scope)?;
+    let frame = w.next_frame(&name, &text).await?;
+    if frame != want {
+        bail!(
+            "\"{name}\" received {}, expected {}",
+            encode_hex(&frame),
+            encode_hex(&want)
+        );
+    }
+    Ok(())
+}
+
+#[given(regex = r#"^"([^"]+)" receives, in any order:$"#)]
+#[when(regex = r#"^"([^"]+)" receives, in any order:$"#)]
+#[then(regex = r#"^"([^"]+)" receives, in any order:$"#)]
+async fn receives_any_order(w: &mut MqttWorld, name: String, step: &Step) -> Result<()> {
+    let text = step
+        .docstring
+        .as_deref()
+        .ok_or_else(|| anyhow!("list the packets in a doc string"))?;
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (kind, fields) = line.split_once(' ').unwrap_or((line, ""));
+        wanted.push((kind.to_owned(), fields.to_owned()));
+    }
+    while !wanted.is_empty() {
+        let frame = w.next_frame(&name, &format!("{} more packets", wanted.len())).await?;
+        let got = w.describe(&name, &frame)?;
+        let position = wanted.iter().position(|(kind, fields)| {
+            let mut vars = w.vars.clone();
+            got[0].1 == *kind
+                && Fields::parse(fields)
+                    .map(|f| compare(&f, &got, &mut vars).is_ok())
+                    .unwrap_or(false)
+        });
+        match position {
+            Some(i) => {
+                let (_, fields) = wanted.remove(i);
+                compare(&Fields::parse(&fields)?, &got, &mut w.vars).map_err(|e| anyhow!(e))?;
+            }
+            None => bail!("\"{name}\" received {}, which is none of those expected", show(&got)),
+        }
+    }
+    Ok(())
+}
+
+#[given(regex = r#"^"([^"]+)" receives nothing$"#)]
+#[when(regex = r#"^"([^"]+)" receives nothing$"#)]
+#[then(regex = r#"^"([^"]+)" receives nothing$"#)]
+async fn receives_nothing(w: &mut MqttWorld, name: String) -> Result<()> {
+    let protocol = w.client(&name)?.protocol;
+    match w.client(&name)?.conn.next(QUIET).await {
+        None => Ok(()),
+        Some(Event::Closed) => bail!("\"{name}\" was disconnected, expected nothing"),
+        Some(Event::Frame(frame)) => {
+            let shown = match decode_exact(&frame, protocol) {
+                Ok(p) => show(&describe(&p, protocol, &w.scope)),
+                Err(_) => encode_hex(&frame),
+            };
+            bail!("\"{name}\" received {shown}, expected nothing")
+        }
+    }
+}
+
+#[given(regex = r#"^"([^"]+)" is disconnected$"#)]
+#[when(regex = r#"^"([^"]+)" is disconnected$"#)]
+#[then(regex = r#"^"([^"]+)" is disconnected$"#)]
+async fn is_disconnected(w: &mut MqttWorld, name: String) -> Result<()> {
+    let protocol = w.client(&name)?.protocol;
+    match w.client(&name)?.conn.next(WAIT).await {
+        Some(Event::Closed) => Ok(()),
+        None => bail!("\"{name}\" is still connected after {WAIT:?}"),
+        Some(Event::Frame(frame)) => {
+            let shown = match decode_exact(&frame, protocol) {
+                Ok(p) => show(&describe(&p, protocol, &w.scope)),
+                Err(_) => encode_hex(&frame),
+            };
+            bail!("\"{name}\" received {shown}, expected the connection to close")
+        }
+    }
+}
+
+#[given(regex = r#"^"([^"]+)" is still connected$"#)]
+#[when(regex = r#"^"([^"]+)" is still connected$"#)]
+#[then(regex = r#"^"([^"]+)" is still connected$"#)]
+async fn still_connected(w: &mut MqttWorld, name: String) -> Result<()> {
+    w.send(&name, &[0xC0, 0x00], usize::MAX).await?;
+    w.expect(&name, "PINGRESP", "").await
+}

@@ -55,13 +55,28 @@ pub struct Config {
     pub log: Log,
 }
 
-/// One `[[listener]]`: a plain TCP MQTT listener. TLS and WebSocket listeners come later.
+/// One `[[listener]]`: where clients connect, and over what.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Listener {
     /// The address and port to listen on (default `0.0.0.0:1883`): `"[::]:1883"` for every
     /// IPv6 interface, `"127.0.0.1:1883"` for local clients only. Port 0 picks a free port.
     pub bind: SocketAddr,
+    /// `tcp` (default): MQTT straight over TCP. `websocket`: MQTT in WebSocket binary frames
+    /// (chapter 6 of MQTT 5.0), subprotocol `mqtt`, at `path`.
+    pub transport: Transport,
+    /// The HTTP path a WebSocket listener accepts upgrades on (default `/mqtt`). Only for
+    /// `transport = "websocket"`.
+    pub path: String,
+}
+
+/// How a listener carries MQTT.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    #[default]
+    Tcp,
+    Websocket,
 }
 
 /// `[limits]`: every queue is bounded and every buffer has a ceiling; these are the ceilings.
@@ -194,6 +209,8 @@ impl Default for Listener {
     fn default() -> Listener {
         Listener {
             bind: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 1883)),
+            transport: Transport::Tcp,
+            path: "/mqtt".to_owned(),
         }
     }
 }
@@ -335,6 +352,14 @@ impl Config {
                 "listener",
                 "at least one [[listener]] is required",
             ));
+        }
+        for (i, l) in self.listeners.iter().enumerate() {
+            if !l.path.starts_with('/') {
+                return Err(ConfigError::invalid(
+                    format!("listener[{i}].path"),
+                    format_args!("must start with / (got {:?})", l.path),
+                ));
+            }
         }
 
         let l = &self.limits;

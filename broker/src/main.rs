@@ -85,7 +85,13 @@ fn start_command(file: Option<&Path>, listen: Vec<SocketAddr>) -> ExitCode {
         None => Config::default(),
     };
     if !listen.is_empty() {
-        config.listeners = listen.into_iter().map(|bind| Listener { bind }).collect();
+        config.listeners = listen
+            .into_iter()
+            .map(|bind| Listener {
+                bind,
+                ..Listener::default()
+            })
+            .collect();
     }
     run_broker(config)
 }

@@ -8,11 +8,18 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use anyhow::{anyhow, Context};
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 
 /// What the broker did on a connection, in the order it did it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,10 +30,18 @@ pub enum Event {
     Closed,
 }
 
+/// The sending half of a connection.
+#[derive(Debug)]
+enum Writer {
+    Tcp(OwnedWriteHalf),
+    /// Each send is one WebSocket binary frame.
+    WebSocket(SplitSink<WebSocketStream<TcpStream>, Message>),
+}
+
 /// One test connection.
 #[derive(Debug)]
 pub struct Connection {
-    writer: Option<OwnedWriteHalf>,
+    writer: Option<Writer>,
     events: mpsc::UnboundedReceiver<Event>,
     closed: bool,
 }
@@ -44,11 +59,8 @@ impl Connection {
             let mut buf = Vec::with_capacity(4096);
             let mut chunk = vec![0u8; 64 * 1024];
             loop {
-                while let Some(len) = frame_len(&buf) {
-                    let frame: Vec<u8> = buf.drain(..len).collect();
-                    if tx.send(Event::Frame(frame)).is_err() {
-                        return;
-                    }
+                if !forward_frames(&mut buf, &tx) {
+                    return;
                 }
                 match reader.read(&mut chunk).await {
                     Ok(0) | Err(_) => {
@@ -60,27 +72,102 @@ impl Connection {
             }
         });
         Ok(Connection {
-            writer: Some(writer),
+            writer: Some(Writer::Tcp(writer)),
             events,
             closed: false,
         })
     }
 
+    /// Opens a WebSocket connection to `ws://addr{path}`, offering `subprotocol` if given,
+    /// and returns it with the subprotocol the server selected. MQTT packets are read from
+    /// the concatenated binary frames, wherever the frame boundaries fall.
+    pub async fn open_websocket(
+        addr: SocketAddr,
+        path: &str,
+        subprotocol: Option<&str>,
+        wait: Duration,
+    ) -> anyhow::Result<(Connection, Option<String>)> {
+        let stream = timeout(wait, TcpStream::connect(addr))
+            .await
+            .map_err(|_| anyhow!("connecting to {addr} took longer than {wait:?}"))??;
+        stream.set_nodelay(true)?;
+        let mut request = format!("ws://{addr}{path}").into_client_request()?;
+        if let Some(p) = subprotocol {
+            request
+                .headers_mut()
+                .insert("Sec-WebSocket-Protocol", HeaderValue::from_str(p)?);
+        }
+        let (ws, response) = timeout(wait, tokio_tungstenite::client_async(request, stream))
+            .await
+            .map_err(|_| anyhow!("the WebSocket upgrade took longer than {wait:?}"))?
+            .context("WebSocket upgrade")?;
+        let selected = response
+            .headers()
+            .get("Sec-WebSocket-Protocol")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let (sink, mut frames) = ws.split();
+        let (tx, events) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut buf = Vec::with_capacity(4096);
+            while let Some(Ok(message)) = frames.next().await {
+                match message {
+                    Message::Binary(data) => buf.extend_from_slice(&data),
+                    Message::Close(_) => break,
+                    _ => continue,
+                }
+                if !forward_frames(&mut buf, &tx) {
+                    return;
+                }
+            }
+            let _ = tx.send(Event::Closed);
+        });
+        let conn = Connection {
+            writer: Some(Writer::WebSocket(sink)),
+            events,
+            closed: false,
+        };
+        Ok((conn, selected))
+    }
+
+    /// Sends one WebSocket text frame (on a TCP connection, the bytes of the text).
+    pub async fn send_text(&mut self, text: &str) {
+        match self.writer.as_mut() {
+            Some(Writer::WebSocket(sink)) => {
+                if sink.send(Message::text(text)).await.is_err() {
+                    self.writer = None;
+                }
+            }
+            _ => self.send(text.as_bytes()).await,
+        }
+    }
+
     /// Writes bytes. A broker that has already closed the connection makes this fail silently:
     /// what the broker did is asserted from the events, not from the write.
     pub async fn send(&mut self, bytes: &[u8]) {
-        if let Some(writer) = self.writer.as_mut() {
-            if writer.write_all(bytes).await.is_err() || writer.flush().await.is_err() {
-                self.writer = None;
+        let ok = match self.writer.as_mut() {
+            None => return,
+            Some(Writer::Tcp(w)) => w.write_all(bytes).await.is_ok() && w.flush().await.is_ok(),
+            Some(Writer::WebSocket(sink)) => {
+                sink.send(Message::binary(bytes.to_vec())).await.is_ok()
             }
+        };
+        if !ok {
+            self.writer = None;
         }
     }
 
     /// Closes the client's side of the connection without a DISCONNECT: to the broker this is
     /// the network connection ending.
     pub async fn close(&mut self) {
-        if let Some(mut writer) = self.writer.take() {
-            let _ = writer.shutdown().await;
+        match self.writer.take() {
+            Some(Writer::Tcp(mut w)) => {
+                let _ = w.shutdown().await;
+            }
+            Some(Writer::WebSocket(mut sink)) => {
+                let _ = sink.close().await;
+            }
+            None => {}
         }
     }
 
@@ -103,6 +190,17 @@ impl Connection {
             Err(_) => None,
         }
     }
+}
+
+/// Hands every whole frame at the front of `buf` to the channel; false once nobody listens.
+fn forward_frames(buf: &mut Vec<u8>, tx: &mpsc::UnboundedSender<Event>) -> bool {
+    while let Some(len) = frame_len(buf) {
+        let frame: Vec<u8> = buf.drain(..len).collect();
+        if tx.send(Event::Frame(frame)).is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 /// The length of the first frame in `buf`, if all of it has arrived.

@@ -64,16 +64,12 @@ pub fn load_all(dir: &Path) -> Result<Vec<ScenarioInfo>> {
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let scenarios = feature
-            .scenarios
-            .iter()
-            .map(|s| (None, s))
-            .chain(
-                feature
-                    .rules
-                    .iter()
-                    .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
-            );
+        let scenarios = feature.scenarios.iter().map(|s| (None, s)).chain(
+            feature
+                .rules
+                .iter()
+                .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
+        );
         for (rule, s) in scenarios {
             let mut tags: BTreeSet<String> = feature.tags.iter().cloned().collect();
             tags.extend(rule.iter().flat_map(|r| r.tags.iter().cloned()));

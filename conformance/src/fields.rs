@@ -69,7 +69,11 @@ fn words(text: &str) -> Result<Vec<String>> {
             }
             '\\' if quoted => {
                 word.push(c);
-                word.push(chars.next().ok_or_else(|| anyhow!("dangling \\ in {text}"))?);
+                word.push(
+                    chars
+                        .next()
+                        .ok_or_else(|| anyhow!("dangling \\ in {text}"))?,
+                );
             }
             c if c.is_whitespace() && !quoted => {
                 if !word.is_empty() {
@@ -121,7 +125,10 @@ pub fn number(value: &str) -> Option<u64> {
     match value {
         "true" => Some(1),
         "false" => Some(0),
-        _ => match value.strip_prefix("0x").or_else(|| value.strip_prefix("0X")) {
+        _ => match value
+            .strip_prefix("0x")
+            .or_else(|| value.strip_prefix("0X"))
+        {
             Some(hex) => u64::from_str_radix(hex, 16).ok(),
             None => value.parse().ok(),
         },
@@ -214,8 +221,9 @@ mod tests {
 
     #[test]
     fn fields_keep_order_quotes_and_repeats() {
-        let f = Fields::parse(r#"topic=a/b payload="x y \"z\"" user_property=k:v user_property=a:b"#)
-            .unwrap();
+        let f =
+            Fields::parse(r#"topic=a/b payload="x y \"z\"" user_property=k:v user_property=a:b"#)
+                .unwrap();
         assert_eq!(f.get("topic"), Some("a/b"));
         assert_eq!(f.get("payload"), Some(r#"x y "z""#));
         assert_eq!(f.all("user_property").collect::<Vec<_>>(), ["k:v", "a:b"]);
@@ -230,7 +238,10 @@ mod tests {
             raw_bytes(r#"82 * 0001 s"a" 00 | c0 *"#, &scope).unwrap(),
             [0x82, 0x06, 0x00, 0x01, 0x00, 0x01, b'a', 0x00, 0xC0, 0x00]
         );
-        assert_eq!(raw_bytes("30 * zeros:200", &scope).unwrap()[1..3], [0xC8, 0x01]);
+        assert_eq!(
+            raw_bytes("30 * zeros:200", &scope).unwrap()[1..3],
+            [0xC8, 0x01]
+        );
         assert_eq!(number("0x87"), Some(0x87));
         assert_eq!(number("12"), Some(12));
     }

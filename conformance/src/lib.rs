@@ -22,6 +22,7 @@ pub mod report;
 pub mod runner;
 pub mod scope;
 pub mod target;
+pub mod websocket_steps;
 pub mod world;
 
 use std::net::ToSocketAddrs;
@@ -36,7 +37,10 @@ use crate::target::{RunSettings, Target};
 /// Where the report goes: the workspace's `target/conformance/`, whatever `CARGO_TARGET_DIR`
 /// says, so that a reader finds it at the documented place.
 pub fn default_report_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/conformance"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/conformance"
+    ))
 }
 
 const USAGE: &str = "\
@@ -45,11 +49,21 @@ usage: conformance [--broker HOST:PORT] [--without CAP,...] [--version v3.1|v3.1
 
   --broker HOST:PORT  run against a broker already listening there (default: a Tern started
                       in this process for each scenario)
+  --websocket HOST:PORT/PATH
+                      the other broker's MQTT-over-WebSocket listener (scenarios tagged
+                      @needs-websocket are skipped without it)
   --without CAP,...   the broker lacks these capabilities: scenarios tagged @needs-CAP are
                       reported as skipped (e.g. shared-subscriptions, v3.1)
   --version TAG       run only this version's pass (repeatable)
   --name TEXT         run only scenarios whose name or feature file contains TEXT
   --report DIR        where report.{json,md,html} go (default: target/conformance)";
+
+fn resolve(addr: &str) -> Result<std::net::SocketAddr> {
+    addr.to_socket_addrs()
+        .with_context(|| format!("address {addr}"))?
+        .next()
+        .ok_or_else(|| anyhow!("{addr}: no address"))
+}
 
 /// Runs the suite as the command line asks and returns the process exit code.
 pub async fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<i32> {
@@ -60,19 +74,34 @@ pub async fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<i3
     let mut selection = Selection::default();
     let mut report_dir = default_report_dir();
     let mut broker_name = "Tern (in-process, one per scenario)".to_owned();
+    let mut websocket = None;
     let mut args = args.into_iter().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or_else(|| anyhow!("{arg} needs a value\n{USAGE}"));
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| anyhow!("{arg} needs a value\n{USAGE}"))
+        };
         match arg.as_str() {
             "--broker" => {
                 let addr = value()?;
-                let resolved = addr
-                    .to_socket_addrs()
-                    .with_context(|| format!("--broker {addr}"))?
-                    .next()
-                    .ok_or_else(|| anyhow!("--broker {addr}: no address"))?;
-                settings.target = Target::External(resolved);
+                let resolved = resolve(&addr)?;
+                settings.target = Target::External {
+                    addr: resolved,
+                    websocket: websocket.clone(),
+                };
                 broker_name = addr;
+            }
+            "--websocket" => {
+                let text = value()?;
+                let (host, path) = match text.find('/') {
+                    Some(i) => (&text[..i], &text[i..]),
+                    None => (text.as_str(), "/mqtt"),
+                };
+                let addr = resolve(host)?;
+                websocket = Some((addr, path.to_owned()));
+                if let Target::External { websocket: ws, .. } = &mut settings.target {
+                    *ws = websocket.clone();
+                }
             }
             "--without" => settings
                 .without

@@ -125,15 +125,11 @@ pub fn build(kind: &str, fields: &Fields, cx: &Context) -> Result<Packet> {
             rest.push((key.as_str(), value.as_str()));
         }
     }
-    let id = || {
-        fields
-            .get("id")
-            .map(packet_id)
-            .unwrap_or(Ok(PacketId::MIN))
-    };
+    let id = || fields.get("id").map(packet_id).unwrap_or(Ok(PacketId::MIN));
     let packet = match kind {
         "CONNECT" => {
-            let client_id = scope.client_id(fields.get("client_id").unwrap_or(cx.default_client_id));
+            let client_id =
+                scope.client_id(fields.get("client_id").unwrap_or(cx.default_client_id));
             let mut c = Connect::new(cx.protocol, client_id);
             c.properties = props;
             let mut will_topic = None;
@@ -328,7 +324,11 @@ pub fn describe(packet: &Packet, protocol: Protocol, scope: &Scope) -> Vec<(Stri
                 .reasons
                 .iter()
                 .map(|r| {
-                    let wire = if protocol.is_v5() { r.0 } else { r.to_v3_suback() };
+                    let wire = if protocol.is_v5() {
+                        r.0
+                    } else {
+                        r.to_v3_suback()
+                    };
                     format!("0x{wire:02x}")
                 })
                 .collect();
@@ -425,7 +425,12 @@ pub fn compare(
     actual: &[(String, String)],
     vars: &mut std::collections::HashMap<String, String>,
 ) -> std::result::Result<(), String> {
-    let get = |key: &str| actual.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let get = |key: &str| {
+        actual
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
     for (key, want) in &expected.0 {
         let got = get(key);
         if want == "-" {
@@ -470,7 +475,9 @@ fn same_one(want: &str, got: &str) -> bool {
     match (number(want), number(got)) {
         (Some(a), Some(b)) => a == b,
         _ => match (want.strip_prefix("hex:"), got.strip_prefix("hex:")) {
-            (Some(a), None) => bytes_value(want).ok().as_deref() == Some(got.as_bytes()) || a == got,
+            (Some(a), None) => {
+                bytes_value(want).ok().as_deref() == Some(got.as_bytes()) || a == got
+            }
             _ => false,
         },
     }

@@ -209,7 +209,10 @@ pub fn build(
                 scenarios: refs,
             };
             totals.add(&report);
-            chapters.entry(chapter(&st.section)).or_default().add(&report);
+            chapters
+                .entry(chapter(&st.section))
+                .or_default()
+                .add(&report);
             list.push(report);
         }
         versions.insert(
@@ -227,7 +230,10 @@ pub fn build(
     let mut problems: Vec<String> = runs
         .iter()
         .filter_map(|r| match &r.outcome {
-            Outcome::Failed(why) => Some(format!("FAILED {} @{}: {} — {why}", r.file, r.version, r.name)),
+            Outcome::Failed(why) => Some(format!(
+                "FAILED {} @{}: {} — {why}",
+                r.file, r.version, r.name
+            )),
             _ => None,
         })
         .collect();
@@ -247,7 +253,10 @@ pub fn build(
 /// Writes `report.json`, `report.md` and `report.html` into `dir`.
 pub fn write(report: &Report, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(report)?)?;
+    std::fs::write(
+        dir.join("report.json"),
+        serde_json::to_string_pretty(report)?,
+    )?;
     std::fs::write(dir.join("report.md"), markdown(report))?;
     std::fs::write(dir.join("report.html"), html(report))?;
     Ok(())
@@ -256,7 +265,13 @@ pub fn write(report: &Report, dir: &Path) -> Result<()> {
 fn totals_row(name: &str, t: &Totals) -> String {
     format!(
         "| {name} | {} | {} | {} | {} | {} | {} | {} |\n",
-        t.statements, t.server_statements, t.passed, t.failed, t.skipped, t.not_testable, t.untested
+        t.statements,
+        t.server_statements,
+        t.passed,
+        t.failed,
+        t.skipped,
+        t.not_testable,
+        t.untested
     )
 }
 

@@ -86,8 +86,7 @@ pub async fn run(selection: &Selection, log_dir: &PathBuf) -> Result<Vec<Scenari
         let name = selection.name.clone();
         MqttWorld::cucumber()
             .with_writer(
-                cucumber::writer::Basic::new(log, Coloring::Never, Verbosity::Default)
-                    .summarized(),
+                cucumber::writer::Basic::new(log, Coloring::Never, Verbosity::Default).summarized(),
             )
             .with_default_cli()
             .max_concurrent_scenarios(CONCURRENCY)
@@ -161,8 +160,13 @@ fn skip_reason(tags: &[&String]) -> Option<String> {
         let Some(cap) = tag.strip_prefix("needs-") else {
             continue;
         };
-        if cap == "config" && matches!(s.target, Target::External(_)) {
-            return Some("configures the broker, which only works in-process".into());
+        if let Target::External { websocket, .. } = &s.target {
+            if cap == "config" {
+                return Some("configures the broker, which only works in-process".into());
+            }
+            if cap == "websocket" && websocket.is_none() {
+                return Some("no WebSocket listener given (--websocket HOST:PORT/PATH)".into());
+            }
         }
         if s.without.iter().any(|w| w == cap) {
             return Some(format!("the broker lacks `{cap}` (--without {cap})"));

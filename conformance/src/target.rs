@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 use anyhow::{anyhow, Context, Result};
-use tern::config::{Config, Listener};
+use tern::config::{Config, Listener, Transport};
 use tern::server::Server;
 use tokio::sync::oneshot;
 
@@ -19,9 +19,16 @@ use tokio::sync::oneshot;
 pub enum Target {
     /// A Tern started in this process for each scenario.
     InProcess,
-    /// Another broker, already running.
-    External(SocketAddr),
+    /// Another broker, already running: its MQTT-over-TCP address, and its WebSocket
+    /// listener (address and path) if it has one.
+    External {
+        addr: SocketAddr,
+        websocket: Option<(SocketAddr, String)>,
+    },
 }
+
+/// The path the in-process broker's WebSocket listener answers on.
+pub const WEBSOCKET_PATH: &str = "/mqtt";
 
 /// How this run was asked to go.
 #[derive(Clone, Debug)]
@@ -50,6 +57,8 @@ pub fn settings() -> &'static RunSettings {
 #[derive(Debug)]
 pub struct InProcessBroker {
     pub addr: SocketAddr,
+    /// Its WebSocket listener, at [`WEBSOCKET_PATH`].
+    pub websocket: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -59,13 +68,15 @@ impl InProcessBroker {
     pub async fn start(overrides: &[String]) -> Result<InProcessBroker> {
         let config = configure(overrides)?;
         let server = Server::bind(config).await?;
-        let addr = server.local_addrs()[0];
+        let addrs = server.local_addrs();
+        let (addr, websocket) = (addrs[0], addrs[1]);
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(server.run(async {
             let _ = stopped.await;
         }));
         Ok(InProcessBroker {
             addr,
+            websocket,
             stop: Some(stop),
         })
     }
@@ -79,7 +90,8 @@ impl Drop for InProcessBroker {
     }
 }
 
-/// The embedded defaults, listening on 127.0.0.1 port 0, with the overrides applied.
+/// The embedded defaults with the overrides applied, listening on two ephemeral loopback
+/// ports: MQTT over TCP, then MQTT over WebSocket.
 pub fn configure(overrides: &[String]) -> Result<Config> {
     let mut value = toml::Table::try_from(Config::default())?;
     for line in overrides {
@@ -99,9 +111,18 @@ pub fn configure(overrides: &[String]) -> Result<Config> {
         table.insert(keys[keys.len() - 1].to_owned(), parsed["v"].clone());
     }
     let mut config = Config::from_toml_str(&toml::to_string(&value)?)?;
-    config.listeners = vec![Listener {
-        bind: "127.0.0.1:0".parse().expect("loopback address"),
-    }];
+    let loopback = "127.0.0.1:0".parse().expect("loopback address");
+    config.listeners = vec![
+        Listener {
+            bind: loopback,
+            ..Listener::default()
+        },
+        Listener {
+            bind: loopback,
+            transport: Transport::Websocket,
+            path: WEBSOCKET_PATH.to_owned(),
+        },
+    ];
     config.validate()?;
     Ok(config)
 }
@@ -112,8 +133,11 @@ mod tests {
 
     #[test]
     fn overrides_reach_the_configuration() {
-        let c = configure(&["mqtt.maximum_qos = 1".into(), "limits.receive_maximum=2".into()])
-            .unwrap();
+        let c = configure(&[
+            "mqtt.maximum_qos = 1".into(),
+            "limits.receive_maximum=2".into(),
+        ])
+        .unwrap();
         assert_eq!(c.mqtt.maximum_qos, 1);
         assert_eq!(c.limits.receive_maximum, 2);
         assert!(c.listeners[0].bind.ip().is_loopback());

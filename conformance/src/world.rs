@@ -53,6 +53,8 @@ pub struct MqttWorld {
     protocol: Protocol,
     scope: Scope,
     overrides: Vec<String>,
+    /// The subprotocol each WebSocket connection's upgrade selected.
+    pub(crate) subprotocols: HashMap<String, Option<String>>,
     broker: Option<InProcessBroker>,
     clients: HashMap<String, Client>,
     vars: HashMap<String, String>,
@@ -75,6 +77,7 @@ impl MqttWorld {
             protocol: crate::runner::current_protocol(),
             scope: Scope::fresh(),
             overrides: Vec::new(),
+            subprotocols: HashMap::new(),
             broker: None,
             clients: HashMap::new(),
             vars: HashMap::new(),
@@ -83,7 +86,7 @@ impl MqttWorld {
 
     async fn addr(&mut self) -> Result<SocketAddr> {
         match &settings().target {
-            Target::External(addr) => Ok(*addr),
+            Target::External { addr, .. } => Ok(*addr),
             Target::InProcess => {
                 if self.broker.is_none() {
                     self.broker = Some(InProcessBroker::start(&self.overrides).await?);
@@ -103,6 +106,40 @@ impl MqttWorld {
                 protocol: self.protocol,
             },
         );
+        Ok(())
+    }
+
+    /// Opens a WebSocket connection to the broker's WebSocket listener, offering
+    /// `subprotocol`, and returns the subprotocol the broker selected.
+    pub(crate) async fn open_websocket(
+        &mut self,
+        name: &str,
+        subprotocol: Option<&str>,
+    ) -> Result<Option<String>> {
+        self.addr().await?;
+        let (addr, path) = match &settings().target {
+            Target::External { websocket, .. } => websocket.clone().ok_or_else(|| {
+                anyhow!("no WebSocket listener: tag the scenario @needs-websocket")
+            })?,
+            Target::InProcess => (
+                self.broker.as_ref().expect("started").websocket,
+                crate::target::WEBSOCKET_PATH.to_owned(),
+            ),
+        };
+        let (conn, selected) = Connection::open_websocket(addr, &path, subprotocol, WAIT).await?;
+        self.clients.insert(
+            name.to_owned(),
+            Client {
+                conn,
+                protocol: self.protocol,
+            },
+        );
+        Ok(selected)
+    }
+
+    /// Sends one WebSocket text frame on a connection.
+    pub(crate) async fn send_text(&mut self, name: &str, text: &str) -> Result<()> {
+        self.client(name)?.conn.send_text(text).await;
         Ok(())
     }
 
@@ -230,7 +267,7 @@ async fn configured(w: &mut MqttWorld, setting: String) -> Result<()> {
     if w.broker.is_some() {
         bail!("configure the broker before the first connection");
     }
-    if let Target::External(_) = settings().target {
+    if let Target::External { .. } = settings().target {
         bail!("another broker cannot be configured: tag the scenario @needs-config");
     }
     w.overrides.push(setting);
@@ -346,7 +383,9 @@ async fn receives_any_order(w: &mut MqttWorld, name: String, step: &Step) -> Res
         wanted.push((kind.to_owned(), fields.to_owned()));
     }
     while !wanted.is_empty() {
-        let frame = w.next_frame(&name, &format!("{} more packets", wanted.len())).await?;
+        let frame = w
+            .next_frame(&name, &format!("{} more packets", wanted.len()))
+            .await?;
         let got = w.describe(&name, &frame)?;
         let position = wanted.iter().position(|(kind, fields)| {
             let mut vars = w.vars.clone();
@@ -360,7 +399,10 @@ async fn receives_any_order(w: &mut MqttWorld, name: String, step: &Step) -> Res
                 let (_, fields) = wanted.remove(i);
                 compare(&Fields::parse(&fields)?, &got, &mut w.vars).map_err(|e| anyhow!(e))?;
             }
-            None => bail!("\"{name}\" received {}, which is none of those expected", show(&got)),
+            None => bail!(
+                "\"{name}\" received {}, which is none of those expected",
+                show(&got)
+            ),
         }
     }
     Ok(())
@@ -408,4 +450,81 @@ async fn is_disconnected(w: &mut MqttWorld, name: String) -> Result<()> {
 async fn still_connected(w: &mut MqttWorld, name: String) -> Result<()> {
     w.send(&name, &[0xC0, 0x00], usize::MAX).await?;
     w.expect(&name, "PINGRESP", "").await
+}
+
+/// `"a" does not receive PUBLISH payload=old`: sends PINGREQ and reads until its PINGRESP; no
+/// packet before it may be one with these fields (others are skipped, the connection must
+/// stay open). For a rule that forbids one packet but lets the server choose between others.
+#[given(regex = r#"^"([^"]+)" does not receive ([A-Z]+)(?: (.*))?$"#)]
+#[when(regex = r#"^"([^"]+)" does not receive ([A-Z]+)(?: (.*))?$"#)]
+#[then(regex = r#"^"([^"]+)" does not receive ([A-Z]+)(?: (.*))?$"#)]
+async fn does_not_receive(
+    w: &mut MqttWorld,
+    name: String,
+    kind: String,
+    fields: String,
+) -> Result<()> {
+    let unwanted = Fields::parse(&fields)?;
+    w.send(&name, &[0xC0, 0x00], usize::MAX).await?;
+    loop {
+        let frame = w.next_frame(&name, "PINGRESP").await?;
+        let got = w.describe(&name, &frame)?;
+        if got[0].1 == "PINGRESP" {
+            return Ok(());
+        }
+        let mut vars = w.vars.clone();
+        if got[0].1 == kind && compare(&unwanted, &got, &mut vars).is_ok() {
+            bail!("\"{name}\" received {}, which it must not", show(&got));
+        }
+    }
+}
+
+/// `"a" receives PUBLISH, lists in any order, subscription_identifier=1,2`: as `receives`, but
+/// a comma-separated value matches the same items in any order (for lists whose order the
+/// specification leaves open).
+#[given(regex = r#"^"([^"]+)" receives ([A-Z]+), lists in any order,(?: (.*))?$"#)]
+#[when(regex = r#"^"([^"]+)" receives ([A-Z]+), lists in any order,(?: (.*))?$"#)]
+#[then(regex = r#"^"([^"]+)" receives ([A-Z]+), lists in any order,(?: (.*))?$"#)]
+async fn receives_unordered(
+    w: &mut MqttWorld,
+    name: String,
+    kind: String,
+    fields: String,
+) -> Result<()> {
+    let sorted = |v: &str| {
+        let mut items: Vec<String> = v
+            .split(',')
+            .map(|i| match crate::fields::number(i) {
+                Some(n) => n.to_string(),
+                None => i.to_owned(),
+            })
+            .collect();
+        items.sort();
+        items.join(",")
+    };
+    let expected = Fields(
+        Fields::parse(&fields)?
+            .0
+            .into_iter()
+            .map(|(k, v)| {
+                let v = if v.contains(',') { sorted(&v) } else { v };
+                (k, v)
+            })
+            .collect(),
+    );
+    let what = format!("{kind} {fields}");
+    let frame = w.next_frame(&name, &what).await?;
+    let got = w.describe(&name, &frame)?;
+    let shown = show(&got);
+    if got[0].1 != kind {
+        bail!("\"{name}\" received {shown}, expected {what}");
+    }
+    let got: Vec<(String, String)> = got
+        .into_iter()
+        .map(|(k, v)| {
+            let v = if v.contains(',') { sorted(&v) } else { v };
+            (k, v)
+        })
+        .collect();
+    compare(&expected, &got, &mut w.vars).map_err(|e| anyhow!("\"{name}\" received {shown}: {e}"))
 }

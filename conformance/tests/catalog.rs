@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-
 use tern_conformance::catalog::Catalog;
 
 const STATUSES: [&str; 4] = ["scenario", "not-testable", "client-only", "pending"];

@@ -84,7 +84,10 @@ fn scenario_names_are_unique_within_a_feature() {
     let mut problems = Vec::new();
     for sc in scenarios() {
         if !seen.insert(sc.key()) {
-            problems.push(format!("{}:{} repeats the name {:?}", sc.file, sc.line, sc.name));
+            problems.push(format!(
+                "{}:{} repeats the name {:?}",
+                sc.file, sc.line, sc.name
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -128,7 +131,11 @@ fn statuses_agree_with_the_scenarios() {
                 "not-testable" => {
                     not_testable += 1;
                     if st.reason.as_deref().unwrap_or("").len() < 20 {
-                        problems.push(format!("{} {}: not-testable needs a specific reason", spec.name(), st.id));
+                        problems.push(format!(
+                            "{} {}: not-testable needs a specific reason",
+                            spec.name(),
+                            st.id
+                        ));
                     }
                 }
                 _ => {}
@@ -142,5 +149,10 @@ fn statuses_agree_with_the_scenarios() {
             ));
         }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

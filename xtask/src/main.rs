@@ -1,7 +1,10 @@
 //! `cargo xtask`: the project's orchestration, in Rust so that it runs wherever cargo does.
 //!
-//! `ci` runs every check CI runs; `fuzz` runs the cargo-fuzz targets. Conformance, interop and
-//! load benchmarks arrive with their issues; until then they are absent rather than pretending.
+//! `ci` runs every check CI runs; `conformance` runs the clause-tagged scenarios; `fuzz` runs
+//! the cargo-fuzz targets. Interop and load benchmarks arrive with their issues; until then
+//! they are absent rather than pretending.
+
+mod conformance;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -14,7 +17,12 @@ usage: cargo xtask <command>
 commands:
   ci      everything CI checks: formatting, clippy (warnings are errors), every test
           (unit, snapshot, property, spec-example, broker and fuzz-corpus replay tests,
-          benches in test mode)
+          benches in test mode), then `conformance`
+  conformance [--mosquitto | --broker HOST:PORT] [--without CAP,...] [--version TAG]
+              [--name TEXT]
+          the statement guards, then the Cucumber scenarios against a Tern started
+          in-process (or Mosquitto on a free port, or any broker); writes
+          target/conformance/report.{json,md,html}; ends with `N passed, M failed`
   fuzz [--time SECONDS] [--asan] [TARGET]
           run the cargo-fuzz targets in fuzz/ (all, or TARGET) for SECONDS each
           (default 60) on the stable toolchain; --asan adds AddressSanitizer
@@ -25,6 +33,7 @@ fn main() {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("conformance") => conformance::run(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
@@ -87,11 +96,18 @@ fn ci() -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
-    cargo(&["test", "--workspace", "--all-targets", "--locked"])?;
+    // The conformance suite runs last, on its own, so that its summary ends the output.
+    cargo(&[
+        "test",
+        "--workspace",
+        "--exclude",
+        "tern-conformance",
+        "--all-targets",
+        "--locked",
+    ])?;
     // Doc tests are not part of --all-targets.
     cargo(&["test", "--workspace", "--doc", "--locked"])?;
-    println!("\nxtask ci: all checks passed");
-    Ok(())
+    conformance::run(&[])
 }
 
 fn fuzz(args: &[String]) -> Result<(), String> {

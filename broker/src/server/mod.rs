@@ -7,6 +7,7 @@
 
 mod connection;
 mod outbox;
+mod websocket;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -21,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::Config;
+use crate::config::{Config, Transport};
 use crate::engine::{ConnId, Engine, Input, Output, Settings};
 use outbox::Outbox;
 
@@ -76,18 +77,28 @@ impl Server {
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();
         let next_id = Arc::new(AtomicU64::new(1));
-        for listener in self.listeners {
+        for (listener, config) in self.listeners.into_iter().zip(&self.config.listeners) {
             if let Ok(addr) = listener.local_addr() {
-                tracing::info!("listening on {addr} (MQTT over TCP)");
+                match config.transport {
+                    Transport::Tcp => tracing::info!("listening on {addr} (MQTT over TCP)"),
+                    Transport::Websocket => tracing::info!(
+                        "listening on {addr} (MQTT over WebSocket at {})",
+                        config.path
+                    ),
+                }
             }
             let accept = Acceptor {
                 listener,
-                events: events.clone(),
+                transport: config.transport,
                 tracker: tracker.clone(),
                 token: token.clone(),
                 next_id: next_id.clone(),
-                outbox_limit,
-                max_packet_size,
+                handles: ConnectionHandles {
+                    events: events.clone(),
+                    path: config.path.clone().into(),
+                    outbox_limit,
+                    max_packet_size,
+                },
             };
             tracker.spawn(accept.run());
         }
@@ -116,12 +127,11 @@ impl Server {
 /// Accepts connections on one listener until cancelled.
 struct Acceptor {
     listener: TcpListener,
-    events: mpsc::Sender<Event>,
+    transport: Transport,
     tracker: TaskTracker,
     token: CancellationToken,
     next_id: Arc<AtomicU64>,
-    outbox_limit: usize,
-    max_packet_size: u32,
+    handles: ConnectionHandles,
 }
 
 impl Acceptor {
@@ -143,20 +153,61 @@ impl Acceptor {
             let _ = stream.set_nodelay(true);
             let conn = ConnId(self.next_id.fetch_add(1, Ordering::Relaxed));
             tracing::debug!(conn = %conn, %peer, "accepted");
-            let outbox = Arc::new(Outbox::new(self.outbox_limit));
-            if self
-                .events
-                .send(Event::Open(conn, outbox.clone()))
-                .await
-                .is_err()
-            {
-                return;
+            match self.transport {
+                Transport::Tcp => {
+                    let Some(outbox) = self.handles.open(conn).await else {
+                        return;
+                    };
+                    let events = self.handles.events.clone();
+                    let max = self.handles.max_packet_size;
+                    self.tracker
+                        .spawn(connection::run(stream, conn, outbox, events, max));
+                }
+                // The upgrade runs in the connection's own task, so that a slow client does
+                // not hold up the accept loop; the engine hears of the connection only once
+                // it speaks MQTT.
+                Transport::Websocket => {
+                    let this = self.handles.clone();
+                    self.tracker.spawn(async move {
+                        let stream = match websocket::accept(stream, &this.path).await {
+                            Ok(stream) => stream,
+                            Err(why) => {
+                                tracing::info!(conn = %conn, %peer, "closed: {why}");
+                                return;
+                            }
+                        };
+                        let Some(outbox) = this.open(conn).await else {
+                            return;
+                        };
+                        let max = this.max_packet_size;
+                        connection::run(stream, conn, outbox, this.events, max).await;
+                    });
+                }
             }
-            let events = self.events.clone();
-            let max = self.max_packet_size;
-            self.tracker
-                .spawn(connection::run(stream, conn, outbox, events, max));
         }
+    }
+}
+
+/// What a connection task needs of its acceptor.
+#[derive(Clone)]
+struct ConnectionHandles {
+    events: mpsc::Sender<Event>,
+    /// The upgrade path of a WebSocket listener.
+    path: Arc<str>,
+    outbox_limit: usize,
+    max_packet_size: u32,
+}
+
+impl ConnectionHandles {
+    /// Tells the engine about a new connection and returns its outbox, or `None` once the
+    /// engine has stopped.
+    async fn open(&self, conn: ConnId) -> Option<Arc<Outbox>> {
+        let outbox = Arc::new(Outbox::new(self.outbox_limit));
+        self.events
+            .send(Event::Open(conn, outbox.clone()))
+            .await
+            .ok()?;
+        Some(outbox)
     }
 }
 

@@ -35,6 +35,7 @@ fn test_config() -> Config {
     Config {
         listeners: vec![Listener {
             bind: "127.0.0.1:0".parse().unwrap(),
+            ..Listener::default()
         }],
         ..Config::default()
     }

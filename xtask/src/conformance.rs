@@ -27,12 +27,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut mosquitto = None;
     for arg in args {
         if arg == "--mosquitto" {
-            let (child, addr) = start_mosquitto()?;
+            let (child, addr, ws) = start_mosquitto()?;
             mosquitto = Some(Guard(child));
             let report = root().join("target/conformance/mosquitto");
             suite.extend([
                 "--broker".into(),
                 addr.to_string(),
+                "--websocket".into(),
+                format!("{ws}/mqtt"),
                 "--report".into(),
                 report.display().to_string(),
             ]);
@@ -78,19 +80,19 @@ impl Drop for Guard {
 
 /// Starts `mosquitto` with a configuration that listens on a free loopback port, lets anyone
 /// in, persists nothing and queues enough that no scenario loses a message to a limit.
-fn start_mosquitto() -> Result<(Child, SocketAddr), String> {
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map_err(|e| format!("no free port: {e}"))?
-        .port();
+fn start_mosquitto() -> Result<(Child, SocketAddr, SocketAddr), String> {
+    let port = free_port()?;
+    let ws_port = free_port()?;
     let dir = root().join("target/conformance");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let conf = dir.join("mosquitto.conf");
     std::fs::write(
         &conf,
         format!(
-            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-             max_queued_messages 1000\nmax_inflight_messages 32\nlog_dest stderr\nlog_type error\n"
+            "per_listener_settings false\nallow_anonymous true\npersistence false\n\
+             max_queued_messages 1000\nmax_inflight_messages 32\nlog_dest stderr\n\
+             log_type error\nlistener {port} 127.0.0.1\nlistener {ws_port} 127.0.0.1\n\
+             protocol websockets\n"
         ),
     )
     .map_err(|e| e.to_string())?;
@@ -111,7 +113,14 @@ fn start_mosquitto() -> Result<(Child, SocketAddr), String> {
         std::thread::sleep(Duration::from_millis(50));
     }
     println!("mosquitto listening on {addr} ({})", conf.display());
-    Ok((child, addr))
+    Ok((child, addr, SocketAddr::from((Ipv4Addr::LOCALHOST, ws_port))))
+}
+
+fn free_port() -> Result<u16, String> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("no free port: {e}"))?
+        .port())
 }
 
 /// Debian installs the broker in /usr/sbin, which is not on every PATH.

@@ -1,10 +1,11 @@
 //! `cargo xtask`: the project's orchestration, in Rust so that it runs wherever cargo does.
 //!
-//! `ci` runs every check CI runs; `conformance` runs the clause-tagged scenarios; `fuzz` runs
-//! the cargo-fuzz targets. Interop and load benchmarks arrive with their issues; until then
-//! they are absent rather than pretending.
+//! `ci` runs every check CI runs; `conformance` runs the clause-tagged scenarios; `interop`
+//! runs real third-party clients; `fuzz` runs the cargo-fuzz targets. Load benchmarks arrive
+//! with their issue; until then they are absent rather than pretending.
 
 mod conformance;
+mod interop;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -17,12 +18,17 @@ usage: cargo xtask <command>
 commands:
   ci      everything CI checks: formatting, clippy (warnings are errors), every test
           (unit, snapshot, property, spec-example, broker and fuzz-corpus replay tests,
-          benches in test mode), then `conformance`
+          benches in test mode), then `conformance`, then `interop`
   conformance [--mosquitto | --broker HOST:PORT] [--without CAP,...] [--version TAG]
               [--name TEXT]
           the statement guards, then the Cucumber scenarios against a Tern started
           in-process (or Mosquitto on a free port, or any broker); writes
           target/conformance/report.{json,md,html}; ends with `N passed, M failed`
+  interop [--broker HOST:PORT [--ws-port PORT]]
+          installs the clients (interop/setup.sh), starts tern (or uses the broker
+          given), runs every client's suite, the cross-library matrix and a shared
+          subscription across libraries; writes target/interop/report.md; ends with
+          `N passed, M failed`
   fuzz [--time SECONDS] [--asan] [TARGET]
           run the cargo-fuzz targets in fuzz/ (all, or TARGET) for SECONDS each
           (default 60) on the stable toolchain; --asan adds AddressSanitizer
@@ -34,6 +40,7 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("conformance") => conformance::run(&args[1..]),
+        Some("interop") => interop::run(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
@@ -107,7 +114,8 @@ fn ci() -> Result<(), String> {
     ])?;
     // Doc tests are not part of --all-targets.
     cargo(&["test", "--workspace", "--doc", "--locked"])?;
-    conformance::run(&[])
+    conformance::run(&[])?;
+    interop::run(&[])
 }
 
 fn fuzz(args: &[String]) -> Result<(), String> {

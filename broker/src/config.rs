@@ -172,16 +172,32 @@ pub struct Mqtt {
     pub deny_subscriptions: Vec<String>,
 }
 
-/// `[auth]`: authentication. Passwords, JWT and access control lists come with the security
-/// work; until then `allow_anonymous` is the only setting.
+/// `[auth]`: authentication: a password file (user names and passwords in CONNECT, and
+/// SCRAM-SHA-256 enhanced authentication in 5.0), anonymous access, and the failed-login
+/// delay.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Auth {
-    /// Whether clients may connect without credentials (default true). There is no credential
-    /// store yet, so false refuses every CONNECT with CONNACK 0x87 Not authorized (5.0) or
-    /// 0x05 (3.x).
+    /// Whether clients may connect without a user name (default true). Without a password
+    /// file, false refuses every CONNECT with CONNACK 0x87 Not authorized (5.0) or 0x05
+    /// (3.x); with one, only those without a user name.
     pub allow_anonymous: bool,
+    /// The password file (`tern passwd` writes it), relative to the working directory. `None`
+    /// (the default): no credential store, user names and passwords are not checked, and
+    /// `allow_anonymous` alone decides. With a file, a CONNECT with a user name must give its
+    /// password (else CONNACK 0x86 Bad User Name or Password, 3.x: 0x04), and a 5.0 CONNECT
+    /// with Authentication Method `SCRAM-SHA-256` runs that exchange (another method: 0x8C).
+    /// The file must load.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// How long, in milliseconds, the refusal of a wrong password or unknown user waits
+    /// before its CONNACK is sent (default 1000), to slow down guessing; other clients are
+    /// not held up. At most [`MAX_FAILED_LOGIN_DELAY_MS`].
+    pub failed_login_delay_ms: u32,
 }
+
+/// Largest accepted `auth.failed_login_delay_ms`: a minute.
+pub const MAX_FAILED_LOGIN_DELAY_MS: u32 = 60_000;
 
 /// `[log]`: logging, to standard error.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,6 +267,8 @@ impl Default for Auth {
     fn default() -> Auth {
         Auth {
             allow_anonymous: true,
+            password_file: None,
+            failed_login_delay_ms: 1000,
         }
     }
 }
@@ -400,6 +418,28 @@ impl Config {
             }
         }
 
+        let a = &self.auth;
+        if a.failed_login_delay_ms > MAX_FAILED_LOGIN_DELAY_MS {
+            return Err(ConfigError::invalid(
+                "auth.failed_login_delay_ms",
+                format_args!(
+                    "must be at most {MAX_FAILED_LOGIN_DELAY_MS} (got {})",
+                    a.failed_login_delay_ms
+                ),
+            ));
+        }
+        if let Some(path) = &a.password_file {
+            if let Err(e) = crate::auth::PasswordFile::load(path) {
+                let message = match e {
+                    crate::auth::PasswordFileError::Line { .. } => {
+                        format!("{}: {e}", path.display())
+                    }
+                    _ => e.to_string(),
+                };
+                return Err(ConfigError::invalid("auth.password_file", message));
+            }
+        }
+
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(ConfigError::invalid(
                 "log.level",
@@ -490,6 +530,7 @@ mod tests {
         let mut full = Config::default();
         // Set every optional key, so that it serializes too.
         full.limits.max_message_expiry_interval = Some(86_400);
+        full.auth.password_file = Some("/etc/tern/passwd".into());
         let serialized: toml::Table = toml::from_str(&toml::to_string(&full).unwrap()).unwrap();
         let mut keys = Vec::new();
         leaf_keys(&serialized, "", &mut keys);
@@ -689,6 +730,28 @@ mod tests {
         // A key given twice is a TOML error too.
         let e = error("[limits]\nmax_connections = 3\nmax_connections = 4\n");
         assert!(matches!(e, ConfigError::Syntax { line: 3, .. }), "{e:?}");
+    }
+
+    #[test]
+    fn the_password_file_must_load() {
+        let shown = error_at(
+            "[auth]\npassword_file = \"/nonexistent/passwd\"\n",
+            "auth.password_file",
+        );
+        assert!(shown.contains("/nonexistent/passwd"), "{shown}");
+        let path = std::env::temp_dir().join(format!("tern-config-{}.passwd", std::process::id()));
+        std::fs::write(&path, "# users\nalice:plain\n").unwrap();
+        let text = format!("[auth]\npassword_file = {:?}\n", path.display().to_string());
+        let shown = error_at(&text, "auth.password_file");
+        assert!(shown.contains("line 2:"), "{shown}");
+        std::fs::write(&path, "# no users yet\n").unwrap();
+        let config = Config::from_toml_str(&text).unwrap();
+        assert_eq!(config.auth.password_file.as_deref(), Some(path.as_path()));
+        std::fs::remove_file(&path).ok();
+        error_at(
+            "[auth]\nfailed_login_delay_ms = 60001\n",
+            "auth.failed_login_delay_ms",
+        );
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //!
 //! The crate is built in layers that data flows through in one direction: bytes → [`codec`]
 //! → [`engine`] (sessions) → [`router`] → sessions of subscribers → [`codec`] → bytes. The
-//! [`server`] moves bytes between sockets and the engine, and [`config`] reads the TOML file.
+//! [`server`] moves bytes between sockets and the engine, [`config`] reads the TOML file, and
+//! [`auth`] checks passwords and runs SCRAM-SHA-256 for the engine.
 
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod auth;
 pub mod codec;
 pub mod config;
 pub mod engine;

@@ -2,14 +2,18 @@
 //!
 //! `tern start` serves MQTT with the embedded defaults or a TOML file. `tern default-config`
 //! prints a complete,
-//! commented configuration file, `tern check-config FILE` checks one, and `tern decode` runs the
-//! codec on bytes given in hex and prints the packet, or the rule the bytes break.
+//! commented configuration file, `tern check-config FILE` checks one, `tern passwd` edits a
+//! password file, and `tern decode` runs the codec on bytes given in hex and prints the packet,
+//! or the rule the bytes break.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tern::auth::password_file::check_user_name;
+use tern::auth::scram::DEFAULT_ITERATIONS;
+use tern::auth::{PasswordFile, PasswordFileError};
 use tern::codec::{decode_exact, Protocol};
 use tern::config::{default_config_toml, Config, ConfigError, Listener};
 
@@ -41,6 +45,11 @@ enum Command {
         /// The configuration file (TOML).
         file: PathBuf,
     },
+    /// Add, remove or list the users of a password file (`[auth] password_file`).
+    Passwd {
+        #[command(subcommand)]
+        command: Passwd,
+    },
     /// Decode one MQTT packet given in hex (spaces allowed, in one argument or several).
     Decode {
         /// Protocol version: 3.1, 3.1.1 or 5.
@@ -49,6 +58,35 @@ enum Command {
         /// The packet's bytes in hex.
         #[arg(value_name = "HEX", required = true)]
         hex: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Passwd {
+    /// Add USER, or give them a new password. The password is read from standard input (one
+    /// line), so that scripts can pipe it in; the file is created if it does not exist.
+    Add {
+        /// The password file.
+        file: PathBuf,
+        /// The user name.
+        user: String,
+        /// PBKDF2 iterations: more is slower for the broker and for anyone guessing. At least
+        /// 4096, the minimum of RFC 7677.
+        #[arg(long, value_name = "N", default_value_t = DEFAULT_ITERATIONS,
+            value_parser = clap::value_parser!(u32).range(i64::from(DEFAULT_ITERATIONS)..))]
+        iterations: u32,
+    },
+    /// Remove USER.
+    Remove {
+        /// The password file.
+        file: PathBuf,
+        /// The user name.
+        user: String,
+    },
+    /// List the user names, one a line.
+    List {
+        /// The password file.
+        file: PathBuf,
     },
 }
 
@@ -69,8 +107,85 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Command::Passwd { command } => match passwd_command(command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tern passwd: {e}");
+                ExitCode::from(1)
+            }
+        },
         Command::Decode { protocol, hex } => decode_command(protocol, &hex.concat()),
     }
+}
+
+fn passwd_command(command: Passwd) -> Result<(), String> {
+    let load = |file: &Path| {
+        PasswordFile::load(file).map_err(|e| match e {
+            PasswordFileError::Line { .. } => format!("{}: {e}", file.display()),
+            _ => e.to_string(),
+        })
+    };
+    match command {
+        Passwd::Add {
+            file,
+            user,
+            iterations,
+        } => {
+            check_user_name(&user)?;
+            let mut passwords = if file.exists() {
+                load(&file)?
+            } else {
+                PasswordFile::default()
+            };
+            let password = read_password(&user)?;
+            let replaced = passwords.get(&user).is_some();
+            passwords
+                .set_password(&user, password.as_bytes(), iterations)
+                .map_err(|e| format!("no randomness for the salt: {e}"))?;
+            passwords.save(&file).map_err(|e| e.to_string())?;
+            let done = if replaced {
+                "password changed in"
+            } else {
+                "added to"
+            };
+            println!("{user}: {done} {}", file.display());
+        }
+        Passwd::Remove { file, user } => {
+            let mut passwords = load(&file)?;
+            if !passwords.remove(&user) {
+                return Err(format!("{} has no user {user:?}", file.display()));
+            }
+            passwords.save(&file).map_err(|e| e.to_string())?;
+            println!("{user}: removed from {}", file.display());
+        }
+        Passwd::List { file } => {
+            for (user, _) in load(&file)?.users() {
+                println!("{user}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One line of standard input, without its line ending. A terminal gets a prompt first (the
+/// password is echoed: pipe it in to keep it off the screen).
+fn read_password(user: &str) -> Result<String, String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("password for {user} (echoed): ");
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        return Err("no password on standard input (an empty password is not allowed)".into());
+    }
+    Ok(password.to_owned())
 }
 
 fn start_command(file: Option<&Path>, listen: Vec<SocketAddr>) -> ExitCode {

@@ -165,3 +165,108 @@ fn version_is_printed() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(env!("CARGO_PKG_VERSION")), "{out}");
 }
+
+/// `tern` with `input` on standard input.
+fn tern_with_input(args: &[&str], input: &str) -> (i32, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tern");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().expect("tern ends");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn passwd_adds_lists_and_removes_users() {
+    let file = temp_file("passwd");
+    let path = file.to_str().unwrap();
+    let (code, out) = tern_with_input(&["passwd", "add", path, "alice"], "secret\n");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("alice: added to"), "{out}");
+    let (code, out) = tern_with_input(
+        &["passwd", "add", path, "bob", "--iterations", "5000"],
+        "hunter2\r\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = tern_with_input(&["passwd", "add", path, "alice"], "other\n");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("alice: password changed in"), "{out}");
+
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("alice:SCRAM-SHA-256$4096:"), "{text}");
+    assert!(lines[1].starts_with("bob:SCRAM-SHA-256$5000:"), "{text}");
+    let passwords = tern::auth::PasswordFile::parse(&text).unwrap();
+    assert!(passwords.get("alice").unwrap().verify_password(b"other"));
+    assert!(passwords.get("bob").unwrap().verify_password(b"hunter2"));
+
+    let (code, out) = tern(&["passwd", "list", path]);
+    assert_eq!((code, out.as_str()), (0, "alice\nbob\n"));
+    let (code, out) = tern(&["passwd", "remove", path, "alice"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = tern(&["passwd", "list", path]);
+    assert_eq!((code, out.as_str()), (0, "bob\n"));
+
+    // The file is one a configuration can use.
+    let config = temp_file("auth.toml");
+    std::fs::write(&config, format!("[auth]\npassword_file = {path:?}\n")).unwrap();
+    let (code, out) = tern(&["check-config", config.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    std::fs::remove_file(&config).ok();
+    std::fs::remove_file(&file).ok();
+}
+
+#[test]
+fn passwd_errors_are_clear() {
+    let file = temp_file("passwd-errors");
+    let path = file.to_str().unwrap();
+    let (code, out) = tern(&["passwd", "list", path]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("cannot read"), "{out}");
+    let (code, out) = tern_with_input(&["passwd", "add", path, "alice"], "");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no password"), "{out}");
+    let (code, out) = tern_with_input(&["passwd", "add", path, "a:b"], "x\n");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("cannot contain ':'"), "{out}");
+    let (code, out) = tern_with_input(
+        &["passwd", "add", path, "alice", "--iterations", "100"],
+        "x\n",
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(!file.exists());
+
+    std::fs::write(&file, "# users\nalice:plain\n").unwrap();
+    let (code, out) = tern_with_input(&["passwd", "add", path, "bob"], "x\n");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("line 2:"), "{out}");
+    let (code, out) = tern(&["passwd", "remove", path, "bob"]);
+    assert_eq!(code, 1, "{out}");
+    let config = temp_file("bad-auth.toml");
+    std::fs::write(&config, format!("[auth]\npassword_file = {path:?}\n")).unwrap();
+    let (code, out) = tern(&["check-config", config.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("auth.password_file"), "{out}");
+    assert!(out.contains("line 2:"), "{out}");
+
+    std::fs::write(&file, "# users\n").unwrap();
+    let (code, out) = tern(&["passwd", "remove", path, "bob"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("has no user \"bob\""), "{out}");
+    std::fs::remove_file(&config).ok();
+    std::fs::remove_file(&file).ok();
+}

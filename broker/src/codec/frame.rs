@@ -51,6 +51,12 @@ pub(crate) fn check_first_byte(
         if qos == QoS::AtMostOnce as u8 && flags & 0b1000 != 0 {
             return fail(Violation::DupOnQoS0);
         }
+    } else if protocol == Protocol::V3_1
+        && packet_type.fixed_flags() != 0
+        && flags == packet_type.fixed_flags() | 0b1000
+    {
+        // MQTT 3.1 sets DUP on a resent PUBREL, SUBSCRIBE or UNSUBSCRIBE (their QoS is 1
+        // there); 3.1.1 made those bits reserved. The flag changes nothing for the receiver.
     } else if flags != packet_type.fixed_flags() {
         return fail(Violation::ReservedFlags {
             packet: packet_type,

@@ -402,3 +402,25 @@ fn encoder_refuses_null_characters_in_strings() {
     p.properties = vec![Property::ContentType("a\0".into())].into();
     assert!(Packet::Publish(p).to_bytes(V5).is_err());
 }
+
+#[test]
+fn three_one_accepts_dup_on_resent_pubrel_subscribe_and_unsubscribe() {
+    // MQTT 3.1 gives these packets QoS 1 and sets DUP when it resends them; 3.1.1 reserved
+    // the bits.
+    for bytes in [
+        "6A 02 00 01",
+        "8A 06 00 01 00 01 61 00",
+        "AA 05 00 01 00 01 61",
+    ] {
+        let packet = decode_exact(&hex(bytes), Protocol::V3_1).unwrap();
+        assert_eq!(
+            packet.to_bytes(Protocol::V3_1).unwrap()[0],
+            hex(bytes)[0] & !0b1000,
+            "{bytes}"
+        );
+        assert!(
+            decode_exact(&hex(bytes), Protocol::V3_1_1).is_err(),
+            "{bytes}"
+        );
+    }
+}

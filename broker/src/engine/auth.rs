@@ -2,9 +2,13 @@
 //! enhanced authentication (section 4.12).
 //!
 //! The engine asks an [`Authenticator`] about every CONNECT and, while an exchange is under
-//! way, every AUTH packet. Methods (passwords, JWT, SCRAM) plug in here; the built-in
-//! [`AllowAnonymous`] knows no enhanced method.
+//! way, every AUTH packet, naming the connection so that an authenticator can keep the state
+//! of an exchange per connection; it is told when a connection is gone, so that such state
+//! never outlives it. Methods (passwords, JWT, SCRAM) plug in here: the built-in
+//! [`AllowAnonymous`] knows no enhanced method; `crate::auth` checks a password file and runs
+//! SCRAM-SHA-256.
 
+use super::conn::ConnId;
 use crate::codec::{Auth, Connect, Properties, ReasonCode};
 
 /// The answer to a CONNECT or an AUTH.
@@ -12,30 +16,41 @@ use crate::codec::{Auth, Connect, Properties, ReasonCode};
 pub enum AuthDecision {
     /// Let the client in.
     Accept,
-    /// Refuse with this CONNACK reason (mapped to a 3.x return code for 3.x clients).
+    /// Let the client in, with these properties added to CONNACK: the Authentication Method
+    /// and the final Authentication Data of an enhanced exchange [MQTT-4.12.0-5].
+    AcceptWith(Properties),
+    /// Refuse now with this CONNACK reason (mapped to a 3.x return code for 3.x clients).
     Refuse(ReasonCode),
+    /// The credentials were checked and are wrong: refuse with this CONNACK reason after the
+    /// failed-login delay (`Settings::failed_login_delay`), so that guessing is slow.
+    Fail(ReasonCode),
     /// Send AUTH 0x18 Continue authentication with these properties (Authentication Method
     /// and Data) and wait for the client's AUTH.
     Continue(Properties),
 }
 
-/// Decides who may connect.
+/// Decides who may connect. It runs inside the engine, so it must not block for long.
 pub trait Authenticator: Send {
-    /// A CONNECT has arrived. An Authentication Method in its properties starts enhanced
-    /// authentication.
-    fn connect(&mut self, connect: &Connect) -> AuthDecision;
-    /// The client answered a [`AuthDecision::Continue`] with this AUTH.
-    fn auth(&mut self, connect: &Connect, auth: &Auth) -> AuthDecision;
+    /// A CONNECT has arrived on `conn`. An Authentication Method in its properties starts
+    /// enhanced authentication.
+    fn connect(&mut self, conn: ConnId, connect: &Connect) -> AuthDecision;
+    /// The client on `conn` answered a [`AuthDecision::Continue`] with this AUTH.
+    fn auth(&mut self, conn: ConnId, connect: &Connect, auth: &Auth) -> AuthDecision;
+    /// `conn` is gone (refused, accepted and later closed, or dropped mid-exchange): forget
+    /// anything kept for it.
+    fn closed(&mut self, conn: ConnId) {
+        let _ = conn;
+    }
 }
 
-/// The embedded default: anyone may connect when `.0` is true (as Mosquitto's local mode);
-/// no one when false, since no credential store exists yet. No enhanced method is known, so
-/// a CONNECT naming one is refused with 0x8C Bad authentication method.
+/// The default without a password file: anyone may connect when `.0` is true (as Mosquitto's
+/// local mode); no one when false. No enhanced method is known, so a CONNECT naming one is
+/// refused with 0x8C Bad authentication method.
 #[derive(Clone, Copy, Debug)]
 pub struct AllowAnonymous(pub bool);
 
 impl Authenticator for AllowAnonymous {
-    fn connect(&mut self, connect: &Connect) -> AuthDecision {
+    fn connect(&mut self, _: ConnId, connect: &Connect) -> AuthDecision {
         if connect
             .properties
             .get(crate::codec::PropertyId::AuthenticationMethod)
@@ -49,7 +64,7 @@ impl Authenticator for AllowAnonymous {
         }
     }
 
-    fn auth(&mut self, _: &Connect, _: &Auth) -> AuthDecision {
+    fn auth(&mut self, _: ConnId, _: &Connect, _: &Auth) -> AuthDecision {
         AuthDecision::Refuse(ReasonCode::BAD_AUTHENTICATION_METHOD)
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use ahash::AHashMap;
 use bytestring::ByteString;
 
-use crate::codec::{Connect, Protocol, TopicName, Will};
+use crate::codec::{Connect, Protocol, ReasonCode, TopicName, Will};
 use crate::router::SubscriberId;
 
 /// A network connection, numbered by the transport layer.
@@ -56,6 +56,9 @@ pub struct Conn {
     pub connect_session_expiry: u32,
     /// A CONNECT waiting for its enhanced authentication exchange to finish.
     pub pending_connect: Option<Box<Connect>>,
+    /// A failed login waiting out the failed-login delay: the CONNACK reason it will get.
+    /// Nothing the client sends meanwhile is processed [MQTT-3.1.4-6].
+    pub refusal: Option<ReasonCode>,
 }
 
 impl Conn {
@@ -78,6 +81,7 @@ impl Conn {
             will: None,
             connect_session_expiry: 0,
             pending_connect: None,
+            refusal: None,
         }
     }
 

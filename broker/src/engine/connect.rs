@@ -20,10 +20,37 @@ const V3_1_CLIENT_ID_MAX: usize = 23;
 impl Engine {
     pub(super) fn handle_connect(&mut self, conn: ConnId, connect: Connect, now: Instant) {
         let c = self.conns.get_mut(&conn).expect("connection exists");
+        if c.pending_connect.is_some() {
+            // A CONNECT in the middle of an AUTH exchange.
+            return self.refuse(
+                conn,
+                ReasonCode::PROTOCOL_ERROR,
+                "a second CONNECT [MQTT-3.1.0-2]",
+                now,
+            );
+        }
         c.protocol = connect.protocol;
         c.client_id = connect.client_id.clone();
         if let Err(code) = self.check_client_id(&connect) {
             return self.refuse(conn, code, "client identifier not accepted", now);
+        }
+        // Authentication Data without an Authentication Method is a Protocol Error (section
+        // 3.1.2.11.10): the CONNECT does not match section 3.1 [MQTT-3.1.4-1].
+        if connect
+            .properties
+            .get(PropertyId::AuthenticationData)
+            .is_some()
+            && connect
+                .properties
+                .get(PropertyId::AuthenticationMethod)
+                .is_none()
+        {
+            return self.refuse(
+                conn,
+                ReasonCode::PROTOCOL_ERROR,
+                "Authentication Data without Authentication Method",
+                now,
+            );
         }
         if let Some(will) = &connect.will {
             // A will the server could not publish as asked is refused up front: QoS above
@@ -45,7 +72,7 @@ impl Engine {
                 );
             }
         }
-        let decision = self.authenticator.connect(&connect);
+        let decision = self.authenticator.connect(conn, &connect);
         self.decide(conn, connect, decision, now);
     }
 
@@ -64,20 +91,38 @@ impl Engine {
                 now,
             );
         }
-        let decision = self.authenticator.auth(&connect, &auth);
+        let decision = self.authenticator.auth(conn, &connect, &auth);
         self.decide(conn, *connect, decision, now);
     }
 
     fn decide(&mut self, conn: ConnId, connect: Connect, decision: AuthDecision, now: Instant) {
         match decision {
-            AuthDecision::Accept => self.accept(conn, connect, now),
+            AuthDecision::Accept => self.accept(conn, connect, Properties::new(), now),
+            AuthDecision::AcceptWith(properties) => self.accept(conn, connect, properties, now),
             AuthDecision::Refuse(code) => self.refuse(conn, code, "authentication refused", now),
+            AuthDecision::Fail(code) => self.refuse_later(conn, code, now),
             AuthDecision::Continue(properties) if connect.protocol.is_v5() => {
+                // The AUTH must fit the client's Maximum Packet Size [MQTT-3.1.2-24]; it
+                // carries no Reason String or User Property that could be left out
+                // [MQTT-3.15.2-2] [MQTT-3.15.2-3], so one too large ends the exchange.
+                if let Some(Property::MaximumPacketSize(max)) =
+                    connect.properties.get(PropertyId::MaximumPacketSize)
+                {
+                    let c = self.conns.get_mut(&conn).expect("connection exists");
+                    c.client_max_packet_size = *max;
+                }
                 let auth = Auth {
                     reason: ReasonCode::CONTINUE_AUTHENTICATION,
                     properties,
                 };
-                self.send(conn, &Packet::Auth(auth));
+                if !self.send(conn, &Packet::Auth(auth)) {
+                    return self.refuse(
+                        conn,
+                        ReasonCode::PACKET_TOO_LARGE,
+                        "the client's Maximum Packet Size cannot hold AUTH",
+                        now,
+                    );
+                }
                 let c = self.conns.get_mut(&conn).expect("connection exists");
                 c.pending_connect = Some(Box::new(connect));
             }
@@ -119,6 +164,28 @@ impl Engine {
         self.close(conn, CloseReason::Transport, now);
     }
 
+    /// A login whose credentials are wrong: CONNACK with `code` comes after the failed-login
+    /// delay, through a timer, so that the engine and every other connection carry on
+    /// meanwhile; nothing the client sends before then is processed.
+    fn refuse_later(&mut self, conn: ConnId, code: ReasonCode, now: Instant) {
+        let delay = self.settings.failed_login_delay;
+        if delay.is_zero() {
+            return self.refuse(conn, code, "login failed", now);
+        }
+        let c = self.conns.get_mut(&conn).expect("connection exists");
+        c.refusal = Some(code);
+        c.pending_connect = None;
+        tracing::debug!(conn = %conn, reason = ?code, "login failed; refusing in {delay:?}");
+        self.schedule(now + delay, Timer::Refuse(conn));
+    }
+
+    /// The failed-login delay of `conn` is over: its refusal is sent.
+    pub(super) fn refusal_timer(&mut self, conn: ConnId, now: Instant) {
+        if let Some(code) = self.conns.get(&conn).and_then(|c| c.refusal) {
+            self.refuse(conn, code, "login failed", now);
+        }
+    }
+
     /// A CONNECT that did not decode. A wrong protocol level is answered with the return code
     /// every version reads, 3.1.1's 0x01 (5.0: 0x84) [MQTT-3.1.2-2]; other errors close the
     /// connection, after a CONNACK with the reason code for a 5.0 client (section 4.13.1) and
@@ -135,6 +202,12 @@ impl Engine {
                 });
             }
             Violation::InvalidProtocolName(_) => {}
+            // Found in the fixed header, before the CONNECT says which protocol it speaks
+            // (`error.protocol` is only the reader's guess): a 3.x client must get no CONNACK
+            // [MQTT-3.1.4-1] [MQTT-2.2.2-2], and a 5.0 one only may, so none is sent.
+            Violation::ReservedFlags { .. }
+            | Violation::PacketTooLarge { .. }
+            | Violation::RemainingLengthTooLong => {}
             _ if error.protocol.is_v5() => {
                 let c = self.conns.get_mut(&conn).expect("connection exists");
                 c.protocol = Protocol::V5;
@@ -145,7 +218,15 @@ impl Engine {
         self.close(conn, CloseReason::Transport, now);
     }
 
-    fn accept(&mut self, conn: ConnId, mut connect: Connect, now: Instant) {
+    /// Accepts a CONNECT; `auth_properties` (the outcome of an AUTH exchange) go into a 5.0
+    /// CONNACK.
+    fn accept(
+        &mut self,
+        conn: ConnId,
+        mut connect: Connect,
+        auth_properties: Properties,
+        now: Instant,
+    ) {
         // A takeover replaces a connection rather than adding one.
         let takes_over = self
             .by_client_id
@@ -178,13 +259,17 @@ impl Engine {
                 .then_some(max_ka);
         let keep_alive = server_keep_alive.unwrap_or(connect.keep_alive);
         let properties = if v5 {
-            self.connack_properties(
+            let mut p = self.connack_properties(
                 &connect,
                 assigned,
                 requested_expiry,
                 expiry,
                 server_keep_alive,
-            )
+            );
+            for property in auth_properties.iter() {
+                p.push(property.clone());
+            }
+            p
         } else {
             Properties::new()
         };

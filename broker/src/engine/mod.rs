@@ -72,7 +72,8 @@ pub enum Output {
 enum CloseReason {
     /// DISCONNECT 0x00 from the client: the will is discarded [MQTT-3.14.4-3].
     Normal,
-    /// DISCONNECT 0x04 from the client: close, and publish the will.
+    /// DISCONNECT with any other code from the client (0x04, or an error): close, and
+    /// publish the will.
     NormalWithWill,
     /// The server ends the connection with this reason (told to 5.0 clients by DISCONNECT
     /// when CONNACK has been sent [MQTT-3.14.0-1]); the will is published.
@@ -91,6 +92,8 @@ enum Timer {
     Expiry(SubscriberId, u64),
     /// Periodic upkeep: purging expired retained messages.
     Housekeeping,
+    /// The end of the failed-login delay of a connection: its refusal is sent.
+    Refuse(ConnId),
 }
 
 /// How often expired retained messages are purged.
@@ -164,6 +167,10 @@ impl Engine {
             return; // Already closed: anything still in flight from it is dropped.
         };
         c.last_packet = now;
+        if c.refusal.is_some() && !matches!(input, Input::Closed) {
+            // A refused login waits for its CONNACK; nothing else is read [MQTT-3.1.4-6].
+            return;
+        }
         match input {
             Input::Packet(packet) => self.handle_packet(conn, packet, now),
             Input::Malformed(error) => self.protocol_violation(conn, &error, now),
@@ -194,6 +201,7 @@ impl Engine {
                 Timer::Conn(id) => self.check_keep_alive(id, now),
                 Timer::Will(sid, generation) => self.will_timer(sid, generation, now),
                 Timer::Expiry(sid, generation) => self.expiry_timer(sid, generation, now),
+                Timer::Refuse(id) => self.refusal_timer(id, now),
                 Timer::Housekeeping => {
                     // Expired retained messages are never sent [MQTT-3.3.2-5]; here they also
                     // give their memory back.
@@ -340,10 +348,12 @@ impl Engine {
                 s.expiry_interval = secs;
             }
         }
-        let reason = if d.reason == ReasonCode::DISCONNECT_WITH_WILL {
-            CloseReason::NormalWithWill
-        } else {
+        // Only 0x00 Normal disconnection discards the will [MQTT-3.14.4-3]; 0x04 asks for it,
+        // and an error code (0x80 and above) leaves it to be published like any other close.
+        let reason = if d.reason == ReasonCode::SUCCESS {
             CloseReason::Normal
+        } else {
+            CloseReason::NormalWithWill
         };
         tracing::info!(conn = %conn, client_id = %self.conns[&conn].client_id, reason = ?d.reason, "client disconnected");
         self.close(conn, reason, now);
@@ -410,6 +420,7 @@ impl Engine {
             return;
         };
         self.out.push(Output::Close { conn });
+        self.authenticator.closed(conn);
         let Some(sid) = c.session() else {
             return;
         };
@@ -465,8 +476,8 @@ impl Engine {
     }
 
     fn check_keep_alive(&mut self, id: ConnId, now: Instant) {
-        let Some(c) = self.conns.get(&id) else {
-            return;
+        let Some(c) = self.conns.get(&id).filter(|c| c.refusal.is_none()) else {
+            return; // Gone, or a refused login that its refusal timer closes.
         };
         match c.keep_alive_deadline() {
             Some(deadline) if deadline <= now => {

@@ -346,6 +346,25 @@ impl Engine {
         let window = self.window(conn);
         loop {
             let s = self.sessions.get_mut(&sid).expect("session exists");
+            // First the resends that did not fit when the client came back, in order.
+            let waiting = s.inflight.values().filter(|i| i.awaiting_resend).count();
+            if waiting > 0 {
+                if s.inflight.len() - waiting >= window {
+                    return;
+                }
+                let id = s
+                    .inflight_order
+                    .iter()
+                    .copied()
+                    .find(|id| s.inflight.get(id).is_some_and(|i| i.awaiting_resend))
+                    .expect("one is waiting");
+                let inflight = s.inflight.get_mut(&id).expect("found in flight");
+                inflight.awaiting_resend = false;
+                let delivery = inflight.delivery.clone();
+                let pid = PacketId::new(id).expect("identifiers in flight are not zero");
+                self.send_publish(conn, &delivery, Some(pid), true, now);
+                continue;
+            }
             let Some(next) = s.queue.front() else { return };
             if next.qos != QoS::AtMostOnce && s.inflight.len() >= window {
                 return;
@@ -357,18 +376,33 @@ impl Engine {
 
     /// Resends what was in flight when the session's last connection ended, in order:
     /// PUBLISH with DUP set, or PUBREL for messages already past PUBREC [MQTT-4.4.0-1]; then
-    /// the queue.
+    /// the queue. The send quota starts afresh with the new connection (section 4.9): the
+    /// PUBLISH resends beyond the client's Receive Maximum wait for acknowledgements
+    /// [MQTT-4.9.0-2], and `pump` sends them before anything queued.
     pub(super) fn resume(&mut self, conn: ConnId, sid: SubscriberId, now: Instant) {
+        let window = self.window(conn);
         let s = self.sessions.get_mut(&sid).expect("session exists");
         let order: Vec<u16> = s.inflight_order.iter().copied().collect();
+        // Messages past PUBREC count against the window until their PUBCOMP.
+        let mut busy = s
+            .inflight
+            .values()
+            .filter(|i| i.state == OutboundState::Released)
+            .count();
         for id in order {
             let s = self.sessions.get_mut(&sid).expect("session exists");
-            let Some(inflight) = s.inflight.get(&id) else {
+            let Some(inflight) = s.inflight.get_mut(&id) else {
                 continue;
             };
             let pid = PacketId::new(id).expect("identifiers in flight are not zero");
             match inflight.state {
                 OutboundState::Published => {
+                    let waits = busy >= window;
+                    inflight.awaiting_resend = waits;
+                    if waits {
+                        continue;
+                    }
+                    busy += 1;
                     let delivery = inflight.delivery.clone();
                     self.send_publish(conn, &delivery, Some(pid), true, now);
                 }
@@ -410,6 +444,7 @@ impl Engine {
                     return self.pump(conn, sid, now);
                 }
                 i.state = OutboundState::Released;
+                i.awaiting_resend = false;
                 self.send(conn, &Packet::PubRel(Ack::new(id)));
             }
             _ => self.ack(

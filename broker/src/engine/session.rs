@@ -30,6 +30,9 @@ pub enum OutboundState {
 pub struct Inflight {
     pub delivery: Delivery,
     pub state: OutboundState,
+    /// A PUBLISH sent on an earlier connection and not resent on this one yet: it waits for
+    /// room in the client's Receive Maximum [MQTT-4.9.0-2].
+    pub awaiting_resend: bool,
 }
 
 /// The will a connection left with its session, waiting for its delay.
@@ -129,6 +132,7 @@ impl Session {
             Inflight {
                 delivery,
                 state: OutboundState::Published,
+                awaiting_resend: false,
             },
         );
         self.inflight_order.push_back(id.get());

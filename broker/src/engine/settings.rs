@@ -41,6 +41,8 @@ pub struct Settings {
     pub allow_anonymous: bool,
     /// How long a new connection may take to send CONNECT.
     pub connect_timeout: Duration,
+    /// How long the refusal of wrong credentials waits before CONNACK is sent.
+    pub failed_login_delay: Duration,
     /// The longest a message is kept, in seconds: messages with a longer Message Expiry
     /// Interval, or none, are given this one.
     pub max_message_expiry_interval: Option<u32>,
@@ -78,6 +80,7 @@ impl Settings {
                 .collect(),
             allow_anonymous: config.auth.allow_anonymous,
             connect_timeout: Duration::from_secs(10),
+            failed_login_delay: Duration::from_millis(config.auth.failed_login_delay_ms.into()),
             max_message_expiry_interval: l.max_message_expiry_interval,
         }
     }
@@ -107,6 +110,7 @@ impl Default for Settings {
             deny_subscriptions: Vec::new(),
             allow_anonymous: true,
             connect_timeout: Duration::from_secs(10),
+            failed_login_delay: Duration::from_secs(1),
             max_message_expiry_interval: None,
         }
     }

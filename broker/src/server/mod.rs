@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, Transport};
-use crate::engine::{ConnId, Engine, Input, Output, Settings};
+use crate::engine::{Authenticator, ConnId, Engine, Input, Output, Settings};
 use outbox::Outbox;
 
 /// How many events the engine's channel holds before readers wait.
@@ -42,11 +42,13 @@ pub(crate) enum Event {
 pub struct Server {
     config: Config,
     listeners: Vec<TcpListener>,
+    authenticator: Box<dyn Authenticator>,
 }
 
 impl Server {
-    /// Binds every configured listener.
+    /// Loads the password file, if one is configured, and binds every configured listener.
     pub async fn bind(config: Config) -> anyhow::Result<Server> {
+        let authenticator = crate::auth::from_config(&config.auth)?;
         let mut listeners = Vec::with_capacity(config.listeners.len());
         for l in &config.listeners {
             let listener = TcpListener::bind(l.bind)
@@ -54,7 +56,11 @@ impl Server {
                 .with_context(|| format!("cannot listen on {}", l.bind))?;
             listeners.push(listener);
         }
-        Ok(Server { config, listeners })
+        Ok(Server {
+            config,
+            listeners,
+            authenticator,
+        })
     }
 
     /// The addresses actually bound (a port 0 in the configuration becomes a real one).
@@ -72,7 +78,8 @@ impl Server {
         let outbox_limit = settings.queue.max_bytes;
         let max_packet_size = settings.max_packet_size;
         let (events, rx) = mpsc::channel(EVENT_QUEUE);
-        let engine = tokio::spawn(engine_task(Engine::new(settings), rx));
+        let engine = Engine::with_authenticator(settings, self.authenticator);
+        let engine = tokio::spawn(engine_task(engine, rx));
 
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();

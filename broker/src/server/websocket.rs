@@ -25,6 +25,8 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const PIPE: usize = 64 * 1024;
 
 /// Performs the upgrade and returns the byte stream the connection task reads and writes.
+// The upgrade callback's error type is tungstenite's HTTP response, large by nature.
+#[allow(clippy::result_large_err)]
 pub async fn accept(stream: TcpStream, path: &str) -> Result<DuplexStream, String> {
     let check = |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
         if request.uri().path() != path {

@@ -92,6 +92,7 @@ mod v5;
 mod connect_handling;
 mod disconnect_auth_errors;
 mod limits;
+mod passwords;
 mod publish;
 mod subscribe;
 mod wills;

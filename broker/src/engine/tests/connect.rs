@@ -102,6 +102,23 @@ fn bad_protocol_level_gets_return_code_1() {
 }
 
 #[test]
+fn connect_with_wrong_flags_is_closed_without_connack() {
+    // The fixed header is read before the protocol is known (as the connection reads it: as
+    // 5.0), so even a 3.1.1 CONNECT must not get a 5.0 CONNACK [MQTT-2.2.2-2].
+    let mut h = Harness::new();
+    let conn = h.open(V311);
+    let mut bytes = vec![
+        0x11, 0x0D, 0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 60, 0, 1, b'a',
+    ];
+    let error = decode_exact(&bytes, V5).unwrap_err();
+    h.input(conn, Input::Malformed(error));
+    assert!(h.recv(conn).is_none());
+    assert!(h.is_closed(conn));
+    bytes[0] = 0x10;
+    assert!(decode_exact(&bytes, V5).is_ok());
+}
+
+#[test]
 fn connection_limit_refuses_with_quota_exceeded() {
     let mut h = Harness::with(Settings {
         max_connections: 1,
@@ -127,7 +144,7 @@ fn anonymous_access_can_be_switched_off() {
 struct Challenge;
 
 impl Authenticator for Challenge {
-    fn connect(&mut self, _: &Connect) -> AuthDecision {
+    fn connect(&mut self, _: ConnId, _: &Connect) -> AuthDecision {
         AuthDecision::Continue(
             vec![
                 Property::AuthenticationMethod("TEST".into()),
@@ -137,7 +154,7 @@ impl Authenticator for Challenge {
         )
     }
 
-    fn auth(&mut self, _: &Connect, auth: &Auth) -> AuthDecision {
+    fn auth(&mut self, _: ConnId, _: &Connect, auth: &Auth) -> AuthDecision {
         match auth.properties.get(PropertyId::AuthenticationData) {
             Some(Property::AuthenticationData(d)) if &d[..] == b"open sesame" => {
                 AuthDecision::Accept

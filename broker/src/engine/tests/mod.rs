@@ -202,6 +202,7 @@ fn with_will(protocol: Protocol, id: &str, delay: Option<u32>) -> Connect {
 }
 
 mod alias;
+mod auth;
 mod connect;
 mod lifecycle;
 mod publish;

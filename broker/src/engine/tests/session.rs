@@ -51,6 +51,34 @@ fn pubrel_is_resent_on_resume() {
 }
 
 #[test]
+fn resends_on_resume_wait_for_the_new_receive_maximum() {
+    let mut h = Harness::new();
+    let mut c = Connect::new(V5, "keeper");
+    c.clean_start = false;
+    c.properties.push(Property::SessionExpiryInterval(60));
+    let (sub, _) = h.connect_with(c.clone());
+    h.subscribe(sub, "q", QoS::AtLeastOnce);
+    let publisher = h.client(V5, "pub");
+    for i in 1..=3 {
+        h.publish(publisher, "q", &i.to_string(), QoS::AtLeastOnce, i);
+    }
+    h.recv_all(sub);
+    h.input(sub, Input::Closed);
+    h.publish(publisher, "q", "4", QoS::AtLeastOnce, 4);
+    // Back with a Receive Maximum of 1: the send quota starts afresh [MQTT-4.9.0-2].
+    c.properties.push(Property::ReceiveMaximum(1));
+    let (sub, _) = h.connect_with(c);
+    for want in ["1", "2", "3", "4"] {
+        let p = h.recv_publish(sub);
+        assert_eq!(&p.payload[..], want.as_bytes(), "in order");
+        assert_eq!(p.dup, want != "4", "resends carry DUP");
+        assert!(h.recv(sub).is_none(), "one in flight at a time");
+        h.send(sub, Packet::PubAck(Ack::new(p.packet_id.unwrap())));
+    }
+    assert!(h.recv(sub).is_none());
+}
+
+#[test]
 fn clean_start_discards_the_session() {
     let mut h = Harness::new();
     let mut c = Connect::new(V5, "x");

@@ -1,0 +1,243 @@
+//! Logins against a password file through the engine: the failed-login delay, and the
+//! SCRAM-SHA-256 exchange over AUTH.
+
+use super::*;
+use crate::auth::scram::client_final;
+use crate::auth::{PasswordAuthenticator, PasswordFile};
+
+/// An engine whose password file has "alice" with password "secret".
+fn harness(settings: Settings) -> Harness {
+    let mut file = PasswordFile::default();
+    file.set_password("alice", b"secret", 4096).unwrap();
+    let authenticator = PasswordAuthenticator::new(&file, false).unwrap();
+    Harness::with_engine(Engine::with_authenticator(
+        settings,
+        Box::new(authenticator),
+    ))
+}
+
+fn login(protocol: Protocol, id: &str, user: &str, password: &str) -> Connect {
+    let mut c = Connect::new(protocol, id);
+    c.username = Some(user.into());
+    c.password = Some(Bytes::from(password.to_owned()));
+    c
+}
+
+fn scram(method: &str, data: &str) -> Properties {
+    vec![
+        Property::AuthenticationMethod(method.into()),
+        Property::AuthenticationData(Bytes::from(data.to_owned())),
+    ]
+    .into()
+}
+
+fn auth_data(p: &Properties) -> String {
+    assert_eq!(
+        p.get(PropertyId::AuthenticationMethod),
+        Some(&Property::AuthenticationMethod("SCRAM-SHA-256".into())),
+        "the method of CONNECT in every AUTH and in CONNACK [MQTT-4.12.0-5]"
+    );
+    match p.get(PropertyId::AuthenticationData) {
+        Some(Property::AuthenticationData(d)) => String::from_utf8(d.to_vec()).unwrap(),
+        other => panic!("no Authentication Data: {other:?}"),
+    }
+}
+
+#[test]
+fn the_right_password_is_accepted_at_once() {
+    let mut h = harness(Settings::default());
+    for protocol in [V311, V5, Protocol::V3_1] {
+        let (_, ack) = h.connect_with(login(protocol, "a", "alice", "secret"));
+        assert_eq!(ack.code, ReasonCode::SUCCESS);
+    }
+}
+
+#[test]
+fn wrong_credentials_are_refused_after_the_delay_without_holding_up_others() {
+    let mut h = harness(Settings::default());
+    let (other, ack) = h.connect_with(login(V5, "other", "alice", "secret"));
+    assert_eq!(ack.code, ReasonCode::SUCCESS);
+    let mut refused = Vec::new();
+    for (protocol, id, user, password) in [
+        (V5, "w5", "alice", "wrong"),
+        (V5, "u5", "bob", "secret"),
+        (V311, "w4", "alice", "wrong"),
+        (V311, "u4", "bob", "secret"),
+    ] {
+        let conn = h.open(protocol);
+        h.send(
+            conn,
+            Packet::Connect(Box::new(login(protocol, id, user, password))),
+        );
+        refused.push(conn);
+    }
+    // Meanwhile: nothing for the refused, and the rest of the broker carries on.
+    h.send(refused[0], Packet::PingReq);
+    h.send(other, Packet::PingReq);
+    assert_eq!(h.recv(other), Some(Packet::PingResp));
+    for &conn in &refused {
+        assert!(h.recv(conn).is_none());
+        assert!(!h.is_closed(conn));
+    }
+    h.advance(1);
+    for &conn in &refused {
+        // 0x86 in 5.0; in 3.x the wire says 0x04, read back as the same code.
+        match h.recv(conn) {
+            Some(Packet::ConnAck(ack)) => {
+                assert_eq!(ack.code, ReasonCode::BAD_USER_NAME_OR_PASSWORD);
+                assert!(!ack.session_present);
+            }
+            other => panic!("expected CONNACK, got {other:?}"),
+        }
+        assert!(h.recv(conn).is_none(), "the PINGREQ was not answered");
+        assert!(h.is_closed(conn));
+    }
+    assert_eq!(h.engine.connection_count(), 1);
+}
+
+#[test]
+fn a_client_gone_during_the_delay_gets_nothing() {
+    let mut h = harness(Settings::default());
+    let conn = h.open(V5);
+    h.send(
+        conn,
+        Packet::Connect(Box::new(login(V5, "a", "alice", "wrong"))),
+    );
+    h.input(conn, Input::Closed);
+    assert!(h.is_closed(conn));
+    h.advance(1);
+    assert!(h.recv(conn).is_none());
+}
+
+#[test]
+fn no_delay_when_configured_to_zero() {
+    let mut h = harness(Settings {
+        failed_login_delay: Duration::ZERO,
+        ..Settings::default()
+    });
+    let (conn, ack) = h.connect_with(login(V311, "a", "alice", "wrong"));
+    assert_eq!(ack.code, ReasonCode::BAD_USER_NAME_OR_PASSWORD);
+    assert!(h.is_closed(conn));
+}
+
+#[test]
+fn anonymous_clients_are_refused_at_once_when_not_allowed() {
+    let mut h = harness(Settings::default());
+    let (_, ack) = h.connect_with(Connect::new(V5, "a"));
+    assert_eq!(ack.code, ReasonCode::NOT_AUTHORIZED);
+}
+
+/// Sends the CONNECT of a SCRAM login and returns the connection and server-first.
+fn scram_start(h: &mut Harness, user: &str, max_packet_size: Option<u32>) -> (ConnId, String) {
+    let conn = h.open(V5);
+    let mut connect = Connect::new(V5, "s");
+    connect.properties = scram("SCRAM-SHA-256", &format!("n,,n={user},r=clientnonce"));
+    if let Some(max) = max_packet_size {
+        connect.properties.push(Property::MaximumPacketSize(max));
+    }
+    h.send(conn, Packet::Connect(Box::new(connect)));
+    match h.recv(conn) {
+        Some(Packet::Auth(auth)) => {
+            // [MQTT-4.12.0-2]: more data is needed, so the reason is 0x18.
+            assert_eq!(auth.reason, ReasonCode::CONTINUE_AUTHENTICATION);
+            assert!(auth.properties.get(PropertyId::ReasonString).is_none());
+            assert!(auth.properties.get(PropertyId::UserProperty).is_none());
+            (conn, auth_data(&auth.properties))
+        }
+        other => panic!("expected AUTH, got {other:?}"),
+    }
+}
+
+fn scram_answer(h: &mut Harness, conn: ConnId, user: &str, server_first: &str, password: &str) {
+    let answer = client_final(&format!("n={user},r=clientnonce"), server_first, password);
+    h.send(
+        conn,
+        Packet::Auth(Auth {
+            reason: ReasonCode::CONTINUE_AUTHENTICATION,
+            properties: scram("SCRAM-SHA-256", &answer),
+        }),
+    );
+}
+
+#[test]
+fn scram_login_through_the_engine() {
+    let mut h = harness(Settings::default());
+    let (conn, server_first) = scram_start(&mut h, "alice", None);
+    assert!(server_first.starts_with("r=clientnonce"), "{server_first}");
+    scram_answer(&mut h, conn, "alice", &server_first, "secret");
+    match h.recv(conn) {
+        Some(Packet::ConnAck(ack)) => {
+            assert_eq!(ack.code, ReasonCode::SUCCESS);
+            assert!(auth_data(&ack.properties).starts_with("v="));
+        }
+        other => panic!("expected CONNACK, got {other:?}"),
+    }
+    assert!(!h.is_closed(conn));
+    h.send(conn, Packet::PingReq);
+    assert_eq!(h.recv(conn), Some(Packet::PingResp));
+}
+
+#[test]
+fn scram_failures_are_refused_after_the_delay() {
+    let mut h = harness(Settings::default());
+    for (user, password) in [("alice", "wrong"), ("bob", "secret")] {
+        let (conn, server_first) = scram_start(&mut h, user, None);
+        scram_answer(&mut h, conn, user, &server_first, password);
+        assert!(h.recv(conn).is_none());
+        h.advance(1);
+        match h.recv(conn) {
+            Some(Packet::ConnAck(ack)) => {
+                assert_eq!(ack.code, ReasonCode::BAD_USER_NAME_OR_PASSWORD);
+                assert!(ack.properties.get(PropertyId::AuthenticationData).is_none());
+            }
+            other => panic!("expected CONNACK, got {other:?}"),
+        }
+        assert!(h.is_closed(conn));
+    }
+}
+
+#[test]
+fn the_challenge_respects_the_clients_maximum_packet_size() {
+    let mut h = harness(Settings::default());
+    let (conn, server_first) = scram_start(&mut h, "alice", None);
+    h.input(conn, Input::Closed);
+    // The AUTH is 5 bytes of header and reason, 16 of method and 3 + len of data.
+    let exact = u32::try_from(2 + 1 + 1 + 16 + 3 + server_first.len()).unwrap();
+    let (conn, _) = scram_start(&mut h, "alice", Some(exact));
+    assert!(!h.is_closed(conn));
+
+    let conn = h.open(V5);
+    let mut connect = Connect::new(V5, "s");
+    connect.properties = scram("SCRAM-SHA-256", "n,,n=alice,r=clientnonce");
+    connect
+        .properties
+        .push(Property::MaximumPacketSize(exact - 1));
+    h.send(conn, Packet::Connect(Box::new(connect)));
+    match h.recv(conn) {
+        Some(Packet::ConnAck(ack)) => assert_eq!(ack.code, ReasonCode::PACKET_TOO_LARGE),
+        other => panic!("expected CONNACK, got {other:?}"),
+    }
+    assert!(h.is_closed(conn));
+}
+
+#[test]
+fn a_second_connect_during_the_exchange_is_a_protocol_error() {
+    let mut h = harness(Settings::default());
+    let (conn, _) = scram_start(&mut h, "alice", None);
+    h.send(conn, Packet::Connect(Box::new(Connect::new(V5, "s"))));
+    match h.recv(conn) {
+        Some(Packet::ConnAck(ack)) => assert_eq!(ack.code, ReasonCode::PROTOCOL_ERROR),
+        other => panic!("expected CONNACK, got {other:?}"),
+    }
+    assert!(h.is_closed(conn));
+}
+
+#[test]
+fn another_method_is_refused_with_0x8c() {
+    let mut h = harness(Settings::default());
+    let mut connect = Connect::new(V5, "s");
+    connect.properties = scram("SCRAM-SHA-1", "n,,n=alice,r=x");
+    let (conn, ack) = h.connect_with(connect);
+    assert_eq!(ack.code, ReasonCode::BAD_AUTHENTICATION_METHOD);
+    assert!(h.is_closed(conn));
+}

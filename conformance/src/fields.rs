@@ -112,6 +112,17 @@ fn unquote(value: &str) -> Result<String> {
     Ok(out)
 }
 
+/// The variable a value names, if it is one: `$` and then lower-case letters, digits and `_`
+/// (`$p`, `$granted`). Anything else that starts with `$` (`$SYS/x`, `$share/g/t`) is a value.
+pub fn variable(value: &str) -> Option<&str> {
+    let name = value.strip_prefix('$')?;
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    ok.then_some(name)
+}
+
 /// A value as bytes: `hex:0a0b` is hexadecimal, anything else is its UTF-8 text.
 pub fn bytes_value(value: &str) -> Result<Vec<u8>> {
     match value.strip_prefix("hex:") {
@@ -144,7 +155,7 @@ pub fn number_of<T: TryFrom<u64>>(key: &str, value: &str) -> Result<T> {
 
 pub fn decode_hex(hex: &str) -> Result<Vec<u8>> {
     let hex: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         bail!("odd number of hex digits in {hex}");
     }
     (0..hex.len())
@@ -244,5 +255,9 @@ mod tests {
         );
         assert_eq!(number("0x87"), Some(0x87));
         assert_eq!(number("12"), Some(12));
+        assert_eq!(variable("$p"), Some("p"));
+        assert_eq!(variable("$granted_1"), Some("granted_1"));
+        assert_eq!(variable("$SYS/x"), None);
+        assert_eq!(variable("$share/g/t"), None);
     }
 }

@@ -5,7 +5,7 @@
 //! - [`client`]: the raw-packet test connection;
 //! - [`fields`] and [`packets`]: the notation scenarios write packets in;
 //! - [`scope`]: keeps concurrent scenarios apart on one broker;
-//! - [`world`]: the scenario world and its steps;
+//! - [`world`]: the scenario world and its steps ([`auth_steps`]: password files and SCRAM);
 //! - [`target`]: the broker under test, in-process or by address;
 //! - [`catalog`] and [`features`]: the statement catalogs and the scenarios on disk;
 //! - [`runner`] and [`report`]: the version passes and what they write.
@@ -13,6 +13,7 @@
 //! `cargo xtask conformance [--broker HOST:PORT]` is the way in; `cargo test -p
 //! tern-conformance` runs the same thing.
 
+pub mod auth_steps;
 pub mod catalog;
 pub mod client;
 pub mod features;

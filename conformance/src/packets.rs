@@ -442,7 +442,7 @@ pub fn compare(
         let Some(got) = got else {
             return Err(format!("{key} is absent, expected {want}"));
         };
-        if let Some(var) = want.strip_prefix('$') {
+        if let Some(var) = crate::fields::variable(want) {
             match vars.get(var) {
                 None => {
                     vars.insert(var.to_owned(), got.to_owned());

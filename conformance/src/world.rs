@@ -58,6 +58,8 @@ pub struct MqttWorld {
     broker: Option<InProcessBroker>,
     clients: HashMap<String, Client>,
     vars: HashMap<String, String>,
+    /// Password file and SCRAM client state of [`crate::auth_steps`].
+    pub(crate) auth: crate::auth_steps::AuthState,
 }
 
 impl fmt::Debug for MqttWorld {
@@ -81,6 +83,7 @@ impl MqttWorld {
             broker: None,
             clients: HashMap::new(),
             vars: HashMap::new(),
+            auth: Default::default(),
         }
     }
 
@@ -153,7 +156,7 @@ impl MqttWorld {
     fn substitute(&self, fields: Fields) -> Result<Fields> {
         let mut out = Vec::new();
         for (k, v) in fields.0 {
-            let v = match v.strip_prefix('$') {
+            let v = match crate::fields::variable(&v) {
                 Some(var) => self
                     .vars
                     .get(var)
@@ -167,7 +170,7 @@ impl MqttWorld {
     }
 
     /// The bytes of `TYPE fields...`, built in the connection's protocol.
-    fn packet_bytes(&mut self, name: &str, kind: &str, fields: &str) -> Result<Vec<u8>> {
+    pub(crate) fn packet_bytes(&mut self, name: &str, kind: &str, fields: &str) -> Result<Vec<u8>> {
         let mut fields = self.substitute(Fields::parse(fields)?)?;
         let mut protocol = self.client(name)?.protocol;
         if kind == "CONNECT" {
@@ -189,7 +192,7 @@ impl MqttWorld {
             .to_vec())
     }
 
-    async fn send(&mut self, name: &str, bytes: &[u8], piece: usize) -> Result<()> {
+    pub(crate) async fn send(&mut self, name: &str, bytes: &[u8], piece: usize) -> Result<()> {
         let conn = &mut self.client(name)?.conn;
         for chunk in bytes.chunks(piece.max(1)) {
             conn.send(chunk).await;
@@ -218,6 +221,7 @@ impl MqttWorld {
                 encode_hex(frame)
             )
         })?;
+        self.auth.saw(name, &packet, frame.len());
         Ok(describe(&packet, protocol, &self.scope))
     }
 
@@ -263,7 +267,7 @@ fn show(fields: &[(String, String)]) -> String {
 #[given(regex = r"^the broker is configured with (.+)$")]
 #[when(regex = r"^the broker is configured with (.+)$")]
 #[then(regex = r"^the broker is configured with (.+)$")]
-async fn configured(w: &mut MqttWorld, setting: String) -> Result<()> {
+pub(crate) async fn configured(w: &mut MqttWorld, setting: String) -> Result<()> {
     if w.broker.is_some() {
         bail!("configure the broker before the first connection");
     }
@@ -527,4 +531,234 @@ async fn receives_unordered(
         })
         .collect();
     compare(&expected, &got, &mut w.vars).map_err(|e| anyhow!("\"{name}\" received {shown}: {e}"))
+}
+
+/// `"a" is disconnected, perhaps after DISCONNECT reason=0x81`: the broker closes the
+/// connection, and may first send that one packet (with those fields), nothing else. For the
+/// errors where the specification requires the close but leaves the packet before it to the
+/// server (CONNACK in 4.13.1 "MAY", DISCONNECT "SHOULD").
+#[given(regex = r#"^"([^"]+)" is disconnected, perhaps after ([A-Z]+)(?: (.*))?$"#)]
+#[when(regex = r#"^"([^"]+)" is disconnected, perhaps after ([A-Z]+)(?: (.*))?$"#)]
+#[then(regex = r#"^"([^"]+)" is disconnected, perhaps after ([A-Z]+)(?: (.*))?$"#)]
+async fn disconnected_perhaps_after(
+    w: &mut MqttWorld,
+    name: String,
+    kind: String,
+    fields: String,
+) -> Result<()> {
+    let what = format!("{kind} {fields} or the connection to close");
+    match w.client(&name)?.conn.next(WAIT).await {
+        Some(Event::Closed) => return Ok(()),
+        None => bail!("\"{name}\" is still connected after {WAIT:?}, expected {what}"),
+        Some(Event::Frame(frame)) => {
+            let got = w.describe(&name, &frame)?;
+            let shown = show(&got);
+            if got[0].1 != kind {
+                bail!("\"{name}\" received {shown}, expected {what}");
+            }
+            compare(&Fields::parse(&fields)?, &got, &mut w.vars)
+                .map_err(|e| anyhow!("\"{name}\" received {shown}: {e}"))?;
+        }
+    }
+    match w.client(&name)?.conn.next(WAIT).await {
+        Some(Event::Closed) => Ok(()),
+        None => bail!("\"{name}\" is still connected {WAIT:?} after its {kind}"),
+        Some(Event::Frame(frame)) => {
+            let protocol = w.client(&name)?.protocol;
+            let shown = match decode_exact(&frame, protocol) {
+                Ok(p) => show(&describe(&p, protocol, &w.scope)),
+                Err(_) => encode_hex(&frame),
+            };
+            bail!("\"{name}\" received {shown} after its {kind}, expected the connection to close")
+        }
+    }
+}
+
+/// `$long is a topic of 65535 bytes`: captures, as variable `long`, a topic that is exactly
+/// that many bytes once the scenario's scope is put in front of it, for the length limit of
+/// section 4.7.3. Use it as `topic=$long` or `filter=$long`, sent or expected.
+#[given(regex = r"^\$(\w+) is a topic of (\d+) bytes$")]
+#[when(regex = r"^\$(\w+) is a topic of (\d+) bytes$")]
+#[then(regex = r"^\$(\w+) is a topic of (\d+) bytes$")]
+async fn topic_of_length(w: &mut MqttWorld, var: String, len: usize) -> Result<()> {
+    let prefix = w.scope.topic("t").len() - 1;
+    let Some(n) = len.checked_sub(prefix).filter(|n| *n > 0) else {
+        bail!("a topic of {len} bytes cannot hold the scope's {prefix} bytes");
+    };
+    w.vars.insert(var, "t".repeat(n));
+    Ok(())
+}
+
+/// `"a" is disconnected within 2 seconds` (or `..., perhaps after DISCONNECT reason=0x8D`):
+/// the broker closes the connection before that much time has passed since the step began,
+/// sending at most that one packet (with those fields) first. For the deadlines the
+/// specification sets, such as one and a half times the Keep Alive.
+#[given(
+    regex = r#"^"([^"]+)" is disconnected within (\d+) (seconds?|milliseconds?)(?:, perhaps after ([A-Z]+)(?: (.*))?)?$"#
+)]
+#[when(
+    regex = r#"^"([^"]+)" is disconnected within (\d+) (seconds?|milliseconds?)(?:, perhaps after ([A-Z]+)(?: (.*))?)?$"#
+)]
+#[then(
+    regex = r#"^"([^"]+)" is disconnected within (\d+) (seconds?|milliseconds?)(?:, perhaps after ([A-Z]+)(?: (.*))?)?$"#
+)]
+async fn disconnected_within(
+    w: &mut MqttWorld,
+    name: String,
+    n: u64,
+    unit: String,
+    kind: String,
+    fields: String,
+) -> Result<()> {
+    let limit = if unit.starts_with("milli") {
+        Duration::from_millis(n)
+    } else {
+        Duration::from_secs(n)
+    };
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut allowed = (!kind.is_empty()).then_some((kind, fields));
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match w.client(&name)?.conn.next(left).await {
+            Some(Event::Closed) => return Ok(()),
+            None => bail!("\"{name}\" is still connected after {limit:?}"),
+            Some(Event::Frame(frame)) => {
+                let got = w.describe(&name, &frame)?;
+                let shown = show(&got);
+                match allowed.take() {
+                    Some((kind, fields)) if got[0].1 == kind => {
+                        compare(&Fields::parse(&fields)?, &got, &mut w.vars)
+                            .map_err(|e| anyhow!("\"{name}\" received {shown}: {e}"))?;
+                    }
+                    _ => bail!("\"{name}\" received {shown}, expected the connection to close"),
+                }
+            }
+        }
+    }
+}
+
+/// `"a" is disconnected, perhaps after raw 20 03 00 84 00 or raw 20 02 00 01`: the broker
+/// closes the connection, and may first send exactly one of these byte strings, nothing else.
+/// For a refusal whose packet may be in another protocol's format than the scenario's (the
+/// CONNACK answering a CONNECT of a protocol level the broker does not speak).
+#[given(regex = r#"^"([^"]+)" is disconnected, perhaps after raw (.+)$"#)]
+#[when(regex = r#"^"([^"]+)" is disconnected, perhaps after raw (.+)$"#)]
+#[then(regex = r#"^"([^"]+)" is disconnected, perhaps after raw (.+)$"#)]
+async fn disconnected_perhaps_after_raw(
+    w: &mut MqttWorld,
+    name: String,
+    text: String,
+) -> Result<()> {
+    let mut allowed = Vec::new();
+    for alternative in text.split(" or raw ") {
+        allowed.push(raw_bytes(alternative, &w.scope)?);
+    }
+    match w.client(&name)?.conn.next(WAIT).await {
+        Some(Event::Closed) => return Ok(()),
+        None => bail!("\"{name}\" is still connected after {WAIT:?}"),
+        Some(Event::Frame(frame)) if allowed.contains(&frame) => {}
+        Some(Event::Frame(frame)) => bail!(
+            "\"{name}\" received {}, expected {text} or the connection to close",
+            encode_hex(&frame)
+        ),
+    }
+    match w.client(&name)?.conn.next(WAIT).await {
+        Some(Event::Closed) => Ok(()),
+        None => bail!("\"{name}\" is still connected {WAIT:?} after its packet"),
+        Some(Event::Frame(frame)) => bail!(
+            "\"{name}\" received {} after its packet, expected the connection to close",
+            encode_hex(&frame)
+        ),
+    }
+}
+
+/// `"a" receives PUBLISH, with topic_alias absent or at most 2, payload=x`: as `receives`, and
+/// the named numeric field, when present, is at most that value. For limits the receiver set
+/// and the sender may use as it likes (Topic Alias Maximum).
+#[given(
+    regex = r#"^"([^"]+)" receives ([A-Z]+), with ([a-z_]+) absent or at most (\d+)(?:, (.*))?$"#
+)]
+#[when(
+    regex = r#"^"([^"]+)" receives ([A-Z]+), with ([a-z_]+) absent or at most (\d+)(?:, (.*))?$"#
+)]
+#[then(
+    regex = r#"^"([^"]+)" receives ([A-Z]+), with ([a-z_]+) absent or at most (\d+)(?:, (.*))?$"#
+)]
+async fn receives_at_most(
+    w: &mut MqttWorld,
+    name: String,
+    kind: String,
+    key: String,
+    max: u64,
+    fields: String,
+) -> Result<()> {
+    let what = format!("{kind} {fields}");
+    let frame = w.next_frame(&name, &what).await?;
+    let got = w.describe(&name, &frame)?;
+    let shown = show(&got);
+    if got[0].1 != kind {
+        bail!("\"{name}\" received {shown}, expected {what}");
+    }
+    compare(&Fields::parse(&fields)?, &got, &mut w.vars)
+        .map_err(|e| anyhow!("\"{name}\" received {shown}: {e}"))?;
+    if let Some((_, value)) = got.iter().find(|(k, _)| *k == key) {
+        match crate::fields::number(value) {
+            Some(n) if n <= max => {}
+            _ => bail!("\"{name}\" received {shown}: {key} is {value}, at most {max} allowed"),
+        }
+    }
+    Ok(())
+}
+
+/// `"a" is disconnected, perhaps after one of:` + doc string, one packet per line: the broker
+/// closes the connection, and may first send one packet matching one of the lines, nothing
+/// else. For a choice the specification leaves the server between several packets before the
+/// close (CONNACK 0x8C or 0x87 for an unsupported Authentication Method, section 4.12).
+#[given(regex = r#"^"([^"]+)" is disconnected, perhaps after one of:$"#)]
+#[when(regex = r#"^"([^"]+)" is disconnected, perhaps after one of:$"#)]
+#[then(regex = r#"^"([^"]+)" is disconnected, perhaps after one of:$"#)]
+async fn disconnected_perhaps_after_one_of(
+    w: &mut MqttWorld,
+    name: String,
+    step: &Step,
+) -> Result<()> {
+    let text = step
+        .docstring
+        .as_deref()
+        .ok_or_else(|| anyhow!("list the packets allowed before the close in a doc string"))?;
+    let mut allowed: Vec<(String, Fields)> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (kind, fields) = line.split_once(' ').unwrap_or((line, ""));
+        allowed.push((kind.to_owned(), Fields::parse(fields)?));
+    }
+    match w.client(&name)?.conn.next(WAIT).await {
+        Some(Event::Closed) => return Ok(()),
+        None => bail!("\"{name}\" is still connected after {WAIT:?}"),
+        Some(Event::Frame(frame)) => {
+            let got = w.describe(&name, &frame)?;
+            let matched = allowed.iter().position(|(kind, fields)| {
+                let mut vars = w.vars.clone();
+                got[0].1 == *kind && compare(fields, &got, &mut vars).is_ok()
+            });
+            match matched {
+                Some(i) => compare(&allowed[i].1, &got, &mut w.vars).map_err(|e| anyhow!(e))?,
+                None => bail!(
+                    "\"{name}\" received {}, which is none of those allowed before the close",
+                    show(&got)
+                ),
+            }
+        }
+    }
+    match w.client(&name)?.conn.next(WAIT).await {
+        Some(Event::Closed) => Ok(()),
+        None => bail!("\"{name}\" is still connected {WAIT:?} after its packet"),
+        Some(Event::Frame(frame)) => {
+            let protocol = w.client(&name)?.protocol;
+            let shown = match decode_exact(&frame, protocol) {
+                Ok(p) => show(&describe(&p, protocol, &w.scope)),
+                Err(_) => encode_hex(&frame),
+            };
+            bail!("\"{name}\" received {shown} after its packet, expected the connection to close")
+        }
+    }
 }

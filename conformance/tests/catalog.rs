@@ -304,13 +304,13 @@ fn the_checks_catch_broken_entries() {
     };
     // A server statement marked client-only, without a reason.
     broken(
-        "%5BMQTT-3.12.4-1%5D\"\nstatus = \"pending\"",
+        "%5BMQTT-3.12.4-1%5D\"\nstatus = \"scenario\"",
         "%5BMQTT-3.12.4-1%5D\"\nstatus = \"client-only\"",
     );
     // An unknown status.
-    broken("status = \"pending\"", "status = \"done\"");
+    broken("status = \"scenario\"", "status = \"done\"");
     // A not-testable entry without a reason.
-    broken("status = \"pending\"", "status = \"not-testable\"");
+    broken("status = \"scenario\"", "status = \"not-testable\"");
     // A client statement that is not client-only.
     broken("status = \"client-only\"", "status = \"pending\"");
     // A link to another statement.

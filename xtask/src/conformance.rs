@@ -113,7 +113,11 @@ fn start_mosquitto() -> Result<(Child, SocketAddr, SocketAddr), String> {
         std::thread::sleep(Duration::from_millis(50));
     }
     println!("mosquitto listening on {addr} ({})", conf.display());
-    Ok((child, addr, SocketAddr::from((Ipv4Addr::LOCALHOST, ws_port))))
+    Ok((
+        child,
+        addr,
+        SocketAddr::from((Ipv4Addr::LOCALHOST, ws_port)),
+    ))
 }
 
 fn free_port() -> Result<u16, String> {

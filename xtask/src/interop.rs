@@ -125,12 +125,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let shared = run_shared(&target, &out_dir);
     drop(broker);
 
-    outcomes.extend(matrix.iter().map(|(publisher, subscriber, outcome)| Outcome {
-        client: format!("matrix {publisher} -> {subscriber}"),
-        scenario: "matrix".into(),
-        result: outcome.result.clone(),
-        detail: outcome.detail.clone(),
-    }));
+    outcomes.extend(
+        matrix
+            .iter()
+            .map(|(publisher, subscriber, outcome)| Outcome {
+                client: format!("matrix {publisher} -> {subscriber}"),
+                scenario: "matrix".into(),
+                result: outcome.result.clone(),
+                detail: outcome.detail.clone(),
+            }),
+    );
     outcomes.push(shared.clone());
     let report = render(&broker_name, &outcomes, &matrix, &shared, started.elapsed());
     let path = out_dir.join("report.md");
@@ -169,6 +173,7 @@ fn start_tern(out_dir: &Path) -> Result<(Child, Target), String> {
     let mut child = Command::new(&bin)
         .args(["start", "--config"])
         .arg(root().join("interop/tern.toml"))
+        .current_dir(root())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -340,7 +345,11 @@ fn run_suite(label: &str, mut command: Command, target: &Target) -> Vec<Outcome>
         }
     }
     if Instant::now() >= deadline {
-        out.push(failure(label, "(driver)", format!("suite did not finish in {SUITE_TIMEOUT:?}")));
+        out.push(failure(
+            label,
+            "(driver)",
+            format!("suite did not finish in {SUITE_TIMEOUT:?}"),
+        ));
     } else if out.is_empty() {
         out.push(failure(
             label,
@@ -373,9 +382,12 @@ fn run_suites(target: &Target, out_dir: &Path) -> Vec<Outcome> {
         .collect();
     let interop = root().join("interop");
     let mut topics = Command::new(interop.join(".venv/bin/python"));
-    topics
-        .arg(interop.join("python/paho_topics.py"))
-        .args(["--host", &target.host, "--port", &target.port.to_string()]);
+    topics.arg(interop.join("python/paho_topics.py")).args([
+        "--host",
+        &target.host,
+        "--port",
+        &target.port.to_string(),
+    ]);
     jobs.push(("paho-topics".into(), topics));
 
     let (tx, rx) = mpsc::channel();
@@ -504,7 +516,11 @@ fn check_properties(publisher: &str, m: &Value) -> Result<(), String> {
             problems.push(format!("{key} {:?}", p.get(key)));
         }
     };
-    expect("content_type", "application/x-tern-interop".into(), &mut problems);
+    expect(
+        "content_type",
+        "application/x-tern-interop".into(),
+        &mut problems,
+    );
     expect(
         "response_topic",
         format!("interop/reply/{publisher}").into(),
@@ -541,7 +557,13 @@ fn run_matrix(target: &Target, out_dir: &Path) -> Vec<(String, String, Outcome)>
         let topic = format!("interop/matrix/{publisher}");
         let payload = hex(format!("from-{publisher}").as_bytes());
         let args = [
-            "--topic", &topic, "--qos", "2", "--payload-hex", &payload, "--props",
+            "--topic",
+            &topic,
+            "--qos",
+            "2",
+            "--payload-hex",
+            &payload,
+            "--props",
         ];
         if let Err(e) = publish(target, publisher, &args) {
             publish_errors.insert(*publisher, e);
@@ -640,7 +662,9 @@ fn run_shared(target: &Target, _out_dir: &Path) -> Outcome {
         problems.push(format!("{} of {COUNT} messages arrived", distinct.len()));
     }
     if duplicated > 0 {
-        problems.push(format!("{duplicated} messages reached more than one member"));
+        problems.push(format!(
+            "{duplicated} messages reached more than one member"
+        ));
     }
     Outcome {
         client: format!("shared ({members} libraries)"),
@@ -676,7 +700,12 @@ fn render(
         }
     }
     // Client suites first, in the order of CLIENTS; the Paho topics after.
-    clients.sort_by_key(|c| CLIENTS.iter().position(|(n, _)| n == c).unwrap_or(usize::MAX));
+    clients.sort_by_key(|c| {
+        CLIENTS
+            .iter()
+            .position(|(n, _)| n == c)
+            .unwrap_or(usize::MAX)
+    });
     let cell = |client: &str, scenario: &str| -> &str {
         match suites
             .iter()
@@ -730,7 +759,13 @@ fn render(
             let r = matrix
                 .iter()
                 .find(|(p, q, _)| p == publisher && q == sub)
-                .map(|(_, _, o)| if o.result == "pass" { "pass" } else { "**FAIL**" })
+                .map(|(_, _, o)| {
+                    if o.result == "pass" {
+                        "pass"
+                    } else {
+                        "**FAIL**"
+                    }
+                })
                 .unwrap_or("");
             s.push_str(&format!(" {r} |"));
         }

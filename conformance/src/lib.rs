@@ -5,7 +5,8 @@
 //! - [`client`]: the raw-packet test connection;
 //! - [`fields`] and [`packets`]: the notation scenarios write packets in;
 //! - [`scope`]: keeps concurrent scenarios apart on one broker;
-//! - [`world`]: the scenario world and its steps ([`auth_steps`]: password files and SCRAM);
+//! - [`world`] and [`steps`]: the scenario world and the steps that drive it ([`steps::auth`]:
+//!   password files and SCRAM);
 //! - [`target`]: the broker under test, in-process or by address;
 //! - [`catalog`] and [`features`]: the statement catalogs and the scenarios on disk;
 //! - [`runner`] and [`report`]: the version passes and what they write.
@@ -13,7 +14,6 @@
 //! `cargo xtask conformance [--broker HOST:PORT]` is the way in; `cargo test -p
 //! tern-conformance` runs the same thing.
 
-pub mod auth_steps;
 pub mod catalog;
 pub mod client;
 pub mod features;
@@ -22,8 +22,8 @@ pub mod packets;
 pub mod report;
 pub mod runner;
 pub mod scope;
+pub mod steps;
 pub mod target;
-pub mod websocket_steps;
 pub mod world;
 
 use std::net::ToSocketAddrs;

@@ -27,7 +27,8 @@ use sha2::{Digest, Sha256};
 use tern::codec::{Packet, Properties, Property, PropertyId};
 
 use crate::fields::encode_hex;
-use crate::world::{configured, MqttWorld};
+use crate::steps::connection::configured;
+use crate::world::MqttWorld;
 
 const MECHANISM: &str = "SCRAM-SHA-256";
 

@@ -1,0 +1,206 @@
+//! Steps that assert what a connection receives, and what it must not.
+
+use anyhow::{anyhow, bail, Result};
+use cucumber::gherkin::Step;
+use cucumber::{given, then, when};
+use tern::codec::decode_exact;
+
+use crate::client::Event;
+use crate::fields::{encode_hex, raw_bytes, Fields};
+use crate::packets::{compare, describe};
+use crate::world::{show, MqttWorld, QUIET};
+
+#[given(regex = r#"^"([^"]+)" receives ([A-Z]+)(?: (.*))?$"#)]
+#[when(regex = r#"^"([^"]+)" receives ([A-Z]+)(?: (.*))?$"#)]
+#[then(regex = r#"^"([^"]+)" receives ([A-Z]+)(?: (.*))?$"#)]
+async fn receives(w: &mut MqttWorld, name: String, kind: String, fields: String) -> Result<()> {
+    w.expect(&name, &kind, &fields).await
+}
+
+#[given(regex = r#"^"([^"]+)" receives raw (.+)$"#)]
+#[when(regex = r#"^"([^"]+)" receives raw (.+)$"#)]
+#[then(regex = r#"^"([^"]+)" receives raw (.+)$"#)]
+async fn receives_raw(w: &mut MqttWorld, name: String, text: String) -> Result<()> {
+    let want = raw_bytes(&text, &w.scope)?;
+    let frame = w.next_frame(&name, &text).await?;
+    if frame != want {
+        bail!(
+            "\"{name}\" received {}, expected {}",
+            encode_hex(&frame),
+            encode_hex(&want)
+        );
+    }
+    Ok(())
+}
+
+#[given(regex = r#"^"([^"]+)" receives, in any order:$"#)]
+#[when(regex = r#"^"([^"]+)" receives, in any order:$"#)]
+#[then(regex = r#"^"([^"]+)" receives, in any order:$"#)]
+async fn receives_any_order(w: &mut MqttWorld, name: String, step: &Step) -> Result<()> {
+    let text = step
+        .docstring
+        .as_deref()
+        .ok_or_else(|| anyhow!("list the packets in a doc string"))?;
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (kind, fields) = line.split_once(' ').unwrap_or((line, ""));
+        wanted.push((kind.to_owned(), fields.to_owned()));
+    }
+    while !wanted.is_empty() {
+        let frame = w
+            .next_frame(&name, &format!("{} more packets", wanted.len()))
+            .await?;
+        let got = w.describe(&name, &frame)?;
+        let position = wanted.iter().position(|(kind, fields)| {
+            let mut vars = w.vars.clone();
+            got[0].1 == *kind
+                && Fields::parse(fields)
+                    .map(|f| compare(&f, &got, &mut vars).is_ok())
+                    .unwrap_or(false)
+        });
+        match position {
+            Some(i) => {
+                let (_, fields) = wanted.remove(i);
+                compare(&Fields::parse(&fields)?, &got, &mut w.vars).map_err(|e| anyhow!(e))?;
+            }
+            None => bail!(
+                "\"{name}\" received {}, which is none of those expected",
+                show(&got)
+            ),
+        }
+    }
+    Ok(())
+}
+
+#[given(regex = r#"^"([^"]+)" receives nothing$"#)]
+#[when(regex = r#"^"([^"]+)" receives nothing$"#)]
+#[then(regex = r#"^"([^"]+)" receives nothing$"#)]
+async fn receives_nothing(w: &mut MqttWorld, name: String) -> Result<()> {
+    let protocol = w.client(&name)?.protocol;
+    match w.client(&name)?.conn.next(QUIET).await {
+        None => Ok(()),
+        Some(Event::Closed) => bail!("\"{name}\" was disconnected, expected nothing"),
+        Some(Event::Frame(frame)) => {
+            let shown = match decode_exact(&frame, protocol) {
+                Ok(p) => show(&describe(&p, protocol, &w.scope)),
+                Err(_) => encode_hex(&frame),
+            };
+            bail!("\"{name}\" received {shown}, expected nothing")
+        }
+    }
+}
+
+/// `"a" does not receive PUBLISH payload=old`: sends PINGREQ and reads until its PINGRESP; no
+/// packet before it may be one with these fields (others are skipped, the connection must
+/// stay open). For a rule that forbids one packet but lets the server choose between others.
+#[given(regex = r#"^"([^"]+)" does not receive ([A-Z]+)(?: (.*))?$"#)]
+#[when(regex = r#"^"([^"]+)" does not receive ([A-Z]+)(?: (.*))?$"#)]
+#[then(regex = r#"^"([^"]+)" does not receive ([A-Z]+)(?: (.*))?$"#)]
+async fn does_not_receive(
+    w: &mut MqttWorld,
+    name: String,
+    kind: String,
+    fields: String,
+) -> Result<()> {
+    let unwanted = Fields::parse(&fields)?;
+    w.send(&name, &[0xC0, 0x00], usize::MAX).await?;
+    loop {
+        let frame = w.next_frame(&name, "PINGRESP").await?;
+        let got = w.describe(&name, &frame)?;
+        if got[0].1 == "PINGRESP" {
+            return Ok(());
+        }
+        let mut vars = w.vars.clone();
+        if got[0].1 == kind && compare(&unwanted, &got, &mut vars).is_ok() {
+            bail!("\"{name}\" received {}, which it must not", show(&got));
+        }
+    }
+}
+
+/// `"a" receives PUBLISH, lists in any order, subscription_identifier=1,2`: as `receives`, but
+/// a comma-separated value matches the same items in any order (for lists whose order the
+/// specification leaves open).
+#[given(regex = r#"^"([^"]+)" receives ([A-Z]+), lists in any order,(?: (.*))?$"#)]
+#[when(regex = r#"^"([^"]+)" receives ([A-Z]+), lists in any order,(?: (.*))?$"#)]
+#[then(regex = r#"^"([^"]+)" receives ([A-Z]+), lists in any order,(?: (.*))?$"#)]
+async fn receives_unordered(
+    w: &mut MqttWorld,
+    name: String,
+    kind: String,
+    fields: String,
+) -> Result<()> {
+    let sorted = |v: &str| {
+        let mut items: Vec<String> = v
+            .split(',')
+            .map(|i| match crate::fields::number(i) {
+                Some(n) => n.to_string(),
+                None => i.to_owned(),
+            })
+            .collect();
+        items.sort();
+        items.join(",")
+    };
+    let expected = Fields(
+        Fields::parse(&fields)?
+            .0
+            .into_iter()
+            .map(|(k, v)| {
+                let v = if v.contains(',') { sorted(&v) } else { v };
+                (k, v)
+            })
+            .collect(),
+    );
+    let what = format!("{kind} {fields}");
+    let frame = w.next_frame(&name, &what).await?;
+    let got = w.describe(&name, &frame)?;
+    let shown = show(&got);
+    if got[0].1 != kind {
+        bail!("\"{name}\" received {shown}, expected {what}");
+    }
+    let got: Vec<(String, String)> = got
+        .into_iter()
+        .map(|(k, v)| {
+            let v = if v.contains(',') { sorted(&v) } else { v };
+            (k, v)
+        })
+        .collect();
+    compare(&expected, &got, &mut w.vars).map_err(|e| anyhow!("\"{name}\" received {shown}: {e}"))
+}
+
+/// `"a" receives PUBLISH, with topic_alias absent or at most 2, payload=x`: as `receives`, and
+/// the named numeric field, when present, is at most that value. For limits the receiver set
+/// and the sender may use as it likes (Topic Alias Maximum).
+#[given(
+    regex = r#"^"([^"]+)" receives ([A-Z]+), with ([a-z_]+) absent or at most (\d+)(?:, (.*))?$"#
+)]
+#[when(
+    regex = r#"^"([^"]+)" receives ([A-Z]+), with ([a-z_]+) absent or at most (\d+)(?:, (.*))?$"#
+)]
+#[then(
+    regex = r#"^"([^"]+)" receives ([A-Z]+), with ([a-z_]+) absent or at most (\d+)(?:, (.*))?$"#
+)]
+async fn receives_at_most(
+    w: &mut MqttWorld,
+    name: String,
+    kind: String,
+    key: String,
+    max: u64,
+    fields: String,
+) -> Result<()> {
+    let what = format!("{kind} {fields}");
+    let frame = w.next_frame(&name, &what).await?;
+    let got = w.describe(&name, &frame)?;
+    let shown = show(&got);
+    if got[0].1 != kind {
+        bail!("\"{name}\" received {shown}, expected {what}");
+    }
+    compare(&Fields::parse(&fields)?, &got, &mut w.vars)
+        .map_err(|e| anyhow!("\"{name}\" received {shown}: {e}"))?;
+    if let Some((_, value)) = got.iter().find(|(k, _)| *k == key) {
+        match crate::fields::number(value) {
+            Some(n) if n <= max => {}
+            _ => bail!("\"{name}\" received {shown}: {key} is {value}, at most {max} allowed"),
+        }
+    }
+    Ok(())
+}

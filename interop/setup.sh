@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the interoperability runs need, on a fresh machine or an old one:
 # - Debian packages: cmake (to build the Paho C library under the paho-mqtt crate),
-#   mosquitto and mosquitto-clients (apt-get, when run as root; otherwise it says what to
-#   install and stops);
+#   mosquitto and mosquitto-clients, and chromium (run headless by broker/tests/browser.rs),
+#   with apt-get when run as root (otherwise it says what to install and stops);
 # - interop/.venv: Python paho-mqtt, pinned in python/requirements.txt;
 # - interop/node/node_modules: MQTT.js, exactly as node/package-lock.json pins it.
 # Running it again does only what is missing.
@@ -13,6 +13,8 @@ need=()
 command -v cmake >/dev/null || need+=(cmake)
 command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
 [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null || need+=(mosquitto)
+# Headless Chromium runs MQTT.js in a real browser (broker/tests/browser.rs).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "setup: apt-get install ${need[*]}"

@@ -63,11 +63,159 @@ pub struct Listener {
     /// IPv6 interface, `"127.0.0.1:1883"` for local clients only. Port 0 picks a free port.
     pub bind: SocketAddr,
     /// `tcp` (default): MQTT straight over TCP. `websocket`: MQTT in WebSocket binary frames
-    /// (chapter 6 of MQTT 5.0), subprotocol `mqtt`, at `path`.
+    /// (chapter 6 of MQTT 5.0), subprotocol `mqtt`, at `path`. `unix`: MQTT over the Unix
+    /// domain socket `socket` (then `bind` is not used).
     pub transport: Transport,
     /// The HTTP path a WebSocket listener accepts upgrades on (default `/mqtt`). Only for
     /// `transport = "websocket"`.
     pub path: String,
+    /// The MQTT versions this listener accepts (default all three: `["3.1", "3.1.1", "5"]`).
+    /// A CONNECT of another version is refused with CONNACK 0x84 Unsupported Protocol
+    /// Version (3.x: 0x01), as for a protocol level the server does not know. At least one.
+    pub protocols: Vec<ProtocolVersion>,
+    /// `[listener.tls]`: TLS on this listener, under MQTT (`transport = "tcp"`: MQTT over
+    /// TLS) or under WebSocket (`transport = "websocket"`: WebSocket over TLS). `None` (the
+    /// default): no TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Tls>,
+    /// The socket file of a `transport = "unix"` listener (required there, refused
+    /// elsewhere), e.g. `/run/tern/mqtt.sock`. A stale file left by a broker that did not stop
+    /// cleanly is replaced; a socket another process still listens on, or a file that is not
+    /// a socket, stops the start. The file is removed when the broker stops.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub socket: Option<PathBuf>,
+    /// The permissions of the socket file (default `0o660`: owner and group may connect;
+    /// connecting needs write permission). Only for `transport = "unix"`.
+    pub socket_mode: u32,
+    /// Whether connections start with a PROXY protocol header (v1 text or v2 binary, as
+    /// HAProxy, nginx and cloud load balancers send) naming the real client, whose address
+    /// then stands for the connection in logs, in the per-address connection rate and in
+    /// authorization. `"off"` (the default): no header is read. `"optional"`: a header is used
+    /// if the connection starts with one. `"required"`: a connection without a valid header
+    /// is closed, with one log line. The header is read before anything else (before TLS),
+    /// within 5 seconds. Enable it only behind a proxy that sends it: anyone who can reach
+    /// the listener can claim any address. Not for `transport = "unix"`.
+    pub proxy_protocol: ProxyProtocol,
+    /// The most clients connected through this listener at once (counted from CONNACK to
+    /// the close, like `limits.max_connections`, which applies too). One beyond it is
+    /// refused with CONNACK 0x97 Quota exceeded (3.x: 0x03 Server unavailable), then closed.
+    /// `None` (the default): only the broker-wide limit. At least 1 when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
+    /// The most new connections per second from one client address (after PROXY protocol
+    /// processing), with bursts of up to that many. A connection over the rate is read up to
+    /// its CONNECT, which gets CONNACK 0x9F Connection rate exceeded (3.x: 0x03 Server
+    /// unavailable), then closed; refusals are logged at most once a second per address.
+    /// `None` (the default): no limit. At least 1 when set; not for `transport = "unix"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connection_rate_per_ip: Option<u32>,
+    /// Anonymous access on this listener, overriding `auth.allow_anonymous`: whether a
+    /// client that presents no user name, no password and no authentication method may
+    /// connect (if not: CONNACK 0x87 Not authorized, 3.x: 0x05). Clients with credentials
+    /// are checked as usual either way. `None` (the default): `auth.allow_anonymous` decides.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_anonymous: Option<bool>,
+}
+
+/// Whether a listener reads a PROXY protocol header at the start of each connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProxyProtocol {
+    /// No header: the socket's peer is the client.
+    #[default]
+    Off,
+    /// A header is used if the connection starts with one.
+    Optional,
+    /// Every connection must start with a valid header.
+    Required,
+}
+
+/// The default `listener.socket_mode`: owner and group may connect.
+pub const DEFAULT_SOCKET_MODE: u32 = 0o660;
+
+/// An MQTT version, as `listener.protocols` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProtocolVersion {
+    #[serde(rename = "3.1")]
+    V3_1,
+    #[serde(rename = "3.1.1")]
+    V3_1_1,
+    #[serde(rename = "5", alias = "5.0")]
+    V5,
+}
+
+impl From<ProtocolVersion> for crate::codec::Protocol {
+    fn from(v: ProtocolVersion) -> crate::codec::Protocol {
+        match v {
+            ProtocolVersion::V3_1 => crate::codec::Protocol::V3_1,
+            ProtocolVersion::V3_1_1 => crate::codec::Protocol::V3_1_1,
+            ProtocolVersion::V5 => crate::codec::Protocol::V5,
+        }
+    }
+}
+
+/// `[listener.tls]`: the listener's certificate, and optionally the client certificates it
+/// asks for (mutual TLS). TLS 1.2 and 1.3 are offered (rustls, with the ring provider).
+/// Every file is PEM, read at start (a file that does not load stops the start, naming its
+/// key) and again on SIGHUP, which swaps the certificates for new handshakes without touching
+/// open connections (a file that does not load then keeps the old ones and logs an error).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    /// The server's certificate chain: its certificate first, then the intermediates.
+    pub cert_file: PathBuf,
+    /// The private key of that certificate (PKCS#8, PKCS#1 or SEC1). It must match it.
+    pub key_file: PathBuf,
+    /// The oldest TLS version accepted: `"1.2"` (the default) or `"1.3"`.
+    #[serde(default)]
+    pub min_version: TlsVersion,
+    /// The CA certificates (one or more, PEM) that sign client certificates. Set, the
+    /// listener asks every client for a certificate, and one that does not chain to these
+    /// fails the handshake. `None` (the default): no client certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ca_file: Option<PathBuf>,
+    /// With `client_ca_file`: `"required"` (the default when unset) refuses a client without
+    /// a certificate at the handshake; `"optional"` lets it in, to log in as usual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_auth: Option<ClientAuth>,
+    /// With `client_ca_file`: the client certificate's identity becomes the MQTT user name,
+    /// replacing the one in CONNECT, and the certificate alone authenticates the client (no
+    /// password is checked). `"cn"`: the subject's Common Name; `"subject"`: the whole
+    /// subject as RFC 4514 text (`CN=alice,O=Example`); `"san"`: the first DNS, e-mail or URI
+    /// Subject Alternative Name. A certificate without that field is refused with CONNACK
+    /// 0x87 Not authorized (3.x: 0x05). `None` (the default): user names come from CONNECT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_as_username: Option<CertIdentity>,
+}
+
+/// A TLS protocol version.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TlsVersion {
+    #[default]
+    #[serde(rename = "1.2")]
+    V1_2,
+    #[serde(rename = "1.3")]
+    V1_3,
+}
+
+/// Whether a listener with a client CA insists on a client certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    Required,
+    Optional,
+}
+
+/// Which part of a client certificate names the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CertIdentity {
+    /// The subject's Common Name.
+    Cn,
+    /// The whole subject, RFC 4514.
+    Subject,
+    /// The first DNS name, e-mail address or URI among the Subject Alternative Names.
+    San,
 }
 
 /// How a listener carries MQTT.
@@ -77,6 +225,8 @@ pub enum Transport {
     #[default]
     Tcp,
     Websocket,
+    /// MQTT over a Unix domain socket at `socket`, for clients on the same machine.
+    Unix,
 }
 
 /// `[limits]`: every queue is bounded and every buffer has a ceiling; these are the ceilings.
@@ -132,6 +282,16 @@ pub struct Limits {
     /// sets no expiry. Must be at least 1 when set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_message_expiry_interval: Option<u32>,
+    /// PUBLISHes per second one connection may send, on average, with bursts of up to a
+    /// second's worth (default 0: unlimited). A PUBLISH beyond it is not processed and the
+    /// connection is closed: DISCONNECT 0x96 Message rate too high (5.0), a plain close
+    /// (3.x); the will is published.
+    pub max_publish_rate: u32,
+    /// Bytes of topic and payload per second one connection may publish, on average, with
+    /// bursts of up to a second's worth (a single larger message passes when the allowance
+    /// is full, and the next ones wait until it is paid back). Default 0: unlimited. Beyond
+    /// it, as `max_publish_rate`: DISCONNECT 0x96 (5.0), a plain close (3.x).
+    pub max_publish_bandwidth: u64,
 }
 
 /// `[mqtt]`: optional MQTT features. A feature turned off is announced to 5.0 clients in
@@ -194,6 +354,61 @@ pub struct Auth {
     /// before its CONNACK is sent (default 1000), to slow down guessing; other clients are
     /// not held up. At most [`MAX_FAILED_LOGIN_DELAY_MS`].
     pub failed_login_delay_ms: u32,
+    /// The ACL file (`crate::auth::acl` describes its format): who may publish and subscribe
+    /// to what. `None` (the default): every client may publish and subscribe to any topic.
+    /// The file must load; it is read again on SIGHUP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acl_file: Option<PathBuf>,
+    /// What the ACL file decides for a topic none of its rules matches: `"deny"` (the
+    /// default) or `"allow"`. Only with `acl_file`.
+    pub acl_default: AclDefault,
+    /// `[auth.jwt]`: logins with a JSON Web Token as the CONNECT password. `None` (the
+    /// default): passwords are never taken for tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt: Option<Jwt>,
+}
+
+/// `auth.acl_default`: what the ACL decides when no rule matches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AclDefault {
+    Allow,
+    #[default]
+    Deny,
+}
+
+/// `[auth.jwt]`: how a token in a CONNECT's password is verified. A token must be signed with
+/// `algorithm`, carry `exp` (not past, with 60 s allowed for clock skew) and `sub` (the user
+/// name: a CONNECT with a user name must give the same one; one without gets it), and, if
+/// `issuer` or `audience` is set, that `iss` or `aud`. An optional `topics` claim,
+/// `{"read": [filters], "write": [filters]}`, limits the connection on top of the ACL. The
+/// connection is closed when `exp` passes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Jwt {
+    /// `"HS256"` (a shared secret), `"RS256"` (RSA) or `"ES256"` (ECDSA P-256).
+    pub algorithm: JwtAlgorithm,
+    /// The HS256 secret, at least 32 bytes. Only for HS256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// The PEM public key (SPKI, or PKCS#1 for RSA) that verifies RS256 or ES256 tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_file: Option<PathBuf>,
+    /// The `iss` every token must carry. `None` (the default): not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The `aud` every token must carry. `None` (the default): a token with an `aud` claim is
+    /// refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+}
+
+/// A JWT signature algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JwtAlgorithm {
+    HS256,
+    RS256,
+    ES256,
 }
 
 /// Largest accepted `auth.failed_login_delay_ms`: a minute.
@@ -227,6 +442,18 @@ impl Default for Listener {
             bind: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 1883)),
             transport: Transport::Tcp,
             path: "/mqtt".to_owned(),
+            protocols: vec![
+                ProtocolVersion::V3_1,
+                ProtocolVersion::V3_1_1,
+                ProtocolVersion::V5,
+            ],
+            tls: None,
+            socket: None,
+            socket_mode: DEFAULT_SOCKET_MODE,
+            proxy_protocol: ProxyProtocol::Off,
+            max_connections: None,
+            max_connection_rate_per_ip: None,
+            allow_anonymous: None,
         }
     }
 }
@@ -245,6 +472,8 @@ impl Default for Limits {
             max_session_expiry_interval: 86_400 * 7,
             max_keep_alive: 0,
             max_message_expiry_interval: None,
+            max_publish_rate: 0,
+            max_publish_bandwidth: 0,
         }
     }
 }
@@ -269,6 +498,9 @@ impl Default for Auth {
             allow_anonymous: true,
             password_file: None,
             failed_login_delay_ms: 1000,
+            acl_file: None,
+            acl_default: AclDefault::Deny,
+            jwt: None,
         }
     }
 }
@@ -378,6 +610,22 @@ impl Config {
                     format_args!("must start with / (got {:?})", l.path),
                 ));
             }
+            check_listener_admission(i, l)?;
+            if l.protocols.is_empty() {
+                return Err(ConfigError::invalid(
+                    format!("listener[{i}].protocols"),
+                    "at least one protocol version is required (\"3.1\", \"3.1.1\", \"5\")",
+                ));
+            }
+            if let Some(tls) = &l.tls {
+                // Loads the files: `tern check-config` catches a bad certificate or key.
+                if let Err(e) = crate::server::tls::check(tls) {
+                    return Err(ConfigError::invalid(
+                        format!("listener[{i}].tls.{}", e.key),
+                        e.message,
+                    ));
+                }
+            }
         }
 
         let l = &self.limits;
@@ -428,6 +676,7 @@ impl Config {
                 ),
             ));
         }
+        crate::auth::check_config(a)?;
         if let Some(path) = &a.password_file {
             if let Err(e) = crate::auth::PasswordFile::load(path) {
                 let message = match e {
@@ -448,6 +697,65 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The keys of a listener about how it is reached and whom it admits: the socket of a Unix
+/// listener, the PROXY protocol, the connection limits.
+fn check_listener_admission(i: usize, l: &Listener) -> Result<(), ConfigError> {
+    let key = |name: &str| format!("listener[{i}].{name}");
+    let unix = l.transport == Transport::Unix;
+    match (&l.socket, unix) {
+        (None, true) => {
+            return Err(ConfigError::invalid(
+                key("socket"),
+                "a socket path is required with transport = \"unix\"",
+            ))
+        }
+        (Some(_), false) => {
+            return Err(ConfigError::invalid(
+                key("socket"),
+                "only for transport = \"unix\"",
+            ))
+        }
+        (Some(path), true) if path.as_os_str().is_empty() => {
+            return Err(ConfigError::invalid(key("socket"), "must not be empty"))
+        }
+        _ => {}
+    }
+    if l.socket_mode > 0o777 {
+        return Err(ConfigError::invalid(
+            key("socket_mode"),
+            format_args!(
+                "must be a permission mode from 0o000 to 0o777 (got {:#o})",
+                l.socket_mode
+            ),
+        ));
+    }
+    if unix && l.proxy_protocol != ProxyProtocol::Off {
+        return Err(ConfigError::invalid(
+            key("proxy_protocol"),
+            "not available with transport = \"unix\"",
+        ));
+    }
+    if unix && l.tls.is_some() {
+        return Err(ConfigError::invalid(
+            key("tls"),
+            "not available with transport = \"unix\"",
+        ));
+    }
+    if let Some(max) = l.max_connections {
+        at_least(&key("max_connections"), max.into(), 1)?;
+    }
+    if let Some(rate) = l.max_connection_rate_per_ip {
+        at_least(&key("max_connection_rate_per_ip"), rate.into(), 1)?;
+        if unix {
+            return Err(ConfigError::invalid(
+                key("max_connection_rate_per_ip"),
+                "a Unix socket has no client address to count",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `Err` naming `key` unless `value >= min`.
@@ -530,7 +838,27 @@ mod tests {
         let mut full = Config::default();
         // Set every optional key, so that it serializes too.
         full.limits.max_message_expiry_interval = Some(86_400);
+        full.listeners[0].socket = Some("/run/tern/mqtt.sock".into());
+        full.listeners[0].max_connections = Some(1000);
+        full.listeners[0].max_connection_rate_per_ip = Some(10);
+        full.listeners[0].allow_anonymous = Some(false);
         full.auth.password_file = Some("/etc/tern/passwd".into());
+        full.listeners[0].tls = Some(Tls {
+            cert_file: "/etc/tern/server.pem".into(),
+            key_file: "/etc/tern/server.key".into(),
+            min_version: TlsVersion::V1_2,
+            client_ca_file: Some("/etc/tern/client-ca.pem".into()),
+            client_auth: Some(ClientAuth::Required),
+            identity_as_username: Some(CertIdentity::Cn),
+        });
+        full.auth.acl_file = Some("/etc/tern/acl".into());
+        full.auth.jwt = Some(Jwt {
+            algorithm: JwtAlgorithm::RS256,
+            secret: Some("s".into()),
+            public_key_file: Some("/etc/tern/jwt.pem".into()),
+            issuer: Some("i".into()),
+            audience: Some("a".into()),
+        });
         let serialized: toml::Table = toml::from_str(&toml::to_string(&full).unwrap()).unwrap();
         let mut keys = Vec::new();
         leaf_keys(&serialized, "", &mut keys);
@@ -548,9 +876,15 @@ mod tests {
         let mut found = Vec::new();
         for (i, line) in lines.iter().enumerate() {
             let line = line.trim();
-            if let Some(name) = line.strip_prefix("[[").and_then(|l| l.strip_suffix("]]")) {
+            // A commented-out table header (`# [listener.tls]`) opens the section of the
+            // commented-out keys below it.
+            let header = line
+                .strip_prefix("# ")
+                .filter(|l| l.starts_with('[') && l.ends_with(']'))
+                .unwrap_or(line);
+            if let Some(name) = header.strip_prefix("[[").and_then(|l| l.strip_suffix("]]")) {
                 section = format!("{name}.");
-            } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            } else if let Some(name) = header.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
                 section = format!("{name}.");
             } else {
                 let (commented, body) = match line.strip_prefix("# ") {
@@ -751,6 +1085,58 @@ mod tests {
         error_at(
             "[auth]\nfailed_login_delay_ms = 60001\n",
             "auth.failed_login_delay_ms",
+        );
+    }
+
+    #[test]
+    fn listener_admission_keys_are_checked() {
+        let config = Config::from_toml_str(
+            "[[listener]]\ntransport = \"unix\"\nsocket = \"/tmp/t.sock\"\nsocket_mode = 0o600\n\
+             [[listener]]\nbind = \"127.0.0.1:1883\"\nproxy_protocol = \"required\"\n\
+             max_connections = 5\nmax_connection_rate_per_ip = 2\nallow_anonymous = false\n",
+        )
+        .unwrap();
+        assert_eq!(config.listeners[0].socket_mode, 0o600);
+        let l = &config.listeners[1];
+        assert_eq!(l.proxy_protocol, ProxyProtocol::Required);
+        assert_eq!(
+            (
+                l.max_connections,
+                l.max_connection_rate_per_ip,
+                l.allow_anonymous
+            ),
+            (Some(5), Some(2), Some(false))
+        );
+
+        error_at("[[listener]]\ntransport = \"unix\"\n", "listener[0].socket");
+        error_at(
+            "[[listener]]\nsocket = \"/tmp/t.sock\"\n",
+            "listener[0].socket",
+        );
+        let unix = "[[listener]]\ntransport = \"unix\"\nsocket = \"/tmp/t.sock\"\n";
+        error_at(
+            &format!("{unix}socket_mode = 0o1777\n"),
+            "listener[0].socket_mode",
+        );
+        error_at(
+            &format!("{unix}proxy_protocol = \"optional\"\n"),
+            "listener[0].proxy_protocol",
+        );
+        error_at(
+            &format!("{unix}max_connection_rate_per_ip = 5\n"),
+            "listener[0].max_connection_rate_per_ip",
+        );
+        error_at(
+            "[[listener]]\nproxy_protocol = \"sometimes\"\n",
+            "listener[0].proxy_protocol",
+        );
+        error_at(
+            "[[listener]]\nmax_connections = 0\n",
+            "listener[0].max_connections",
+        );
+        error_at(
+            "[[listener]]\nmax_connection_rate_per_ip = 0\n",
+            "listener[0].max_connection_rate_per_ip",
         );
     }
 

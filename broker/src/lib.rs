@@ -4,7 +4,7 @@
 //! The crate is built in layers that data flows through in one direction: bytes → [`codec`]
 //! → [`engine`] (sessions) → [`router`] → sessions of subscribers → [`codec`] → bytes. The
 //! [`server`] moves bytes between sockets and the engine, [`config`] reads the TOML file, and
-//! [`auth`] checks passwords and runs SCRAM-SHA-256 for the engine.
+//! [`auth`] checks passwords and JWTs, runs SCRAM-SHA-256, and reads the ACL for the engine.
 
 #![forbid(unsafe_op_in_unsafe_fn)]
 

@@ -3,8 +3,9 @@
 //! `tern start` serves MQTT with the embedded defaults or a TOML file. `tern default-config`
 //! prints a complete,
 //! commented configuration file, `tern check-config FILE` checks one, `tern passwd` edits a
-//! password file, and `tern decode` runs the codec on bytes given in hex and prints the packet,
-//! or the rule the bytes break.
+//! password file, `tern jwt-gen` prints a JSON Web Token for `[auth.jwt]` logins, and
+//! `tern decode` runs the codec on bytes given in hex and prints the packet, or the rule the
+//! bytes break.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -27,7 +28,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Start the broker. SIGINT or SIGTERM stops it gracefully.
+    /// Start the broker. SIGINT or SIGTERM stops it gracefully; SIGHUP reloads the
+    /// certificates of TLS listeners (and other files that support it) without dropping
+    /// connections.
     Start {
         /// Configuration file (TOML). Without it, the built-in defaults are used
         /// (`tern default-config` prints them).
@@ -50,6 +53,8 @@ enum Command {
         #[command(subcommand)]
         command: Passwd,
     },
+    /// Print a JSON Web Token that logs USER in (`[auth.jwt]`): give it as the CONNECT password.
+    JwtGen(JwtGen),
     /// Decode one MQTT packet given in hex (spaces allowed, in one argument or several).
     Decode {
         /// Protocol version: 3.1, 3.1.1 or 5.
@@ -115,6 +120,75 @@ fn main() -> ExitCode {
             }
         },
         Command::Decode { protocol, hex } => decode_command(protocol, &hex.concat()),
+        Command::JwtGen(args) => match jwt_gen_command(&args) {
+            Ok(token) => {
+                println!("{token}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("tern jwt-gen: {e}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+/// `tern jwt-gen`: what the token says and what signs it.
+#[derive(Debug, clap::Args)]
+struct JwtGen {
+    /// The signature algorithm: HS256 (with --secret), RS256 or ES256 (with --private-key).
+    #[arg(long, value_name = "ALG", default_value = "HS256", value_parser = parse_jwt_algorithm)]
+    algorithm: tern::config::JwtAlgorithm,
+    /// The HS256 secret (at least 32 bytes), the broker's `[auth.jwt] secret`. Note that a
+    /// command line is visible to other users of the machine.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        conflicts_with = "private_key",
+        required_unless_present = "private_key"
+    )]
+    secret: Option<String>,
+    /// The PEM private key (PKCS#8; PKCS#1 for RSA too) whose public key is the broker's
+    /// `[auth.jwt] public_key_file`.
+    #[arg(long, value_name = "FILE")]
+    private_key: Option<PathBuf>,
+    /// The user name (the `sub` claim).
+    #[arg(long, value_name = "USER")]
+    user: String,
+    /// How long the token is valid, in seconds (the `exp` claim).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    expires_in: u64,
+    /// A topic filter the token may subscribe to (`%u` and `%c` allowed); repeatable. With
+    /// any --read or --write, the token may use only the topics listed (a `topics` claim).
+    #[arg(long, value_name = "FILTER")]
+    read: Vec<String>,
+    /// A topic filter the token may publish to; repeatable. See --read.
+    #[arg(long, value_name = "FILTER")]
+    write: Vec<String>,
+}
+
+fn jwt_gen_command(args: &JwtGen) -> Result<String, String> {
+    use tern::auth::jwt::{generate, SigningKey, TopicsClaim};
+    let key = match (&args.secret, &args.private_key) {
+        (Some(secret), _) => SigningKey::Secret(secret.as_bytes()),
+        (None, Some(path)) => SigningKey::PrivateKeyFile(path),
+        (None, None) => return Err("give --secret or --private-key".into()),
+    };
+    let topics = (!args.read.is_empty() || !args.write.is_empty()).then(|| TopicsClaim {
+        read: args.read.clone(),
+        write: args.write.clone(),
+    });
+    let expires_in = std::time::Duration::from_secs(args.expires_in);
+    generate(args.algorithm, key, &args.user, expires_in, topics)
+}
+
+fn parse_jwt_algorithm(s: &str) -> Result<tern::config::JwtAlgorithm, String> {
+    use tern::config::JwtAlgorithm;
+    match s.to_ascii_uppercase().as_str() {
+        "HS256" => Ok(JwtAlgorithm::HS256),
+        "RS256" => Ok(JwtAlgorithm::RS256),
+        "ES256" => Ok(JwtAlgorithm::ES256),
+        _ => Err("unknown algorithm (use HS256, RS256 or ES256)".into()),
     }
 }
 
@@ -231,6 +305,8 @@ fn run_broker(config: Config) -> ExitCode {
     };
     let result = runtime.block_on(async {
         let server = tern::server::Server::bind(config).await?;
+        #[cfg(unix)]
+        reload_on_sighup(server.reload_handle())?;
         server.run(shutdown_signal()).await
     });
     match result {
@@ -255,6 +331,23 @@ fn init_logging(level: &str) {
         // Colour only on a terminal: a log file or a pipe gets plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
+}
+
+/// Asks the server to reload (the certificates of TLS listeners, and whatever else listens to
+/// its reload handle) on each SIGHUP. The handler is in place before the server serves, so a
+/// SIGHUP never kills a running broker.
+#[cfg(unix)]
+fn reload_on_sighup(handle: tern::server::ReloadHandle) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangup =
+        signal(SignalKind::hangup()).map_err(|e| anyhow::anyhow!("cannot handle SIGHUP: {e}"))?;
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading");
+            handle.reload();
+        }
+    });
+    Ok(())
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.

@@ -2,6 +2,10 @@
 
 use std::process::Command;
 
+/// `tern jwt-gen` and the `[auth]` files of a running broker.
+#[path = "cli/auth.rs"]
+mod auth;
+
 fn tern(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_tern"))
         .args(args)

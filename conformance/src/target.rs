@@ -121,6 +121,7 @@ pub fn configure(overrides: &[String]) -> Result<Config> {
             bind: loopback,
             transport: Transport::Websocket,
             path: WEBSOCKET_PATH.to_owned(),
+            ..Listener::default()
         },
     ];
     config.validate()?;

@@ -59,6 +59,8 @@ pub struct MqttWorld {
     pub(crate) vars: HashMap<String, String>,
     /// Password file and SCRAM client state of [`crate::steps::auth`].
     pub(crate) auth: crate::steps::auth::AuthState,
+    /// The ACL file of [`crate::steps::acl`].
+    pub(crate) acl_file: crate::steps::acl::AclFile,
 }
 
 impl fmt::Debug for MqttWorld {
@@ -83,6 +85,7 @@ impl MqttWorld {
             clients: HashMap::new(),
             vars: HashMap::new(),
             auth: Default::default(),
+            acl_file: Default::default(),
         }
     }
 

@@ -1,37 +1,59 @@
-//! Authentication: the password file, password checks in CONNECT, and SCRAM-SHA-256 enhanced
-//! authentication (MQTT 5.0 section 4.12).
+//! Authentication and authorization: the password file, password checks in CONNECT,
+//! SCRAM-SHA-256 enhanced authentication (MQTT 5.0 section 4.12), JWT logins, and the ACL.
 //!
 //! - [`password_file`]: the file `tern passwd` writes and the broker reads;
 //! - [`scram`]: the keys a password gives, and the server's side of a SCRAM exchange;
 //! - [`PasswordAuthenticator`]: the engine's [`Authenticator`] when a password file is
-//!   configured.
+//!   configured;
+//! - [`jwt`] and [`JwtAuthenticator`]: tokens as passwords (`[auth.jwt]`, `tern jwt-gen`);
+//! - [`acl`]: the ACL file and the topic limits of a token.
 //!
-//! [`from_config`] picks the authenticator the `[auth]` section asks for.
+//! [`from_config`] picks the authenticator the `[auth]` section asks for; [`Security::load`]
+//! reads everything `[auth]` names, at start and again on SIGHUP.
 
+pub mod acl;
 mod authenticator;
+pub mod jwt;
+mod jwt_authenticator;
 pub mod password_file;
 pub mod scram;
+mod security;
 
 pub use authenticator::PasswordAuthenticator;
+pub use jwt_authenticator::JwtAuthenticator;
 pub use password_file::{PasswordFile, PasswordFileError};
+pub use security::{check_config, Security};
 
 use crate::engine::{AllowAnonymous, Authenticator};
 
-/// The authenticator `[auth]` asks for: the password file's, or, without one, anonymous
-/// access on or off.
+/// The authenticator `[auth]` asks for: JWT logins (with the password file, if any, for
+/// other CONNECTs), the password file's, or, with neither, anonymous access on or off.
 pub fn from_config(auth: &crate::config::Auth) -> anyhow::Result<Box<dyn Authenticator>> {
     use anyhow::Context;
-    let Some(path) = &auth.password_file else {
-        return Ok(Box::new(AllowAnonymous(auth.allow_anonymous)));
+    let passwords = match &auth.password_file {
+        None => None,
+        Some(path) => {
+            let file = PasswordFile::load(path)
+                .with_context(|| format!("auth.password_file: {}", path.display()))?;
+            tracing::info!(
+                users = file.users().count(),
+                "password file {} loaded",
+                path.display()
+            );
+            let authenticator = PasswordAuthenticator::new(&file, auth.allow_anonymous)
+                .context("no randomness for the authenticator")?;
+            Some(authenticator)
+        }
     };
-    let file = PasswordFile::load(path)
-        .with_context(|| format!("auth.password_file: {}", path.display()))?;
-    tracing::info!(
-        users = file.users().count(),
-        "password file {} loaded",
-        path.display()
-    );
-    let authenticator = PasswordAuthenticator::new(&file, auth.allow_anonymous)
-        .context("no randomness for the authenticator")?;
-    Ok(Box::new(authenticator))
+    match (&auth.jwt, passwords) {
+        (Some(config), passwords) => {
+            let verifier = jwt::JwtVerifier::new(config)
+                .map_err(|(key, message)| anyhow::anyhow!("auth.jwt.{key}: {message}"))?;
+            tracing::info!("JWT logins: {:?} tokens", config.algorithm);
+            let allow = auth.allow_anonymous;
+            Ok(Box::new(JwtAuthenticator::new(verifier, passwords, allow)))
+        }
+        (None, Some(passwords)) => Ok(Box::new(passwords)),
+        (None, None) => Ok(Box::new(AllowAnonymous(auth.allow_anonymous))),
+    }
 }

@@ -8,7 +8,13 @@
 //! [`AllowAnonymous`] knows no enhanced method; `crate::auth` checks a password file and runs
 //! SCRAM-SHA-256.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytestring::ByteString;
+
 use super::conn::ConnId;
+use crate::auth::acl::TopicLimits;
 use crate::codec::{Auth, Connect, Properties, ReasonCode};
 
 /// The answer to a CONNECT or an AUTH.
@@ -27,6 +33,22 @@ pub enum AuthDecision {
     /// Send AUTH 0x18 Continue authentication with these properties (Authentication Method
     /// and Data) and wait for the client's AUTH.
     Continue(Properties),
+    /// Let the client in with what its credentials say about it (a JWT's claims).
+    AcceptAs(Box<Grant>),
+}
+
+/// What credentials vouch for beyond "let in": who the client is, what it may touch, and
+/// for how long.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Grant {
+    /// The user name the credentials prove (a JWT's `sub`): it becomes the connection's user
+    /// name, for a CONNECT that carried none as for one that carried the same.
+    pub username: Option<ByteString>,
+    /// Topics the connection is limited to, on top of the ACL.
+    pub topics: Option<Arc<TopicLimits>>,
+    /// How long the credentials stay valid from now: the connection is closed then, with
+    /// DISCONNECT 0xA0 Maximum connect time for a 5.0 client.
+    pub valid_for: Option<Duration>,
 }
 
 /// Decides who may connect. It runs inside the engine, so it must not block for long.

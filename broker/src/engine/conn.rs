@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use ahash::AHashMap;
 use bytestring::ByteString;
 
+use super::conn_info::ConnInfo;
 use crate::codec::{Connect, Protocol, ReasonCode, TopicName, Will};
 use crate::router::SubscriberId;
 
@@ -59,10 +60,20 @@ pub struct Conn {
     /// A failed login waiting out the failed-login delay: the CONNACK reason it will get.
     /// Nothing the client sends meanwhile is processed [MQTT-3.1.4-6].
     pub refusal: Option<ReasonCode>,
+    /// The listener's admission rules refused the connection when it opened (its address
+    /// opened connections too fast): its CONNECT gets CONNACK with this reason.
+    pub refused_on_open: Option<ReasonCode>,
+    /// What the listener told about the connection: allowed protocol versions, the client's
+    /// address, its certificate.
+    pub info: ConnInfo,
+    /// Who the client is for authorization, and what its credentials limit it to.
+    pub rights: super::authz::Rights,
+    /// Its publish rate and bandwidth so far.
+    pub limiter: super::rate::PublishLimiter,
 }
 
 impl Conn {
-    pub fn new(now: Instant, connect_timeout: Duration) -> Conn {
+    pub fn new(now: Instant, connect_timeout: Duration, info: ConnInfo) -> Conn {
         Conn {
             phase: Phase::AwaitingConnect {
                 deadline: now + connect_timeout,
@@ -82,6 +93,10 @@ impl Conn {
             connect_session_expiry: 0,
             pending_connect: None,
             refusal: None,
+            refused_on_open: None,
+            info,
+            rights: Default::default(),
+            limiter: Default::default(),
         }
     }
 

@@ -6,6 +6,7 @@ use bytes::Bytes;
 
 use super::auth::AuthDecision;
 use super::conn::{ConnId, Phase};
+use super::conn_info::CertLogin;
 use super::session::Session;
 use super::{CloseReason, Engine, Output, Timer};
 use crate::codec::{
@@ -18,7 +19,7 @@ use crate::router::SubscriberId;
 const V3_1_CLIENT_ID_MAX: usize = 23;
 
 impl Engine {
-    pub(super) fn handle_connect(&mut self, conn: ConnId, connect: Connect, now: Instant) {
+    pub(super) fn handle_connect(&mut self, conn: ConnId, mut connect: Connect, now: Instant) {
         let c = self.conns.get_mut(&conn).expect("connection exists");
         if c.pending_connect.is_some() {
             // A CONNECT in the middle of an AUTH exchange.
@@ -31,6 +32,19 @@ impl Engine {
         }
         c.protocol = connect.protocol;
         c.client_id = connect.client_id.clone();
+        if let Some(code) = c.refused_on_open {
+            // The listener's admission rules refused it at open, and logged why.
+            return self.refuse_quietly(conn, code, now);
+        }
+        // A listener may accept only some versions; the refusal is the one for a protocol
+        // level the server does not support [MQTT-3.1.2-2].
+        if !c.info.protocols.contains(connect.protocol) {
+            let why = format!(
+                "{} is not enabled on this listener (it accepts {})",
+                connect.protocol, c.info.protocols
+            );
+            return self.refuse(conn, ReasonCode::UNSUPPORTED_PROTOCOL_VERSION, &why, now);
+        }
         if let Err(code) = self.check_client_id(&connect) {
             return self.refuse(conn, code, "client identifier not accepted", now);
         }
@@ -72,7 +86,34 @@ impl Engine {
                 );
             }
         }
-        let decision = self.authenticator.connect(conn, &connect);
+        let decision = match &self.conns[&conn].info.cert_login {
+            CertLogin::Off => match self.listener_anonymous_decision(conn, &connect) {
+                Some(decision) => decision,
+                None => self.authenticator.connect(conn, &connect),
+            },
+            // The TLS layer verified the certificate: that is the authentication.
+            CertLogin::User(user) => {
+                if connect
+                    .properties
+                    .get(PropertyId::AuthenticationMethod)
+                    .is_some()
+                {
+                    return self.refuse(
+                        conn,
+                        ReasonCode::BAD_AUTHENTICATION_METHOD,
+                        "this listener authenticates by client certificate",
+                        now,
+                    );
+                }
+                connect.username = Some(user.clone());
+                connect.password = None;
+                AuthDecision::Accept
+            }
+            CertLogin::Missing(field) => {
+                let why = format!("the client certificate has no {field} to use as user name");
+                return self.refuse(conn, ReasonCode::NOT_AUTHORIZED, &why, now);
+            }
+        };
         self.decide(conn, connect, decision, now);
     }
 
@@ -91,7 +132,10 @@ impl Engine {
                 now,
             );
         }
-        let decision = self.authenticator.auth(conn, &connect, &auth);
+        let decision = self.authenticator_for(conn).auth(conn, &connect, &auth);
+        if !matches!(decision, AuthDecision::Continue(_)) {
+            self.exchange_over(conn);
+        }
         self.decide(conn, *connect, decision, now);
     }
 
@@ -99,6 +143,7 @@ impl Engine {
         match decision {
             AuthDecision::Accept => self.accept(conn, connect, Properties::new(), now),
             AuthDecision::AcceptWith(properties) => self.accept(conn, connect, properties, now),
+            AuthDecision::AcceptAs(grant) => self.accept_as(conn, connect, *grant, now),
             AuthDecision::Refuse(code) => self.refuse(conn, code, "authentication refused", now),
             AuthDecision::Fail(code) => self.refuse_later(conn, code, now),
             AuthDecision::Continue(properties) if connect.protocol.is_v5() => {
@@ -220,7 +265,7 @@ impl Engine {
 
     /// Accepts a CONNECT; `auth_properties` (the outcome of an AUTH exchange) go into a 5.0
     /// CONNACK.
-    fn accept(
+    pub(super) fn accept(
         &mut self,
         conn: ConnId,
         mut connect: Connect,
@@ -240,12 +285,23 @@ impl Engine {
                 now,
             );
         }
+        if self.listener_is_full(conn, &connect) {
+            return self.refuse(
+                conn,
+                ReasonCode::QUOTA_EXCEEDED,
+                "the listener's connection limit reached",
+                now,
+            );
+        }
         let assigned = connect.client_id.is_empty();
         if assigned {
             connect.client_id = self.assign_client_id();
         }
         let client_id = connect.client_id.clone();
         let v5 = connect.protocol.is_v5();
+        if let Err(why) = self.authorize_connect(conn, &connect, &client_id) {
+            return self.refuse(conn, ReasonCode::NOT_AUTHORIZED, &why, now);
+        }
 
         let requested_expiry = match connect.properties.get(PropertyId::SessionExpiryInterval) {
             Some(Property::SessionExpiryInterval(secs)) => *secs,
@@ -352,6 +408,8 @@ impl Engine {
         }
         c.will = connect.will.take();
         self.connected += 1;
+        let listener = self.conns[&conn].info.listener;
+        self.admission.connected(listener);
 
         let ack = ConnAck {
             session_present,
@@ -359,8 +417,9 @@ impl Engine {
             properties,
         };
         self.send(conn, &Packet::ConnAck(ack));
+        let peer = super::admission::peer_text(&self.conns[&conn].info);
         tracing::info!(conn = %conn, client_id = %client_id, protocol = %connect.protocol,
-            session_present, keep_alive, "client connected");
+            %peer, session_present, keep_alive, "client connected");
         if let Some(deadline) = self.conns[&conn].keep_alive_deadline() {
             self.schedule(deadline, Timer::Conn(conn));
         }

@@ -9,11 +9,15 @@
 //! One engine owns all state, so no lock is taken anywhere on the message path; the transport
 //! layer runs decoding, encoding of its own writes and socket I/O beside it.
 
+mod admission;
 mod auth;
+mod authz;
 mod conn;
+mod conn_info;
 mod connect;
 mod message;
 mod publish;
+mod rate;
 mod session;
 mod settings;
 mod shared;
@@ -34,8 +38,10 @@ use bytestring::ByteString;
 use crate::codec::{DecodeError, Disconnect, Packet, PacketType, Property, ReasonCode};
 use crate::router::{RetainedStore, SubscriberId, SubscriptionTree};
 
-pub use auth::{AllowAnonymous, AuthDecision, Authenticator};
+pub use admission::ListenerSettings;
+pub use auth::{AllowAnonymous, AuthDecision, Authenticator, Grant};
 pub use conn::ConnId;
+pub use conn_info::{CertLogin, ConnInfo, ProtocolSet};
 pub use message::{Delivery, Message};
 pub use settings::Settings;
 
@@ -94,6 +100,8 @@ enum Timer {
     Housekeeping,
     /// The end of the failed-login delay of a connection: its refusal is sent.
     Refuse(ConnId),
+    /// The credentials of a connection expire (a JWT's `exp`).
+    Credentials(ConnId),
 }
 
 /// How often expired retained messages are purged.
@@ -118,6 +126,12 @@ pub struct Engine {
     shapes: publish::ShapeCache,
     /// Whether the housekeeping timer runs (it starts with the first connection).
     housekeeping: bool,
+    /// The ACL file's rules; `None` allows everything.
+    acl: Option<Arc<crate::auth::acl::Acl>>,
+    /// Authenticators replaced by a reload, finishing the exchanges they started.
+    retired: Vec<authz::Retired>,
+    /// Per-listener connection counts and per-address connection rates.
+    admission: admission::Admission,
 }
 
 impl Engine {
@@ -143,6 +157,9 @@ impl Engine {
             connected: 0,
             shapes: publish::ShapeCache::default(),
             housekeeping: false,
+            acl: None,
+            retired: Vec::new(),
+            admission: admission::Admission::default(),
         }
     }
 
@@ -150,13 +167,26 @@ impl Engine {
         &self.settings
     }
 
-    /// A new network connection; it must send CONNECT within the connect timeout.
+    /// A new network connection; it must send CONNECT within the connect timeout. It may
+    /// speak any protocol version and has no address or certificate: see
+    /// [`Engine::open_with`].
     pub fn open(&mut self, conn: ConnId, now: Instant) {
+        self.open_with(conn, ConnInfo::default(), now);
+    }
+
+    /// A new network connection, with what its listener knows about it (allowed protocol
+    /// versions, the client's address, a verified client certificate); it must send CONNECT
+    /// within the connect timeout.
+    pub fn open_with(&mut self, conn: ConnId, info: ConnInfo, now: Instant) {
         if !self.housekeeping {
             self.housekeeping = true;
             self.schedule(now + HOUSEKEEPING, Timer::Housekeeping);
         }
-        let c = Conn::new(now, self.settings.connect_timeout);
+        let admitted = self.admission.open(&self.settings.listeners, &info, now);
+        let mut c = Conn::new(now, self.settings.connect_timeout, info);
+        if admitted.is_err() {
+            c.refused_on_open = Some(ReasonCode::CONNECTION_RATE_EXCEEDED);
+        }
         self.schedule(now + self.settings.connect_timeout, Timer::Conn(conn));
         self.conns.insert(conn, c);
     }
@@ -202,10 +232,13 @@ impl Engine {
                 Timer::Will(sid, generation) => self.will_timer(sid, generation, now),
                 Timer::Expiry(sid, generation) => self.expiry_timer(sid, generation, now),
                 Timer::Refuse(id) => self.refusal_timer(id, now),
+                Timer::Credentials(id) => self.credentials_timer(id, now),
                 Timer::Housekeeping => {
                     // Expired retained messages are never sent [MQTT-3.3.2-5]; here they also
                     // give their memory back.
                     self.retained.retain(|m| !m.is_expired(now));
+                    self.admission
+                        .forget_refilled(&self.settings.listeners, now);
                     self.schedule(now + HOUSEKEEPING, Timer::Housekeeping);
                 }
             }
@@ -420,17 +453,19 @@ impl Engine {
             return;
         };
         self.out.push(Output::Close { conn });
-        self.authenticator.closed(conn);
+        self.auth_closed(conn);
         let Some(sid) = c.session() else {
             return;
         };
         self.connected -= 1;
+        self.admission.disconnected(c.info.listener);
         // Only DISCONNECT 0x00 discards the will [MQTT-3.14.4-3] [MQTT-3.1.2-10].
         let will = if reason == CloseReason::Normal {
             None
         } else {
             c.will.take()
         };
+        let will = will.filter(|w| self.will_still_authorized(&c, w));
         let Some(s) = self.sessions.get_mut(&sid).filter(|s| s.conn == Some(conn)) else {
             if let Some(will) = will {
                 self.publish_will(sid, will, now);

@@ -35,6 +35,12 @@ impl Engine {
                 now,
             );
         }
+        if self
+            .check_publish_limits(conn, publish.topic.len() + publish.payload.len(), now)
+            .is_err()
+        {
+            return; // Over the rate or bandwidth: closed.
+        }
         let topic = match self.resolve_topic_alias(conn, &publish) {
             Ok(topic) => topic,
             Err((code, what)) => {
@@ -65,6 +71,13 @@ impl Engine {
         let qos = publish.qos;
         let reason = if bad_format {
             ReasonCode::PAYLOAD_FORMAT_INVALID
+        } else if !self.may_publish(conn, topic.as_str()) {
+            // Dropped. 5.0 is told; 3.x gets the normal acknowledgement [MQTT-3.3.5-2].
+            if self.conns[&conn].protocol.is_v5() {
+                ReasonCode::NOT_AUTHORIZED
+            } else {
+                ReasonCode::SUCCESS
+            }
         } else {
             let message = Arc::new(Message::from_publish(
                 publish,

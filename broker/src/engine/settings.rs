@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::codec::{QoS, TopicFilter};
 
+use super::admission::ListenerSettings;
 use super::session::QueueLimits;
 
 /// What the engine enforces and advertises. The defaults are those of the embedded
@@ -46,6 +47,15 @@ pub struct Settings {
     /// The longest a message is kept, in seconds: messages with a longer Message Expiry
     /// Interval, or none, are given this one.
     pub max_message_expiry_interval: Option<u32>,
+    /// PUBLISHes per second a connection may send, on average (0: unlimited); more closes
+    /// it with 0x96 Message rate too high.
+    pub max_publish_rate: u32,
+    /// Bytes of topic and payload per second a connection may publish, on average (0:
+    /// unlimited); more closes it with 0x96 Message rate too high.
+    pub max_publish_bandwidth: u64,
+    /// What each listener adds to the admission rules, by its position in the configuration
+    /// (`ConnInfo::listener`); a listener not in the list adds nothing.
+    pub listeners: Vec<ListenerSettings>,
 }
 
 impl Settings {
@@ -82,6 +92,13 @@ impl Settings {
             connect_timeout: Duration::from_secs(10),
             failed_login_delay: Duration::from_millis(config.auth.failed_login_delay_ms.into()),
             max_message_expiry_interval: l.max_message_expiry_interval,
+            max_publish_rate: l.max_publish_rate,
+            max_publish_bandwidth: l.max_publish_bandwidth,
+            listeners: config
+                .listeners
+                .iter()
+                .map(ListenerSettings::from_config)
+                .collect(),
         }
     }
 }
@@ -112,6 +129,9 @@ impl Default for Settings {
             connect_timeout: Duration::from_secs(10),
             failed_login_delay: Duration::from_secs(1),
             max_message_expiry_interval: None,
+            max_publish_rate: 0,
+            max_publish_bandwidth: 0,
+            listeners: Vec::new(),
         }
     }
 }

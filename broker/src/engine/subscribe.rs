@@ -46,6 +46,12 @@ impl Engine {
                 reasons.push(code);
                 continue;
             }
+            // The ACL: every topic the filter matches must be readable, so retained messages
+            // sent below are too.
+            if !self.may_subscribe(conn, &filter) {
+                reasons.push(ReasonCode::NOT_AUTHORIZED);
+                continue;
+            }
             // The server may grant less than requested [MQTT-3.8.4-7].
             let granted = options.qos.min(self.settings.maximum_qos);
             let subscription = Subscription {

@@ -6,8 +6,18 @@
 //! whose writer sends everything waiting with one write.
 
 mod connection;
+mod listen;
 mod outbox;
+mod proxy;
+mod reload;
+mod reload_auth;
+mod serve;
+pub mod tls;
+mod unix;
 mod websocket;
+
+pub use listen::Endpoint;
+pub use reload::{ReloadHandle, Reloads};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,9 +32,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, Transport};
-use crate::engine::{Authenticator, ConnId, Engine, Input, Output, Settings};
+use crate::config::{Config, ProxyProtocol, Transport};
+use crate::engine::{ConnId, ConnInfo, Engine, Input, Output, ProtocolSet, Settings};
 use outbox::Outbox;
+use tls::TlsListener;
 
 /// How many events the engine's channel holds before readers wait.
 const EVENT_QUEUE: usize = 4096;
@@ -33,42 +44,72 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// What connection tasks and the server tell the engine task.
 pub(crate) enum Event {
-    Open(ConnId, Arc<Outbox>),
+    Open(ConnId, Box<ConnInfo>, Arc<Outbox>),
     Input(ConnId, Input),
     Shutdown(oneshot::Sender<()>),
+    /// The files of `[auth]` were read again (SIGHUP): new authenticator and ACL.
+    Security(Box<crate::auth::Security>),
 }
 
 /// A broker with its listeners bound, ready to run.
 pub struct Server {
     config: Config,
-    listeners: Vec<TcpListener>,
-    authenticator: Box<dyn Authenticator>,
+    listeners: Vec<listen::Bound>,
+    /// The authenticator and ACL `[auth]` names.
+    security: crate::auth::Security,
+    /// The TLS side of each listener, in the order of `config.listeners`.
+    tls: Vec<Option<Arc<TlsListener>>>,
+    reload: ReloadHandle,
 }
 
 impl Server {
-    /// Loads the password file, if one is configured, and binds every configured listener.
+    /// Loads the password file, if one is configured, and the certificates of TLS
+    /// listeners, and binds every configured listener.
     pub async fn bind(config: Config) -> anyhow::Result<Server> {
-        let authenticator = crate::auth::from_config(&config.auth)?;
+        let security = crate::auth::Security::load(&config.auth)?;
         let mut listeners = Vec::with_capacity(config.listeners.len());
-        for l in &config.listeners {
-            let listener = TcpListener::bind(l.bind)
-                .await
-                .with_context(|| format!("cannot listen on {}", l.bind))?;
-            listeners.push(listener);
+        let mut tls = Vec::with_capacity(config.listeners.len());
+        for (i, l) in config.listeners.iter().enumerate() {
+            let acceptor = match &l.tls {
+                Some(settings) => Some(Arc::new(
+                    TlsListener::new(settings).with_context(|| format!("listener[{i}]"))?,
+                )),
+                None => None,
+            };
+            tls.push(acceptor);
+            listeners.push(listen::Bound::bind(l).await?);
         }
         Ok(Server {
             config,
             listeners,
-            authenticator,
+            security,
+            tls,
+            reload: ReloadHandle::new(),
         })
     }
 
-    /// The addresses actually bound (a port 0 in the configuration becomes a real one).
+    /// The handle that asks this server to reload what it can without a restart (the
+    /// certificates of TLS listeners, the files of `[auth]`); `tern start` calls it on
+    /// SIGHUP. It stays
+    /// usable for the life of the server, before and during [`Server::run`].
+    pub fn reload_handle(&self) -> ReloadHandle {
+        self.reload.clone()
+    }
+
+    /// The TCP addresses actually bound (a port 0 in the configuration becomes a real one),
+    /// in the order of the configuration; Unix socket listeners are left out (see
+    /// [`Server::local_endpoints`]).
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.listeners
             .iter()
-            .filter_map(|l| l.local_addr().ok())
+            .filter_map(|l| l.local_addr())
             .collect()
+    }
+
+    /// Where each listener can be reached, in the order of the configuration: its TCP
+    /// address or the path of its Unix socket.
+    pub fn local_endpoints(&self) -> Vec<Endpoint> {
+        self.listeners.iter().filter_map(|l| l.endpoint()).collect()
     }
 
     /// Serves until `shutdown` completes, then stops accepting, tells 5.0 clients 0x8B Server
@@ -78,34 +119,77 @@ impl Server {
         let outbox_limit = settings.queue.max_bytes;
         let max_packet_size = settings.max_packet_size;
         let (events, rx) = mpsc::channel(EVENT_QUEUE);
-        let engine = Engine::with_authenticator(settings, self.authenticator);
+        let mut engine = Engine::with_authenticator(settings, self.security.authenticator);
+        engine.set_acl(self.security.acl);
         let engine = tokio::spawn(engine_task(engine, rx));
 
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();
         let next_id = Arc::new(AtomicU64::new(1));
-        for (listener, config) in self.listeners.into_iter().zip(&self.config.listeners) {
+        tokio::spawn(reload_auth::reload_security(
+            self.reload.subscribe(),
+            self.config.auth.clone(),
+            events.clone(),
+            token.clone(),
+        ));
+        tokio::spawn(reload::reload_certificates(
+            self.reload.subscribe(),
+            self.tls.clone(),
+            token.clone(),
+        ));
+        let listeners = self.listeners.into_iter().zip(self.tls);
+        for (index, ((listener, tls), config)) in listeners.zip(&self.config.listeners).enumerate()
+        {
+            let handles = ConnectionHandles {
+                events: events.clone(),
+                listener: index,
+                transport: config.transport,
+                tls,
+                protocols: config.protocols.iter().map(|&v| v.into()).collect(),
+                proxy_protocol: config.proxy_protocol,
+                path: config.path.clone().into(),
+                outbox_limit,
+                max_packet_size,
+            };
+            let listener = match listener {
+                listen::Bound::Tcp(listener) => listener,
+                listen::Bound::Unix(socket) => {
+                    let path = socket.path().display();
+                    tracing::info!("listening on {path} (MQTT over a Unix socket)");
+                    let accept =
+                        socket.run(handles, tracker.clone(), token.clone(), next_id.clone());
+                    tracker.spawn(accept);
+                    continue;
+                }
+            };
             if let Ok(addr) = listener.local_addr() {
+                let over = if handles.tls.is_some() {
+                    " over TLS"
+                } else {
+                    ""
+                };
+                let proxy = match config.proxy_protocol {
+                    ProxyProtocol::Off => "",
+                    ProxyProtocol::Optional => ", PROXY protocol optional",
+                    ProxyProtocol::Required => ", PROXY protocol required",
+                };
                 match config.transport {
-                    Transport::Tcp => tracing::info!("listening on {addr} (MQTT over TCP)"),
+                    Transport::Tcp | Transport::Unix => {
+                        let carrier = if over.is_empty() { "TCP" } else { "TLS" };
+                        tracing::info!("listening on {addr} (MQTT over {carrier}{proxy})")
+                    }
                     Transport::Websocket => tracing::info!(
-                        "listening on {addr} (MQTT over WebSocket at {})",
+                        "listening on {addr} (MQTT over WebSocket{over} at {}{proxy})",
                         config.path
                     ),
                 }
             }
             let accept = Acceptor {
                 listener,
-                transport: config.transport,
                 tracker: tracker.clone(),
                 token: token.clone(),
                 next_id: next_id.clone(),
-                handles: ConnectionHandles {
-                    events: events.clone(),
-                    path: config.path.clone().into(),
-                    outbox_limit,
-                    max_packet_size,
-                },
+                handles,
             };
             tracker.spawn(accept.run());
         }
@@ -134,7 +218,6 @@ impl Server {
 /// Accepts connections on one listener until cancelled.
 struct Acceptor {
     listener: TcpListener,
-    transport: Transport,
     tracker: TaskTracker,
     token: CancellationToken,
     next_id: Arc<AtomicU64>,
@@ -160,45 +243,29 @@ impl Acceptor {
             let _ = stream.set_nodelay(true);
             let conn = ConnId(self.next_id.fetch_add(1, Ordering::Relaxed));
             tracing::debug!(conn = %conn, %peer, "accepted");
-            match self.transport {
-                Transport::Tcp => {
-                    let Some(outbox) = self.handles.open(conn).await else {
-                        return;
-                    };
-                    let events = self.handles.events.clone();
-                    let max = self.handles.max_packet_size;
-                    self.tracker
-                        .spawn(connection::run(stream, conn, outbox, events, max));
-                }
-                // The upgrade runs in the connection's own task, so that a slow client does
-                // not hold up the accept loop; the engine hears of the connection only once
-                // it speaks MQTT.
-                Transport::Websocket => {
-                    let this = self.handles.clone();
-                    self.tracker.spawn(async move {
-                        let stream = match websocket::accept(stream, &this.path).await {
-                            Ok(stream) => stream,
-                            Err(why) => {
-                                tracing::info!(conn = %conn, %peer, "closed: {why}");
-                                return;
-                            }
-                        };
-                        let Some(outbox) = this.open(conn).await else {
-                            return;
-                        };
-                        let max = this.max_packet_size;
-                        connection::run(stream, conn, outbox, this.events, max).await;
-                    });
-                }
-            }
+            // Handshakes (TLS, the WebSocket upgrade) run in the connection's own task, so
+            // that a slow client does not hold up the accept loop; the engine hears of the
+            // connection only once it speaks MQTT.
+            let handles = self.handles.clone();
+            self.tracker.spawn(handles.serve(stream, peer, conn));
         }
     }
 }
 
-/// What a connection task needs of its acceptor.
+/// What a connection task needs of its acceptor: how its listener carries MQTT and the way
+/// to the engine.
 #[derive(Clone)]
 struct ConnectionHandles {
     events: mpsc::Sender<Event>,
+    /// The listener's position in the configuration.
+    listener: usize,
+    transport: Transport,
+    /// The listener's TLS, if it has some.
+    tls: Option<Arc<TlsListener>>,
+    /// The protocol versions the listener accepts.
+    protocols: ProtocolSet,
+    /// Whether connections start with a PROXY protocol header (TCP listeners).
+    proxy_protocol: ProxyProtocol,
     /// The upgrade path of a WebSocket listener.
     path: Arc<str>,
     outbox_limit: usize,
@@ -208,10 +275,10 @@ struct ConnectionHandles {
 impl ConnectionHandles {
     /// Tells the engine about a new connection and returns its outbox, or `None` once the
     /// engine has stopped.
-    async fn open(&self, conn: ConnId) -> Option<Arc<Outbox>> {
+    async fn open(&self, conn: ConnId, info: ConnInfo) -> Option<Arc<Outbox>> {
         let outbox = Arc::new(Outbox::new(self.outbox_limit));
         self.events
-            .send(Event::Open(conn, outbox.clone()))
+            .send(Event::Open(conn, Box::new(info), outbox.clone()))
             .await
             .ok()?;
         Some(outbox)
@@ -310,14 +377,19 @@ fn apply(
     now: Instant,
 ) {
     match event {
-        Event::Open(conn, outbox) => {
+        Event::Open(conn, info, outbox) => {
             outboxes.insert(conn, outbox);
-            engine.open(conn, now);
+            engine.open_with(conn, *info, now);
         }
         Event::Input(conn, input) => engine.handle(conn, input, now),
         Event::Shutdown(done) => {
             engine.shutdown(now);
             let _ = done.send(());
+        }
+        Event::Security(security) => {
+            let security = *security;
+            engine.replace_authenticator(security.authenticator);
+            engine.set_acl(security.acl);
         }
     }
 }

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::Message;
@@ -27,7 +26,10 @@ const PIPE: usize = 64 * 1024;
 /// Performs the upgrade and returns the byte stream the connection task reads and writes.
 // The upgrade callback's error type is tungstenite's HTTP response, large by nature.
 #[allow(clippy::result_large_err)]
-pub async fn accept(stream: TcpStream, path: &str) -> Result<DuplexStream, String> {
+pub async fn accept<S>(stream: S, path: &str) -> Result<DuplexStream, String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let check = |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
         if request.uri().path() != path {
             return Err(refusal(

@@ -89,8 +89,10 @@ mod raw;
 mod v4;
 mod v5;
 
+mod acl;
 mod connect_handling;
 mod disconnect_auth_errors;
+mod jwt;
 mod limits;
 mod passwords;
 mod publish;

@@ -204,3 +204,163 @@ async fn receives_at_most(
     }
     Ok(())
 }
+
+/// `"a" receives PUBLISH, perhaps with further copies, qos=2 payload=x` + doc string, one packet
+/// per line: sends PINGREQ and reads until its PINGRESP; the packet of the step must come
+/// exactly once before it, and every other packet must match a line of the doc string, each
+/// line at most once. For a message that matches overlapping subscriptions, where the server
+/// must send one copy at the highest QoS and may send one more copy per further subscription
+/// (3.1.1 section 3.3.5, 5.0 section 3.3.4).
+#[given(regex = r#"^"([^"]+)" receives ([A-Z]+), perhaps with further copies,(?: (.*))?$"#)]
+#[when(regex = r#"^"([^"]+)" receives ([A-Z]+), perhaps with further copies,(?: (.*))?$"#)]
+#[then(regex = r#"^"([^"]+)" receives ([A-Z]+), perhaps with further copies,(?: (.*))?$"#)]
+async fn receives_with_copies(
+    w: &mut MqttWorld,
+    name: String,
+    kind: String,
+    fields: String,
+    step: &Step,
+) -> Result<()> {
+    let text = step
+        .docstring
+        .as_deref()
+        .ok_or_else(|| anyhow!("list the further copies allowed in a doc string"))?;
+    let mut optional: Vec<(String, Fields)> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (k, f) = line.split_once(' ').unwrap_or((line, ""));
+        optional.push((k.to_owned(), Fields::parse(f)?));
+    }
+    let wanted = Fields::parse(&fields)?;
+    let mut seen = false;
+    let mut copies: Vec<String> = Vec::new();
+    w.send(&name, &[0xC0, 0x00], usize::MAX).await?;
+    loop {
+        let frame = w.next_frame(&name, &format!("{kind} {fields}")).await?;
+        let got = w.describe(&name, &frame)?;
+        if got[0].1 == "PINGRESP" {
+            if seen {
+                return Ok(());
+            }
+            bail!(
+                "\"{name}\" received [{}] and PINGRESP, expected {kind} {fields} among them",
+                copies.join("; ")
+            );
+        }
+        let mut vars = w.vars.clone();
+        if !seen && got[0].1 == kind && compare(&wanted, &got, &mut vars).is_ok() {
+            w.vars = vars;
+            seen = true;
+            continue;
+        }
+        let position = optional.iter().position(|(k, f)| {
+            let mut vars = w.vars.clone();
+            got[0].1 == *k && compare(f, &got, &mut vars).is_ok()
+        });
+        match position {
+            Some(i) => {
+                let (_, f) = optional.remove(i);
+                compare(&f, &got, &mut w.vars).map_err(|e| anyhow!(e))?;
+                copies.push(show(&got));
+            }
+            None => bail!(
+                "\"{name}\" received {}, which is neither {kind} {fields} nor a further copy allowed",
+                show(&got)
+            ),
+        }
+    }
+}
+
+/// A comma-separated value with its items sorted, numbers by their decimal value, so that two
+/// lists whose order does not matter compare equal.
+fn sorted_list(value: &str) -> String {
+    if !value.contains(',') {
+        return value.to_owned();
+    }
+    let mut items: Vec<String> = value
+        .split(',')
+        .map(|i| match crate::fields::number(i) {
+            Some(n) => n.to_string(),
+            None => i.to_owned(),
+        })
+        .collect();
+    items.sort();
+    items.join(",")
+}
+
+/// `"a" receives one of these sets of packets, in any order:` + doc string: sets of packets,
+/// one packet per line, separated by lines that say `or`. Sends PINGREQ and reads until its
+/// PINGRESP; the packets before it must be exactly one of the sets, in any order, and a
+/// comma-separated value matches the same items in any order. For a choice the specification
+/// leaves the server between one copy of a message and one copy per matching subscription
+/// (the Subscription Identifiers of 5.0 section 3.3.4).
+#[given(regex = r#"^"([^"]+)" receives one of these sets of packets, in any order:$"#)]
+#[when(regex = r#"^"([^"]+)" receives one of these sets of packets, in any order:$"#)]
+#[then(regex = r#"^"([^"]+)" receives one of these sets of packets, in any order:$"#)]
+async fn receives_one_of_sets(w: &mut MqttWorld, name: String, step: &Step) -> Result<()> {
+    let text = step
+        .docstring
+        .as_deref()
+        .ok_or_else(|| anyhow!("list the sets of packets in a doc string, separated by `or`"))?;
+    let mut sets: Vec<Vec<(String, Fields)>> = vec![Vec::new()];
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line == "or" {
+            sets.push(Vec::new());
+            continue;
+        }
+        let (kind, fields) = line.split_once(' ').unwrap_or((line, ""));
+        let fields = Fields(
+            Fields::parse(fields)?
+                .0
+                .into_iter()
+                .map(|(k, v)| (k, sorted_list(&v)))
+                .collect(),
+        );
+        sets.last_mut()
+            .expect("one set at least")
+            .push((kind.to_owned(), fields));
+    }
+    w.send(&name, &[0xC0, 0x00], usize::MAX).await?;
+    let mut received: Vec<Vec<(String, String)>> = Vec::new();
+    loop {
+        let frame = w.next_frame(&name, "PINGRESP").await?;
+        let got = w.describe(&name, &frame)?;
+        if got[0].1 == "PINGRESP" {
+            break;
+        }
+        received.push(
+            got.into_iter()
+                .map(|(k, v)| {
+                    let v = sorted_list(&v);
+                    (k, v)
+                })
+                .collect(),
+        );
+    }
+    'sets: for set in &sets {
+        if set.len() != received.len() {
+            continue;
+        }
+        let mut vars = w.vars.clone();
+        let mut left: Vec<&(String, Fields)> = set.iter().collect();
+        for got in &received {
+            let position = left.iter().position(|(kind, fields)| {
+                let mut trial = vars.clone();
+                got[0].1 == *kind && compare(fields, got, &mut trial).is_ok()
+            });
+            match position {
+                Some(i) => {
+                    let (_, fields) = left.remove(i);
+                    compare(fields, got, &mut vars).map_err(|e| anyhow!(e))?;
+                }
+                None => continue 'sets,
+            }
+        }
+        w.vars = vars;
+        return Ok(());
+    }
+    let shown: Vec<String> = received.iter().map(|g| show(g)).collect();
+    bail!(
+        "\"{name}\" received [{}] before PINGRESP, which is none of the sets expected",
+        shown.join("; ")
+    )
+}

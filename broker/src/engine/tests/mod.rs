@@ -201,8 +201,11 @@ fn with_will(protocol: Protocol, id: &str, delay: Option<u32>) -> Connect {
     c
 }
 
+mod admission;
 mod alias;
 mod auth;
+mod authz;
+mod conn_info;
 mod connect;
 mod lifecycle;
 mod publish;

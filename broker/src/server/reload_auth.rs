@@ -1,0 +1,51 @@
+//! SIGHUP for `[auth]`: the password file, the JWT key and the ACL file are read again and
+//! handed to the engine, which uses them for what comes next. Open connections stay as they
+//! are: a client logged in stays logged in, and its granted subscriptions stay; new CONNECTs,
+//! SUBSCRIBEs and PUBLISHes meet the new files. A file that does not load keeps everything as
+//! it was, with one error line. (The configuration file itself is not read again.)
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::reload::Reloads;
+use super::Event;
+use crate::auth::Security;
+use crate::config::Auth;
+
+/// Reloads `[auth]`'s files on each reload until `stop`, if it names any.
+pub(super) async fn reload_security(
+    mut reloads: Reloads,
+    auth: Auth,
+    events: mpsc::Sender<Event>,
+    stop: CancellationToken,
+) {
+    if auth.password_file.is_none() && auth.acl_file.is_none() && auth.jwt.is_none() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            next = reloads.next() => if next.is_none() { return },
+        }
+        let loaded = {
+            let auth = auth.clone();
+            tokio::task::spawn_blocking(move || Security::load(&auth)).await
+        };
+        match loaded {
+            Ok(Ok(security)) => {
+                tracing::info!("authentication and ACL files reloaded");
+                if events
+                    .send(Event::Security(Box::new(security)))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::error!("[auth] files not reloaded, the old ones stay in use: {e:#}")
+            }
+            Err(e) => tracing::error!("[auth] files not reloaded: {e}"),
+        }
+    }
+}

@@ -1,2 +1,4 @@
 //! Tern's benchmarks. The criterion micro-benchmarks live in `benches/`; the load generator
-//! that compares Tern with other brokers will live here.
+//! that compares Tern with other brokers lives in [`loadgen`] (the `loadgen` binary).
+
+pub mod loadgen;

@@ -88,13 +88,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             other => return Err(format!("interop: unexpected argument {other:?}")),
         }
     }
-    let setup = root().join("interop/setup.sh");
-    let status = Command::new(&setup)
-        .status()
-        .map_err(|e| format!("cannot run {}: {e}", setup.display()))?;
-    if !status.success() {
-        return Err("interop/setup.sh failed".into());
-    }
+    setup()?;
     cargo(&["build", "-p", "tern", "-p", "tern-interop", "--locked"])?;
     let out_dir = root().join("target/interop");
     std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
@@ -148,6 +142,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Err(format!("{failed} interop results failed"))
     } else {
         Ok(())
+    }
+}
+
+/// Installs the clients and the Debian packages the workspace build needs (cmake for the Paho
+/// C library): `interop/setup.sh`, which does only what is missing.
+pub fn setup() -> Result<(), String> {
+    let setup = root().join("interop/setup.sh");
+    let status = Command::new(&setup)
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", setup.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("interop/setup.sh failed".into())
     }
 }
 

@@ -1,9 +1,10 @@
 //! `cargo xtask`: the project's orchestration, in Rust so that it runs wherever cargo does.
 //!
 //! `ci` runs every check CI runs; `conformance` runs the clause-tagged scenarios; `interop`
-//! runs real third-party clients; `fuzz` runs the cargo-fuzz targets. Load benchmarks arrive
-//! with their issue; until then they are absent rather than pretending.
+//! runs real third-party clients; `fuzz` runs the cargo-fuzz targets; `bench` compares Tern
+//! with other brokers under load.
 
+mod bench;
 mod conformance;
 mod interop;
 
@@ -33,6 +34,15 @@ commands:
           run the cargo-fuzz targets in fuzz/ (all, or TARGET) for SECONDS each
           (default 60) on the stable toolchain; --asan adds AddressSanitizer
           (through RUSTC_BOOTSTRAP=1). Installs cargo-fuzz if it is missing.
+  bench [--quick] [--rounds N] [--scenarios A,B] [--compare mosquitto,rumqttd|none]
+        [--payload BYTES] [--window N] [--inflight N] [--tern-set KEY=VALUE]...
+        [--broker-cpus LIST] [--load-cpus LIST] [--no-pin] [--list]
+          builds tern and the load generator in release, runs each scenario against
+          Tern and each peer installed (alternately, 3 rounds, a fresh broker per
+          run, broker and load pinned to separate cores), writes
+          target/bench/report.md, results.jsonl and plot.svg. --quick: small counts,
+          one round. --scenarios takes ids or families (--list shows them).
+          --tern-set overrides a [limits] key of Tern's benchmark configuration.
 ";
 
 fn main() {
@@ -42,6 +52,7 @@ fn main() {
         Some("conformance") => conformance::run(&args[1..]),
         Some("interop") => interop::run(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())
@@ -93,6 +104,9 @@ fn cargo_in(dir: &Path, args: &[&str]) -> Result<(), String> {
 fn ci() -> Result<(), String> {
     // insta fails on a missing snapshot instead of writing one when CI is set.
     env::set_var("CI", "true");
+    // The workspace build needs cmake (paho-mqtt builds the Paho C library), and the interop
+    // run needs its clients: install what is missing first.
+    interop::setup()?;
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&[
         "clippy",

@@ -1,0 +1,137 @@
+//! Command-line arguments of `loadgen`.
+
+use std::net::SocketAddr;
+
+use clap::{Parser, ValueEnum};
+use tern::codec::{Protocol, QoS};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    /// P publishers to one subscriber on a `+` wildcard.
+    Fanin,
+    /// One publisher to S subscribers of the same topic.
+    Fanout,
+    /// N publisher/subscriber pairs on distinct topics.
+    Pairs,
+    /// P publishers to a shared subscription of K members (MQTT 5.0).
+    Shared,
+    /// One publisher at a fixed rate; reports latency percentiles.
+    Latency,
+    /// 1,000,000 QoS 1 messages through a wildcard subscriber, every PUBACK awaited.
+    Million,
+    /// C idle clients held open; reports the broker's RSS per connection.
+    Connections,
+}
+
+/// Tern's MQTT load generator: one scenario, one JSON line on stdout, one sentence on stderr.
+///
+/// Single-threaded (one core drives the broker). Every run is bounded in messages and in time:
+/// at the deadline it stops and counts what has not arrived as lost.
+#[derive(Debug, Parser)]
+#[command(name = "loadgen")]
+pub struct Args {
+    /// The scenario.
+    #[arg(long, value_enum)]
+    pub scenario: Scenario,
+    /// The broker's address.
+    #[arg(long, default_value = "127.0.0.1:1883")]
+    pub addr: SocketAddr,
+    /// QoS of publications and subscriptions: 0, 1 or 2 (million: default 1, others 0).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub qos: Option<u8>,
+    /// Payload size in bytes (at least 20: the header with publisher, sequence and timestamp).
+    #[arg(long, default_value_t = 64)]
+    pub payload: usize,
+    /// MQTT version: 3.1.1 or 5 (shared: default 5, others 3.1.1).
+    #[arg(long, value_parser = ["3.1.1", "5"])]
+    pub protocol: Option<String>,
+    /// Messages published in all (split among publishers; fanout: by its one publisher).
+    /// Defaults: fanin, pairs, shared 1,000,000; fanout 20,000; million 1,000,000.
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Publishers (fanin and shared; default 8).
+    #[arg(long)]
+    pub publishers: Option<usize>,
+    /// Subscribers (fanout, default 100; shared group members, default 4).
+    #[arg(long)]
+    pub subscribers: Option<usize>,
+    /// Publisher/subscriber pairs (pairs).
+    #[arg(long, default_value_t = 50)]
+    pub pairs: usize,
+    /// Messages per second (latency).
+    #[arg(long, default_value_t = 10_000.0)]
+    pub rate: f64,
+    /// Seconds of publishing (latency).
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Idle clients (connections).
+    #[arg(long, default_value_t = 10_000)]
+    pub connections: usize,
+    /// Seconds the idle clients are held (connections).
+    #[arg(long, default_value_t = 3.0)]
+    pub hold: f64,
+    /// End-to-end window: most deliveries outstanding (published but not yet received) across
+    /// the run; 0 publishes open loop, as fast as sockets and in-flight windows allow.
+    #[arg(long, default_value_t = 10_000)]
+    pub window: u64,
+    /// Most unacknowledged QoS 1/2 PUBLISHes per publisher (capped by the broker's Receive
+    /// Maximum in 5.0).
+    #[arg(long, default_value_t = 1000)]
+    pub inflight: u16,
+    /// Seconds after which the run stops, whatever it has done.
+    #[arg(long, default_value_t = 120.0)]
+    pub deadline: f64,
+    /// Seconds without a delivery, once publishing is over, after which the rest is lost.
+    #[arg(long, default_value_t = 5.0)]
+    pub idle: f64,
+    /// The broker's process id: its resident memory is sampled every 100 ms.
+    #[arg(long)]
+    pub broker_pid: Option<u32>,
+    /// A label copied into the output (the broker's name).
+    #[arg(long, default_value = "broker")]
+    pub label: String,
+}
+
+impl Args {
+    pub fn qos(&self) -> QoS {
+        let default = if self.scenario == Scenario::Million {
+            1
+        } else {
+            0
+        };
+        QoS::from_u8(self.qos.unwrap_or(default)).unwrap_or(QoS::AtMostOnce)
+    }
+
+    pub fn protocol(&self) -> Protocol {
+        match self.protocol.as_deref() {
+            Some("5") => Protocol::V5,
+            Some(_) => Protocol::V3_1_1,
+            None if self.scenario == Scenario::Shared => Protocol::V5,
+            None => Protocol::V3_1_1,
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count.unwrap_or(match self.scenario {
+            Scenario::Fanout => 20_000,
+            _ => 1_000_000,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let a = Args::parse_from(["loadgen", "--scenario", "million"]);
+        assert_eq!(a.qos(), QoS::AtLeastOnce);
+        assert_eq!(a.count(), 1_000_000);
+        assert_eq!(a.protocol(), Protocol::V3_1_1);
+        let a = Args::parse_from(["loadgen", "--scenario", "shared", "--qos", "2"]);
+        assert_eq!(a.qos(), QoS::ExactlyOnce);
+        assert_eq!(a.protocol(), Protocol::V5);
+        assert!(Args::try_parse_from(["loadgen", "--scenario", "pairs", "--qos", "3"]).is_err());
+    }
+}

@@ -1,0 +1,94 @@
+//! The load generator: a single-threaded tokio program that drives an MQTT broker through the
+//! scenarios of [`scenario`] and prints one JSON line per run on standard output (and a
+//! sentence on standard error). See `benches/README.md`.
+
+pub mod args;
+pub mod client;
+pub mod scenario;
+pub mod stats;
+
+use std::time::Duration;
+
+use args::Args;
+use scenario::Common;
+
+/// Runs the scenario the arguments name; returns the process's exit code.
+pub fn main(args: Args) -> i32 {
+    raise_nofile_limit();
+    let _ = stats::epoch();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("loadgen: cannot start the runtime: {e}");
+            return 2;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    let report = local.block_on(&runtime, run(&args));
+    println!("{}", report.json);
+    eprintln!("{}", report.line);
+    i32::from(report.json.get("error").is_some())
+}
+
+async fn run(a: &Args) -> scenario::Report {
+    let common = Common {
+        addr: a.addr,
+        protocol: a.protocol(),
+        qos: a.qos(),
+        payload: a.payload,
+        count: a.count(),
+        window: a.window,
+        inflight: a.inflight,
+        deadline: Duration::from_secs_f64(a.deadline),
+        idle: Duration::from_secs_f64(a.idle),
+        broker_pid: a.broker_pid,
+        label: a.label.clone(),
+    };
+    use args::Scenario::*;
+    match a.scenario {
+        Fanin => scenario::run(&common, scenario::fanin(&common, a.publishers.unwrap_or(8))).await,
+        Fanout => {
+            scenario::run(
+                &common,
+                scenario::fanout(&common, a.subscribers.unwrap_or(100)),
+            )
+            .await
+        }
+        Pairs => scenario::run(&common, scenario::pairs(&common, a.pairs)).await,
+        Shared => {
+            let shape = scenario::shared(
+                &common,
+                a.publishers.unwrap_or(8),
+                a.subscribers.unwrap_or(4),
+            );
+            scenario::run(&common, shape).await
+        }
+        Latency => {
+            let shape = scenario::latency(a.rate, Duration::from_secs_f64(a.duration));
+            scenario::run(&common, shape).await
+        }
+        Million => scenario::run(&common, scenario::million(&common)).await,
+        Connections => {
+            scenario::connections(&common, a.connections, Duration::from_secs_f64(a.hold)).await
+        }
+    }
+}
+
+/// Ten thousand connections need ten thousand descriptors: lift the soft limit to the hard one.
+fn raise_nofile_limit() {
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}

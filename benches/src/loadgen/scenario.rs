@@ -1,0 +1,540 @@
+//! The load scenarios. Each builds its publishers and subscribers, runs them under a deadline
+//! and returns a [`Report`].
+//!
+//! | scenario | publishers | subscribers | topics |
+//! |---|---|---|---|
+//! | `fanin` | P (8) | 1, on a `+` wildcard | `bench/fanin/{i}` |
+//! | `fanout` | 1 | S (100), same topic | `bench/fanout` |
+//! | `pairs` | N (50) | N, one per publisher | `bench/pairs/{i}` |
+//! | `shared` | P (8) | K (4) members of one shared subscription (MQTT 5.0) | `bench/shared/{i}` |
+//! | `latency` | 1, at a fixed rate (10,000 msg/s) | 1 | `bench/latency` |
+//! | `million` | 1 (1,000,000 QoS 1 messages) | 1, on `bench/million/#` | `bench/million/1` |
+//! | `connections` | C (10,000) idle clients | | |
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tern::codec::{Protocol, QoS};
+use tokio::task::{spawn_local, JoinHandle};
+
+use super::client::{publisher, subscriber, Connection, Flow, PublishPlan};
+use super::stats::{rss_kib, Percentiles, Tracker};
+
+/// Options every scenario shares.
+#[derive(Clone, Debug)]
+pub struct Common {
+    pub addr: SocketAddr,
+    pub protocol: Protocol,
+    pub qos: QoS,
+    pub payload: usize,
+    /// Messages published in all (`fanin`, `pairs`, `shared`, `million`: split among the
+    /// publishers; `fanout`: by its one publisher; `latency`: rate x duration).
+    pub count: u64,
+    /// End-to-end window in deliveries (0: open loop).
+    pub window: u64,
+    /// QoS 1/2 in-flight window per publisher.
+    pub inflight: u16,
+    /// The whole run stops here, counting what has not arrived as lost.
+    pub deadline: Duration,
+    /// After the publishers finish, how long without a delivery before the rest is declared
+    /// lost.
+    pub idle: Duration,
+    /// The broker's process, to sample its resident memory.
+    pub broker_pid: Option<u32>,
+    /// Free text copied into the JSON line (the broker's name, say).
+    pub label: String,
+}
+
+/// The shape of a publish/subscribe run.
+pub struct Shape {
+    name: &'static str,
+    /// (topic, messages, messages per second, deliveries per message) per publisher.
+    publishers: Vec<(String, u64, Option<f64>, u64)>,
+    /// (filter, receiver group) per subscriber.
+    subscribers: Vec<(String, usize)>,
+    /// The publishers each receiver group hears.
+    listens: Vec<Vec<usize>>,
+    extra: Value,
+}
+
+/// The outcome of one run: a JSON object and a human sentence.
+pub struct Report {
+    pub json: Value,
+    pub line: String,
+}
+
+pub fn fanin(c: &Common, publishers: usize) -> Shape {
+    let per = c.count.div_ceil(publishers as u64);
+    Shape {
+        name: "fanin",
+        publishers: (0..publishers)
+            .map(|i| (format!("bench/fanin/{i}"), per, None, 1))
+            .collect(),
+        subscribers: vec![("bench/fanin/+".into(), 0)],
+        listens: vec![(0..publishers).collect()],
+        extra: json!({ "publishers": publishers, "subscribers": 1 }),
+    }
+}
+
+pub fn fanout(c: &Common, subscribers: usize) -> Shape {
+    Shape {
+        name: "fanout",
+        publishers: vec![("bench/fanout".into(), c.count, None, subscribers as u64)],
+        subscribers: (0..subscribers)
+            .map(|g| ("bench/fanout".into(), g))
+            .collect(),
+        listens: (0..subscribers).map(|_| vec![0]).collect(),
+        extra: json!({ "publishers": 1, "subscribers": subscribers }),
+    }
+}
+
+pub fn pairs(c: &Common, pairs: usize) -> Shape {
+    let per = c.count.div_ceil(pairs as u64);
+    Shape {
+        name: "pairs",
+        publishers: (0..pairs)
+            .map(|i| (format!("bench/pairs/{i}"), per, None, 1))
+            .collect(),
+        subscribers: (0..pairs)
+            .map(|i| (format!("bench/pairs/{i}"), i))
+            .collect(),
+        listens: (0..pairs).map(|i| vec![i]).collect(),
+        extra: json!({ "publishers": pairs, "subscribers": pairs }),
+    }
+}
+
+pub fn shared(c: &Common, publishers: usize, members: usize) -> Shape {
+    let per = c.count.div_ceil(publishers as u64);
+    Shape {
+        name: "shared",
+        publishers: (0..publishers)
+            .map(|i| (format!("bench/shared/{i}"), per, None, 1))
+            .collect(),
+        subscribers: (0..members)
+            .map(|_| ("$share/bench/bench/shared/+".into(), 0))
+            .collect(),
+        listens: vec![(0..publishers).collect()],
+        extra: json!({ "publishers": publishers, "subscribers": members, "group": members }),
+    }
+}
+
+pub fn latency(rate: f64, duration: Duration) -> Shape {
+    let count = (rate * duration.as_secs_f64()).ceil() as u64;
+    Shape {
+        name: "latency",
+        publishers: vec![("bench/latency".into(), count, Some(rate), 1)],
+        subscribers: vec![("bench/latency".into(), 0)],
+        listens: vec![vec![0]],
+        extra: json!({ "publishers": 1, "subscribers": 1, "rate": rate }),
+    }
+}
+
+pub fn million(c: &Common) -> Shape {
+    Shape {
+        name: "million",
+        publishers: vec![("bench/million/1".into(), c.count, None, 1)],
+        subscribers: vec![("bench/million/#".into(), 0)],
+        listens: vec![vec![0]],
+        extra: json!({ "publishers": 1, "subscribers": 1 }),
+    }
+}
+
+fn qos_number(q: QoS) -> u8 {
+    q as u8
+}
+
+fn protocol_name(p: Protocol) -> &'static str {
+    match p {
+        Protocol::V3_1 => "3.1",
+        Protocol::V3_1_1 => "3.1.1",
+        Protocol::V5 => "5",
+    }
+}
+
+/// Samples the broker's resident memory every 100 ms; keeps the peak.
+struct RssSampler {
+    peak: Rc<Cell<u64>>,
+    task: Option<JoinHandle<()>>,
+    pid: Option<u32>,
+}
+
+impl RssSampler {
+    fn start(pid: Option<u32>) -> RssSampler {
+        let peak = Rc::new(Cell::new(0));
+        let task = pid.map(|pid| {
+            let peak = peak.clone();
+            spawn_local(async move {
+                let mut tick = tokio::time::interval(Duration::from_millis(100));
+                loop {
+                    tick.tick().await;
+                    if let Some(kib) = rss_kib(pid) {
+                        peak.set(peak.get().max(kib));
+                    }
+                }
+            })
+        });
+        RssSampler { peak, task, pid }
+    }
+
+    fn stop(mut self) -> Option<u64> {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+        let last = self.pid.and_then(rss_kib).unwrap_or(0);
+        self.pid.map(|_| self.peak.get().max(last))
+    }
+}
+
+/// Connects `n` clients, at most `parallel` at a time.
+async fn connect_many(
+    c: &Common,
+    n: usize,
+    prefix: &str,
+    protocol: Protocol,
+    keep_alive: u16,
+    read_capacity: usize,
+    parallel: usize,
+) -> Vec<Result<Connection, String>> {
+    let mut out = Vec::with_capacity(n);
+    let tag = std::process::id();
+    let mut start = 0;
+    while start < n {
+        let end = (start + parallel).min(n);
+        let batch: Vec<_> = (start..end)
+            .map(|i| {
+                let id = format!("{prefix}{i}-{tag}");
+                let addr = c.addr;
+                spawn_local(async move {
+                    Connection::connect(addr, protocol, &id, keep_alive, read_capacity).await
+                })
+            })
+            .collect();
+        for h in batch {
+            out.push(h.await.unwrap_or_else(|e| Err(format!("task: {e}"))));
+        }
+        start = end;
+    }
+    out
+}
+
+/// Runs a publish/subscribe shape.
+pub async fn run(c: &Common, shape: Shape) -> Report {
+    let setup_limit = Duration::from_secs(60).min(c.deadline);
+    let rss = RssSampler::start(c.broker_pid);
+    let rss_before = c.broker_pid.and_then(rss_kib);
+    let protocol = c.protocol;
+    let planned: u64 = shape
+        .listens
+        .iter()
+        .map(|pubs| pubs.iter().map(|&p| shape.publishers[p].1).sum::<u64>())
+        .sum();
+    let per_publisher = shape.publishers.iter().map(|p| p.1).max().unwrap_or(0);
+    let tracker = Rc::new(RefCell::new(Tracker::new(
+        shape.publishers.len(),
+        &shape.listens,
+        per_publisher,
+    )));
+    let max_fanout = shape.publishers.iter().map(|p| p.3).max().unwrap_or(1);
+    let window = if c.window == 0 {
+        0
+    } else {
+        c.window.max(4 * max_fanout)
+    };
+    let flow = Rc::new(Flow::new(window));
+
+    // Subscribers first, so that nothing is published before every subscription exists.
+    let setup = async {
+        let subs = connect_many(
+            c,
+            shape.subscribers.len(),
+            "lg-sub",
+            protocol,
+            0,
+            64 * 1024,
+            64,
+        )
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+        let mut ready = Vec::with_capacity(subs.len());
+        for (mut conn, (filter, group)) in subs.into_iter().zip(&shape.subscribers) {
+            conn.subscribe(filter, c.qos).await?;
+            ready.push((conn, *group));
+        }
+        let pubs = connect_many(c, shape.publishers.len(), "lg-pub", protocol, 0, 4096, 64)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok::<_, String>((ready, pubs))
+    };
+    let (subs, pubs) = match tokio::time::timeout(setup_limit, setup).await {
+        Ok(Ok(ok)) => ok,
+        Ok(Err(e)) => return failed(c, shape.name, &e),
+        Err(_) => return failed(c, shape.name, "setup (connect and subscribe) timed out"),
+    };
+
+    let start = Instant::now();
+    let deadline = start + c.deadline;
+    let sub_tasks: Vec<_> = subs
+        .into_iter()
+        .map(|(conn, group)| spawn_local(subscriber(conn, group, tracker.clone(), flow.clone())))
+        .collect();
+    let pub_tasks: Vec<_> = pubs
+        .into_iter()
+        .zip(&shape.publishers)
+        .enumerate()
+        .map(|(i, (conn, (topic, count, rate, fanout)))| {
+            let plan = PublishPlan {
+                index: i as u32,
+                topic: topic.clone(),
+                qos: c.qos,
+                payload: c.payload,
+                count: *count,
+                inflight: c.inflight,
+                rate: *rate,
+                fanout: *fanout,
+                start,
+            };
+            spawn_local(publisher(conn, plan, tracker.clone(), flow.clone()))
+        })
+        .collect();
+
+    // Watch until everything arrived, the publishers are done and deliveries stopped, or
+    // the deadline.
+    let mut publish_done: Option<Instant> = None;
+    let mut timed_out = false;
+    let mut writers = Vec::new();
+    let mut pub_tasks: Vec<Option<JoinHandle<_>>> = pub_tasks.into_iter().map(Some).collect();
+    loop {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        for slot in pub_tasks.iter_mut() {
+            if slot.as_ref().is_some_and(|h| h.is_finished()) {
+                match slot.take().expect("checked").await {
+                    Ok(Ok(writer)) => writers.push(writer),
+                    Ok(Err(e)) => tracker.borrow_mut().error(e),
+                    Err(e) => tracker.borrow_mut().error(format!("publisher task: {e}")),
+                }
+            }
+        }
+        let now = Instant::now();
+        if publish_done.is_none() && pub_tasks.iter().all(Option::is_none) {
+            publish_done = Some(now);
+        }
+        let t = tracker.borrow();
+        if t.unique() >= planned && publish_done.is_some() {
+            break;
+        }
+        if now >= deadline {
+            timed_out = true;
+            break;
+        }
+        if let Some(done) = publish_done {
+            let last = t.last_delivery().unwrap_or(done).max(done);
+            if now.duration_since(last) >= c.idle {
+                break;
+            }
+        }
+        if sub_tasks.iter().all(|h| h.is_finished()) && publish_done.is_some() {
+            break;
+        }
+    }
+    for h in pub_tasks.into_iter().flatten() {
+        h.abort();
+    }
+    for h in &sub_tasks {
+        h.abort();
+    }
+    drop(writers);
+    let end = Instant::now();
+    let rss_peak = rss.stop();
+    let t = tracker.borrow();
+    let last = t.last_delivery().unwrap_or(end);
+    let elapsed = last
+        .saturating_duration_since(start)
+        .as_secs_f64()
+        .max(1e-9);
+    let publish_elapsed = publish_done
+        .unwrap_or(end)
+        .saturating_duration_since(start)
+        .as_secs_f64()
+        .max(1e-9);
+    let unique = t.unique();
+    let per_s = unique as f64 / elapsed;
+    let latency = Percentiles::of(t.latency());
+    let errors: Vec<Value> = t
+        .errors()
+        .iter()
+        .map(|(m, n)| json!({ "message": m, "count": n }))
+        .collect();
+    let mut json = json!({
+        "scenario": shape.name,
+        "label": c.label,
+        "qos": qos_number(c.qos),
+        "payload": c.payload.max(super::stats::HEADER_LEN),
+        "protocol": protocol_name(protocol),
+        "window": window,
+        "inflight": c.inflight,
+        "published": t.total_sent(),
+        "acked": t.total_acked(),
+        "expected": t.expected(),
+        "planned": planned,
+        "delivered": t.received(),
+        "unique": unique,
+        "lost": t.lost(),
+        "duplicates": t.duplicates(),
+        "unexpected": t.unexpected(),
+        "stalls": flow.stalls.get(),
+        "timed_out": timed_out,
+        "elapsed_s": elapsed,
+        "complete_s": elapsed.max(publish_elapsed),
+        "publish_elapsed_s": publish_elapsed,
+        "delivered_per_s": per_s,
+        "published_per_s": t.total_sent() as f64 / publish_elapsed,
+        "latency_us": latency.map(|p| json!({
+            "p50": p.p50, "p90": p.p90, "p99": p.p99, "p999": p.p999, "max": p.max
+        })),
+        "broker_rss_before_kib": rss_before,
+        "broker_rss_peak_kib": rss_peak,
+        "errors": errors,
+    });
+    if let (Value::Object(dst), Value::Object(src)) = (&mut json, shape.extra) {
+        dst.extend(src);
+    }
+    let lat = latency
+        .map(|p| {
+            format!(
+                ", latency p50 {} p99 {} p99.9 {} max {}",
+                us(p.p50),
+                us(p.p99),
+                us(p.p999),
+                us(p.max)
+            )
+        })
+        .unwrap_or_default();
+    let rss_text = rss_peak
+        .map(|k| format!(", broker RSS peak {:.1} MiB", k as f64 / 1024.0))
+        .unwrap_or_default();
+    let line = format!(
+        "{} {} QoS {} {} B: {}/{} delivered in {:.2} s = {} msg/s, lost {}, duplicates {}{}{}{}{}",
+        c.label,
+        shape.name,
+        qos_number(c.qos),
+        c.payload.max(super::stats::HEADER_LEN),
+        unique,
+        t.expected(),
+        elapsed,
+        si(per_s),
+        t.lost(),
+        t.duplicates(),
+        lat,
+        rss_text,
+        if timed_out { ", DEADLINE reached" } else { "" },
+        if t.errors().is_empty() {
+            String::new()
+        } else {
+            format!(", errors: {:?}", t.errors())
+        },
+    );
+    Report { json, line }
+}
+
+/// Holds `n` idle connections and reports the broker's resident memory per connection.
+pub async fn connections(c: &Common, n: usize, hold: Duration) -> Report {
+    let rss = RssSampler::start(c.broker_pid);
+    let before = c.broker_pid.and_then(rss_kib);
+    let start = Instant::now();
+    let connect = connect_many(c, n, "lg-idle", c.protocol, 0, 0, 256);
+    let results = match tokio::time::timeout(c.deadline, connect).await {
+        Ok(r) => r,
+        Err(_) => return failed(c, "connections", "connecting timed out"),
+    };
+    let connect_s = start.elapsed().as_secs_f64();
+    let mut held = Vec::with_capacity(n);
+    let mut errors: Vec<(String, u64)> = Vec::new();
+    for r in results {
+        match r {
+            Ok(conn) => held.push(conn),
+            Err(e) => match errors.iter_mut().find(|(m, _)| *m == e) {
+                Some((_, k)) => *k += 1,
+                None => errors.push((e, 1)),
+            },
+        }
+    }
+    // Let the broker settle, then measure; hold the rest of the time.
+    let settle = Duration::from_secs(1).min(hold);
+    tokio::time::sleep(settle).await;
+    let after = c.broker_pid.and_then(rss_kib);
+    tokio::time::sleep(hold.saturating_sub(settle)).await;
+    let still_open = held.len();
+    drop(held);
+    let peak = rss.stop();
+    let per_conn = match (before, after) {
+        (Some(b), Some(a)) if still_open > 0 => {
+            Some(a.saturating_sub(b) as f64 / still_open as f64)
+        }
+        _ => None,
+    };
+    let json = json!({
+        "scenario": "connections",
+        "label": c.label,
+        "protocol": protocol_name(c.protocol),
+        "connections": n,
+        "connected": still_open,
+        "failed": n - still_open,
+        "connect_s": connect_s,
+        "connects_per_s": still_open as f64 / connect_s.max(1e-9),
+        "broker_rss_before_kib": before,
+        "broker_rss_after_kib": after,
+        "broker_rss_peak_kib": peak,
+        "rss_per_connection_kib": per_conn,
+        "errors": errors.iter().map(|(m, k)| json!({"message": m, "count": k})).collect::<Vec<_>>(),
+    });
+    let line = format!(
+        "{} connections: {}/{} held (connected in {:.2} s), broker RSS {} -> {} KiB = {} KiB per connection{}",
+        c.label,
+        still_open,
+        n,
+        connect_s,
+        before.map_or("?".into(), |k| k.to_string()),
+        after.map_or("?".into(), |k| k.to_string()),
+        per_conn.map_or("?".into(), |k| format!("{k:.2}")),
+        if errors.is_empty() {
+            String::new()
+        } else {
+            format!(", errors: {errors:?}")
+        },
+    );
+    Report { json, line }
+}
+
+fn failed(c: &Common, scenario: &str, why: &str) -> Report {
+    Report {
+        json: json!({ "scenario": scenario, "label": c.label, "error": why }),
+        line: format!("{} {scenario}: FAILED: {why}", c.label),
+    }
+}
+
+/// A rate with a k / M suffix.
+pub fn si(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2}M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// Microseconds, or milliseconds / seconds when large.
+fn us(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2} s", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.2} ms", v / 1e3)
+    } else {
+        format!("{v:.0} µs")
+    }
+}

@@ -1,11 +1,11 @@
 //! `cargo xtask conformance`: the statement guards, then the Cucumber suite, against Tern or
 //! another broker.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::procs::{find_mosquitto, free_port};
 use crate::{cargo, root};
 
 /// Runs the guards and the suite. `--mosquitto` starts Mosquitto on a free loopback port and
@@ -118,20 +118,4 @@ fn start_mosquitto() -> Result<(Child, SocketAddr, SocketAddr), String> {
         addr,
         SocketAddr::from((Ipv4Addr::LOCALHOST, ws_port)),
     ))
-}
-
-fn free_port() -> Result<u16, String> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map_err(|e| format!("no free port: {e}"))?
-        .port())
-}
-
-/// Debian installs the broker in /usr/sbin, which is not on every PATH.
-fn find_mosquitto() -> &'static str {
-    if Path::new("/usr/sbin/mosquitto").exists() {
-        "/usr/sbin/mosquitto"
-    } else {
-        "mosquitto"
-    }
 }

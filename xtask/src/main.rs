@@ -7,6 +7,7 @@
 mod bench;
 mod conformance;
 mod interop;
+mod procs;
 
 use std::env;
 use std::path::{Path, PathBuf};

@@ -87,6 +87,9 @@ Feature: PUBACK, PUBREC, PUBREL and PUBCOMP
     And "sub" receives SUBACK id=1
     And client "pub" is connected
     When "pub" sends PUBLISH topic=a/b qos=2 id=1 payload=hello
+    And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     And "sub" receives PUBLISH topic=a/b qos=2 id=$p payload=hello
     And "sub" sends PUBREC id=$p
     Then "sub" receives PUBREL id=$p
@@ -120,6 +123,8 @@ Feature: PUBACK, PUBREC, PUBREL and PUBCOMP
     And client "pub" is connected
     When "pub" sends PUBLISH topic=a/b qos=2 id=1 payload=hello
     Then "pub" receives PUBREC id=1 reason=0x00
+    When "pub" sends PUBREL id=1
+    Then "pub" receives PUBCOMP id=1
     And "sub" receives PUBLISH topic=a/b payload=hello
 
   @MQTT-3.5.2-1 @v5
@@ -141,6 +146,8 @@ Feature: PUBACK, PUBREC, PUBREL and PUBCOMP
     And "pub" receives PUBREC id=9 reason=0x00
     And "pub" sends PUBLISH topic=a/b qos=2 id=9 dup=1 payload=hello
     Then "pub" receives PUBREC id=9 reason=0x00
+    When "pub" sends PUBREL id=9
+    Then "pub" receives PUBCOMP id=9
     And "sub" receives PUBLISH topic=a/b payload=hello
     And "sub" is still connected
 
@@ -151,6 +158,9 @@ Feature: PUBACK, PUBREC, PUBREL and PUBCOMP
     And "sub" receives SUBACK id=1
     And client "pub" is connected
     When "pub" sends PUBLISH topic=a/b qos=2 id=1 payload=hello
+    And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     And "sub" receives PUBLISH topic=a/b qos=2 id=$p payload=hello
     And "sub" sends PUBREC id=$p reason=0x00
     Then "sub" receives PUBREL id=$p reason=0x00
@@ -164,6 +174,9 @@ Feature: PUBACK, PUBREC, PUBREL and PUBCOMP
     And "sub" receives SUBACK id=1
     And client "pub" is connected
     When "pub" sends PUBLISH topic=a/b qos=2 id=1 payload=hello
+    And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     And "sub" receives PUBLISH topic=a/b qos=2 id=$p payload=hello
     And "sub" sends PUBREC id=$p
     And "sub" receives PUBREL id=$p
@@ -214,6 +227,9 @@ Feature: PUBACK, PUBREC, PUBREL and PUBCOMP
     And "sub" receives SUBACK id=1
     And client "pub" is connected
     When "pub" sends PUBLISH topic=a/b qos=2 id=1 payload=hello
+    And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     And "sub" receives PUBLISH topic=a/b qos=2 id=$p payload=hello
     And "sub" sends PUBREC id=$p user_property=k:v
     Then "sub" receives PUBREL id=$p reason_string=- user_property=-

@@ -375,7 +375,9 @@ Feature: CONNACK: the answer to CONNECT
     Then "a" is still connected
     And "b" is still connected
 
-  @MQTT-3.2.2-16 @v5
+  # @serial: this scenario and the next use the same client identifier, which is not scoped, and
+  # must not take each other's connection over on a broker they share
+  @MQTT-3.2.2-16 @v5 @serial
   Scenario: An assigned identifier is not one a connected client already uses
     # Tern numbers its identifiers; the first it would assign is already in use here.
     Given "h" opens a connection
@@ -387,7 +389,7 @@ Feature: CONNACK: the answer to CONNECT
     And "h" is still connected
     And "a" is still connected
 
-  @MQTT-3.2.2-16 @v5
+  @MQTT-3.2.2-16 @v5 @serial
   Scenario: An assigned identifier is not one a stored session already uses
     Given "h" opens a connection
     And "h" sends raw 10 * 00 04 "MQTT" 05 02 00 3c 05 11 0000003c s"tern-0000000000000001"

@@ -13,6 +13,9 @@ Feature: Flow control (section 4.9)
     And "sub" receives SUBACK id=1 reasons=0x02
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=1 payload=1
+    And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     Then "sub" receives PUBLISH qos=2 payload=1
 
   @MQTT-4.9.0-1 @v5
@@ -93,6 +96,10 @@ Feature: Flow control (section 4.9)
     And "pub" sends PUBLISH topic=x qos=2 id=2 payload=2
     And "pub" receives PUBREC id=1
     And "pub" receives PUBREC id=2
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
     Then "sub" receives PUBLISH payload=1 id=$a
     And "sub" is still connected
     # PUBREC 0x00 does not give the quota back: the flow is not over
@@ -112,6 +119,10 @@ Feature: Flow control (section 4.9)
     And "pub" sends PUBLISH topic=x qos=2 id=2 payload=2
     And "pub" receives PUBREC id=1
     And "pub" receives PUBREC id=2
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
     Then "sub" receives PUBLISH payload=1 id=$a
     And "sub" is still connected
     When "sub" sends PUBREC id=$a reason=0x80
@@ -123,11 +134,15 @@ Feature: Flow control (section 4.9)
     And "sub" sends SUBSCRIBE id=1 filter=x qos=2
     And "sub" receives SUBACK id=1 reasons=0x02
     And client "pub" is connected
+    # each message is complete before the next, so that they are routed in this order whether
+    # the server passes a QoS 2 message on at its PUBLISH or at its PUBREL (4.3.3)
     When "pub" sends PUBLISH topic=x qos=1 id=1 payload=1
-    And "pub" sends PUBLISH topic=x qos=2 id=2 payload=2
-    And "pub" sends PUBLISH topic=x qos=1 id=3 payload=3
     And "pub" receives PUBACK id=1
+    And "pub" sends PUBLISH topic=x qos=2 id=2 payload=2
     And "pub" receives PUBREC id=2
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
+    And "pub" sends PUBLISH topic=x qos=1 id=3 payload=3
     And "pub" receives PUBACK id=3
     Then "sub" receives PUBLISH qos=1 payload=1 id=$a
     And "sub" receives PUBLISH qos=2 payload=2 id=$b
@@ -176,6 +191,10 @@ Feature: Flow control (section 4.9)
     And "pub" sends PUBLISH topic=x qos=2 id=2 payload=2
     And "pub" receives PUBREC id=1
     And "pub" receives PUBREC id=2
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
     And "sub" receives PUBLISH payload=1 id=$a
     When "sub" sends PUBREC id=$a
     Then "sub" receives PUBREL id=$a

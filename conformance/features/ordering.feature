@@ -55,11 +55,24 @@ Feature: Message ordering (section 4.6)
     And "sub" sends SUBSCRIBE id=1 filter=t qos=2
     And "sub" receives SUBACK id=1 reasons=0x02
     And client "pub" is connected
-    # the publisher does not wait for PUBREC before sending the next one
+    # the publisher does not wait for PUBREC before sending the next one; it releases them in
+    # the same order, as the server may pass each on only at its PUBREL (4.3.3)
     When "pub" sends PUBLISH topic=t qos=2 id=1 payload=1
     And "pub" sends PUBLISH topic=t qos=2 id=2 payload=2
     And "pub" sends PUBLISH topic=t qos=2 id=3 payload=3
     And "pub" sends PUBLISH topic=t qos=2 id=4 payload=4
+    And "pub" receives PUBREC id=1
+    And "pub" receives PUBREC id=2
+    And "pub" receives PUBREC id=3
+    And "pub" receives PUBREC id=4
+    And "pub" sends PUBREL id=1
+    And "pub" sends PUBREL id=2
+    And "pub" sends PUBREL id=3
+    And "pub" sends PUBREL id=4
+    And "pub" receives PUBCOMP id=1
+    And "pub" receives PUBCOMP id=2
+    And "pub" receives PUBCOMP id=3
+    And "pub" receives PUBCOMP id=4
     Then "sub" receives PUBLISH qos=2 payload=1
     And "sub" receives PUBLISH qos=2 payload=2
     And "sub" receives PUBLISH qos=2 payload=3
@@ -177,6 +190,15 @@ Feature: Message ordering (section 4.6)
     When "pub" sends PUBLISH topic=t qos=2 id=1 payload=1
     And "pub" sends PUBLISH topic=t qos=2 id=2 payload=2
     And "pub" sends PUBLISH topic=t qos=2 id=3 payload=3
+    And "pub" receives PUBREC id=1
+    And "pub" receives PUBREC id=2
+    And "pub" receives PUBREC id=3
+    And "pub" sends PUBREL id=1
+    And "pub" sends PUBREL id=2
+    And "pub" sends PUBREL id=3
+    And "pub" receives PUBCOMP id=1
+    And "pub" receives PUBCOMP id=2
+    And "pub" receives PUBCOMP id=3
     Then "sub" receives PUBLISH payload=1 id=$a
     And "sub" receives PUBLISH payload=2 id=$b
     And "sub" receives PUBLISH payload=3 id=$c
@@ -193,10 +215,20 @@ Feature: Message ordering (section 4.6)
     And "sub" sends SUBSCRIBE id=1 filter=t qos=2
     And "sub" receives SUBACK id=1 reasons=0x02
     And client "pub" is connected
+    # each message is complete before the next is published, so that the order they reach the
+    # subscriber in is fixed whether the server passes QoS 2 on at PUBLISH or at PUBREL (4.3.3)
     When "pub" sends PUBLISH topic=t qos=1 id=1 payload=1
+    And "pub" receives PUBACK id=1
     And "pub" sends PUBLISH topic=t qos=2 id=2 payload=2
+    And "pub" receives PUBREC id=2
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
     And "pub" sends PUBLISH topic=t qos=1 id=3 payload=3
+    And "pub" receives PUBACK id=3
     And "pub" sends PUBLISH topic=t qos=2 id=4 payload=4
+    And "pub" receives PUBREC id=4
+    And "pub" sends PUBREL id=4
+    And "pub" receives PUBCOMP id=4
     Then "sub" receives PUBLISH payload=1 id=$a
     And "sub" receives PUBLISH payload=2 id=$b
     And "sub" receives PUBLISH payload=3 id=$c

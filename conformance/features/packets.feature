@@ -36,6 +36,8 @@ Feature: Control packet format (sections 2.1 to 2.3), the transport (4.2) and co
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=1 retain=1 payload=hi
     Then "pub" receives PUBREC id=1
+    When "pub" sends PUBREL id=1
+    Then "pub" receives PUBCOMP id=1
     # DUP 0, QoS 2 (bits 2-1 = 10), RETAIN 0 on a live delivery
     And "sub" receives PUBLISH topic=x qos=2 dup=0 retain=0 id=$p payload=hi
     When "sub" sends PUBREC id=$p
@@ -130,6 +132,8 @@ Feature: Control packet format (sections 2.1 to 2.3), the transport (4.2) and co
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=1 retain=1 payload=hi
     Then "pub" receives PUBREC id=1
+    When "pub" sends PUBREL id=1
+    Then "pub" receives PUBCOMP id=1
     And "sub" receives PUBLISH topic=x qos=2 dup=0 retain=0 id=$p payload=hi
     When "sub" sends PUBREC id=$p
     Then "sub" receives PUBREL id=$p
@@ -197,6 +201,10 @@ Feature: Control packet format (sections 2.1 to 2.3), the transport (4.2) and co
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=1 id=1 payload=1
     And "pub" sends PUBLISH topic=x qos=2 id=2 payload=2
+    And "pub" receives PUBACK id=1
+    And "pub" receives PUBREC id=2
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
     # decoding refuses a Packet Identifier of 0
     Then "sub" receives PUBLISH qos=1 id=$one payload=1
     And "sub" receives PUBLISH qos=2 id=$two payload=2
@@ -264,6 +272,10 @@ Feature: Control packet format (sections 2.1 to 2.3), the transport (4.2) and co
     # published at QoS 1 and 2 with identifiers, delivered at QoS 0 without
     When "pub" sends PUBLISH topic=x qos=1 id=7 payload=one
     And "pub" sends PUBLISH topic=x qos=2 id=8 payload=two
+    And "pub" receives PUBACK id=7
+    And "pub" receives PUBREC id=8
+    And "pub" sends PUBREL id=8
+    And "pub" receives PUBCOMP id=8
     Then "sub" receives raw 30 * t"x" "one"
     And "sub" receives raw 30 * t"x" "two"
 
@@ -293,6 +305,12 @@ Feature: Control packet format (sections 2.1 to 2.3), the transport (4.2) and co
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=9 payload=1
     And "pub" sends PUBLISH topic=x qos=2 id=10 payload=2
+    And "pub" receives PUBREC id=9
+    And "pub" receives PUBREC id=10
+    And "pub" sends PUBREL id=9
+    And "pub" receives PUBCOMP id=9
+    And "pub" sends PUBREL id=10
+    And "pub" receives PUBCOMP id=10
     Then "sub" receives PUBLISH payload=1 id=$a
     And "sub" receives PUBLISH payload=2 id=$b
     When "sub" sends PUBREC id=$b
@@ -324,6 +342,10 @@ Feature: Control packet format (sections 2.1 to 2.3), the transport (4.2) and co
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=1 id=7 payload=one
     And "pub" sends PUBLISH topic=x qos=2 id=8 payload=two
+    And "pub" receives PUBACK id=7
+    And "pub" receives PUBREC id=8
+    And "pub" sends PUBREL id=8
+    And "pub" receives PUBCOMP id=8
     Then "sub" receives raw 30 * t"x" 00 "one"
     And "sub" receives raw 30 * t"x" 00 "two"
 
@@ -334,7 +356,11 @@ Feature: Control packet format (sections 2.1 to 2.3), the transport (4.2) and co
     And "sub" receives SUBACK id=1 reasons=0x02
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=1 id=1 payload=1
+    And "pub" receives PUBACK id=1
     And "pub" sends PUBLISH topic=x qos=2 id=2 payload=2
+    And "pub" receives PUBREC id=2
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
     And "pub" sends PUBLISH topic=x qos=1 id=3 payload=3
     # decoding refuses a Packet Identifier of 0
     Then "sub" receives PUBLISH payload=1 id=$a
@@ -380,6 +406,12 @@ Feature: Control packet format (sections 2.1 to 2.3), the transport (4.2) and co
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=9 payload=1
     And "pub" sends PUBLISH topic=x qos=2 id=10 payload=2
+    And "pub" receives PUBREC id=9
+    And "pub" receives PUBREC id=10
+    And "pub" sends PUBREL id=9
+    And "pub" receives PUBCOMP id=9
+    And "pub" sends PUBREL id=10
+    And "pub" receives PUBCOMP id=10
     Then "sub" receives PUBLISH payload=1 id=$a
     And "sub" receives PUBLISH payload=2 id=$b
     When "sub" sends PUBREC id=$b
@@ -511,6 +543,8 @@ Feature: Control packet format (sections 2.1 to 2.3), the transport (4.2) and co
     And "c" receives SUBACK id=1 reasons=0x02
     When "b" sends PUBLISH topic=x/1 qos=2 id=1 payload=from-5
     Then "b" receives PUBREC id=1
+    When "b" sends PUBREL id=1
+    Then "b" receives PUBCOMP id=1
     And "a" receives PUBLISH topic=x/1 qos=2 payload=from-5 id=$a
     And "c" receives PUBLISH topic=x/1 qos=2 payload=from-5 id=$c
     When "a" sends raw 30 * t"x/2" "from-3.1.1"

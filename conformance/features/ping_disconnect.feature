@@ -62,16 +62,14 @@ Feature: PINGREQ, PINGRESP and DISCONNECT
     And "sub" receives SUBACK id=1
     And client "a" is connected with will_topic=will/a will_payload=gone
     When "a" sends raw e1 00
-    Then "a" receives DISCONNECT reason=0x81
-    And "a" is disconnected
+    Then "a" is disconnected, perhaps after DISCONNECT reason=0x81
     And "sub" receives PUBLISH topic=will/a payload=gone
 
   @MQTT-3.14.1-1 @MQTT-4.13.1-1 @v5
   Scenario: A DISCONNECT with reserved flag bits 3-1 set is a Malformed Packet
     Given client "a" is connected
     When "a" sends raw ee 02 00 00
-    Then "a" receives DISCONNECT reason=0x81
-    And "a" is disconnected
+    Then "a" is disconnected, perhaps after DISCONNECT reason=0x81
 
   # --- The will at DISCONNECT ----------------------------------------------------------------
 
@@ -181,8 +179,9 @@ Feature: PINGREQ, PINGRESP and DISCONNECT
     When "a2" opens a connection
     And "a2" sends CONNECT client_id=a clean_start=0 session_expiry_interval=60
     Then "a2" receives CONNACK reason=0 session_present=1
-    And "a" receives DISCONNECT reason=0x8e session_expiry_interval=-
-    And "a" is disconnected
+    # the close is required [MQTT-3.1.4-3]; the DISCONNECT before it is a SHOULD (4.13), and
+    # if sent it carries no Session Expiry Interval
+    And "a" is disconnected, perhaps after DISCONNECT reason=0x8e session_expiry_interval=-
 
   @MQTT-3.14.2-1 @MQTT-3.14.2-2 @v5 @needs-config
   Scenario: A DISCONNECT for a session whose expiry the server reduced carries no Session Expiry Interval
@@ -198,7 +197,9 @@ Feature: PINGREQ, PINGRESP and DISCONNECT
     Given "a" opens a connection
     And "a" sends CONNECT keep_alive=1 session_expiry_interval=60
     And "a" receives CONNACK reason=0
-    Then "a" is disconnected within 2 seconds, perhaps after DISCONNECT reason=0x8d session_expiry_interval=-
+    # what is proved here is the DISCONNECT, not how soon the Keep Alive ends the connection
+    # (that is connect.feature's): a generous limit
+    Then "a" is disconnected within 10 seconds, perhaps after DISCONNECT reason=0x8d session_expiry_interval=-
 
   @MQTT-3.14.2-1 @MQTT-4.13.1-1 @v5
   Scenario: A DISCONNECT with an undefined reason code is not a normal disconnection
@@ -244,8 +245,8 @@ Feature: PINGREQ, PINGRESP and DISCONNECT
   Scenario: After its DISCONNECT the server answers no further packet and closes
     Given client "a" is connected
     When "a" sends raw 10 * 00 04 "MQTT" 05 02 00 3c 00 c"a" | c0 00 | c0 00
-    Then "a" receives DISCONNECT reason=0x82
-    And "a" is disconnected
+    # the DISCONNECT is a SHOULD (4.13.1); whether or not it comes, nothing follows but the close
+    Then "a" is disconnected, perhaps after DISCONNECT reason=0x82
 
   @MQTT-3.14.4-1 @MQTT-3.14.4-2 @v5
   Scenario: After its DISCONNECT to a taken-over connection the server sends it no more messages
@@ -259,16 +260,17 @@ Feature: PINGREQ, PINGRESP and DISCONNECT
     And "pub" sends PUBLISH topic=t/a qos=1 id=1 payload=later
     And "pub" receives PUBACK id=1
     Then "a2" receives PUBLISH topic=t/a payload=later
-    And "a" receives DISCONNECT reason=0x8e
-    And "a" is disconnected
+    # the DISCONNECT is a SHOULD (4.13); whether or not it comes, nothing follows but the close
+    And "a" is disconnected, perhaps after DISCONNECT reason=0x8e
 
   @MQTT-3.14.4-1 @MQTT-3.14.4-2 @v5
   Scenario: After its Keep Alive timeout DISCONNECT the server closes
     Given "a" opens a connection
     And "a" sends CONNECT keep_alive=1
     And "a" receives CONNACK reason=0
-    Then "a" receives DISCONNECT reason=0x8d
-    And "a" is disconnected
+    # the DISCONNECT is a SHOULD (4.13); whether or not it comes, nothing follows but the close
+    # (how soon the Keep Alive ends the connection is connect.feature's: a generous limit)
+    Then "a" is disconnected within 10 seconds, perhaps after DISCONNECT reason=0x8d
 
   @MQTT-4.13.2-1 @v5
   Scenario: A client's DISCONNECT with a reason code of 0x80 or above ends the connection, and the will is published

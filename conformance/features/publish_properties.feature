@@ -78,6 +78,8 @@ Feature: PUBLISH properties (MQTT 5.0)
     And client "pub" is connected
     When "pub" sends PUBLISH topic=a/b qos=2 id=1 correlation_data=hex:ff00fe01 payload=one
     And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     And "pub" sends PUBLISH topic=a/b qos=0 correlation_data=request-42 payload=two
     Then "s1" receives, in any order:
       """
@@ -223,6 +225,8 @@ Feature: PUBLISH properties (MQTT 5.0)
     Then "a" is disconnected, perhaps after DISCONNECT reason=0x81
 
   # --- Message Expiry Interval ------------------------------------------------------------------
+  # An interval of 1 second is given 2.5 seconds to pass: a server may count expiry in whole
+  # seconds, which can let a message of 1 second live up to 2.
 
   @MQTT-3.3.2-5 @v5
   Scenario: A queued message whose expiry passes is not delivered when the session resumes
@@ -236,7 +240,7 @@ Feature: PUBLISH properties (MQTT 5.0)
     And "pub" receives PUBACK id=1
     And "pub" sends PUBLISH topic=a/b qos=1 id=2 message_expiry_interval=60 payload=lasts
     And "pub" receives PUBACK id=2
-    And 1500 milliseconds pass
+    And 2500 milliseconds pass
     And client "sub" is connected with clean_start=0 session_expiry_interval=60
     Then "sub" receives PUBLISH topic=a/b payload=lasts
     And "sub" is still connected
@@ -248,7 +252,7 @@ Feature: PUBLISH properties (MQTT 5.0)
     And "pub" receives PUBACK id=1
     And "pub" sends PUBLISH topic=a/2 qos=1 id=2 retain=1 message_expiry_interval=60 payload=lasts
     And "pub" receives PUBACK id=2
-    When 1500 milliseconds pass
+    When 2500 milliseconds pass
     And client "sub" is connected
     And "sub" sends SUBSCRIBE id=1 filter=a/+ qos=1
     Then "sub" receives SUBACK id=1
@@ -268,7 +272,7 @@ Feature: PUBLISH properties (MQTT 5.0)
     And "pub" sends PUBLISH topic=a/b qos=1 id=3 message_expiry_interval=60 payload=lasts
     And "pub" receives PUBACK id=3
     And "sub" receives PUBLISH topic=a/b payload=first id=$first
-    And 1500 milliseconds pass
+    And 2500 milliseconds pass
     And "sub" sends PUBACK id=$first
     Then "sub" receives PUBLISH topic=a/b payload=lasts
 
@@ -388,7 +392,14 @@ Feature: PUBLISH properties (MQTT 5.0)
     And "sub" receives SUBACK id=1
     And client "a" is connected
     When "a" sends raw 30 * t"a/b" 03 23 0000 "hello"
-    Then "a" is disconnected, perhaps after DISCONNECT reason=0x94
+    # the close is required (4.13.1); the DISCONNECT before it is a SHOULD, with 0x94 the code
+    # 3.3.2.3.4 names and 0x82 or 0x81 the generic ones of 4.13.1
+    Then "a" is disconnected, perhaps after one of:
+      """
+      DISCONNECT reason=0x94
+      DISCONNECT reason=0x82
+      DISCONNECT reason=0x81
+      """
     And "sub" is still connected
 
   @MQTT-3.3.2-7 @v5
@@ -527,8 +538,16 @@ Feature: PUBLISH properties (MQTT 5.0)
     And client "pub" is connected
     When "pub" sends PUBLISH topic=a/b qos=1 id=1 payload=hello
     And "pub" receives PUBACK id=1
-    Then "sub" receives PUBLISH, lists in any order, topic=a/b subscription_identifier=1,2,300 payload=hello
-    And "sub" is still connected
+    # one copy with every identifier [MQTT-3.3.4-4], or one copy per subscription, each with
+    # its own [MQTT-3.3.4-5]: the server chooses (3.3.4)
+    Then "sub" receives one of these sets of packets, in any order:
+      """
+      PUBLISH topic=a/b subscription_identifier=1,2,300 payload=hello
+      or
+      PUBLISH topic=a/b subscription_identifier=1 payload=hello
+      PUBLISH topic=a/b subscription_identifier=2 payload=hello
+      PUBLISH topic=a/b subscription_identifier=300 payload=hello
+      """
 
   @MQTT-3.3.4-4 @v5
   Scenario: Two subscriptions with the same identifier give that identifier twice
@@ -538,8 +557,15 @@ Feature: PUBLISH properties (MQTT 5.0)
     And client "pub" is connected
     When "pub" sends PUBLISH topic=a/b qos=1 id=1 payload=hello
     And "pub" receives PUBACK id=1
-    Then "sub" receives PUBLISH topic=a/b subscription_identifier=9,9 payload=hello
-    And "sub" is still connected
+    # one copy carries the identifier once per subscription; one copy per subscription carries
+    # it once each, at that subscription's QoS (3.3.4 lets the server choose)
+    Then "sub" receives one of these sets of packets, in any order:
+      """
+      PUBLISH topic=a/b qos=1 subscription_identifier=9,9 payload=hello
+      or
+      PUBLISH topic=a/b qos=1 subscription_identifier=9 payload=hello
+      PUBLISH topic=a/b qos=0 subscription_identifier=9 payload=hello
+      """
 
   @MQTT-3.3.4-5 @v5
   Scenario: A retained message sent for a new subscription carries that subscription's identifier
@@ -607,8 +633,12 @@ Feature: PUBLISH properties (MQTT 5.0)
     And client "pub" is connected
     When "pub" sends PUBLISH topic=a/b qos=2 id=1 payload=1
     And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     And "pub" sends PUBLISH topic=a/b qos=2 id=2 payload=2
     And "pub" receives PUBREC id=2
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
     Then "sub" receives PUBLISH qos=2 payload=1 id=$first
     And "sub" is still connected
     When "sub" sends PUBREC id=$first
@@ -625,8 +655,12 @@ Feature: PUBLISH properties (MQTT 5.0)
     And client "pub" is connected
     When "pub" sends PUBLISH topic=a/b qos=2 id=1 payload=1
     And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     And "pub" sends PUBLISH topic=a/b qos=2 id=2 payload=2
     And "pub" receives PUBREC id=2
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
     Then "sub" receives PUBLISH qos=2 payload=1 id=$first
     And "sub" is still connected
     When "sub" sends PUBREC id=$first reason=0x80

@@ -18,6 +18,11 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     When "pub" sends PUBLISH topic=x qos=0 payload=0
     And "pub" sends PUBLISH topic=x qos=1 id=1 dup=1 payload=1
     And "pub" sends PUBLISH topic=x qos=2 id=2 dup=1 payload=2
+    And "pub" receives PUBACK id=1
+    And "pub" receives PUBREC id=2
+    # the server may pass a QoS 2 message on at once or only after PUBREL (4.3.3)
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
     Then "sub" receives PUBLISH qos=0 dup=0 payload=0
     And "sub" receives PUBLISH qos=0 dup=0 payload=1
     And "sub" receives PUBLISH qos=0 dup=0 payload=2
@@ -91,6 +96,9 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And "sub" receives SUBACK id=1 reasons=0x02
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=1 dup=1 payload=1
+    And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     Then "sub" receives PUBLISH qos=2 dup=0 payload=1 id=$p
     When "sub" closes the connection
     And 200 milliseconds pass
@@ -119,6 +127,12 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=1 payload=1
     And "pub" sends PUBLISH topic=x qos=2 id=2 payload=2
+    And "pub" receives PUBREC id=1
+    And "pub" receives PUBREC id=2
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
     Then "sub" receives PUBLISH payload=1 id=$a
     And "sub" receives PUBLISH payload=2 id=$b
     # completing $b completes message 2 only
@@ -139,18 +153,21 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=9 payload=1
     Then "pub" receives PUBREC id=9
-    And "sub" receives PUBLISH payload=1 id=$p
     When "pub" sends PUBLISH topic=x qos=2 id=9 dup=1 payload=1
     Then "pub" receives PUBREC id=9
     When "pub" sends PUBLISH topic=x qos=2 id=9 dup=1 payload=1
     Then "pub" receives PUBREC id=9
     When "pub" sends PUBREL id=9
     Then "pub" receives PUBCOMP id=9
-    # delivered once: nothing more came to the subscriber
+    # the server may pass the message on at its PUBLISH or at its PUBREL (4.3.3, Method A or
+    # B): either way the subscriber has it now, once, and nothing more came
+    And "sub" receives PUBLISH payload=1 id=$p
     And "sub" is still connected
     # after PUBCOMP the identifier starts a new message
     When "pub" sends PUBLISH topic=x qos=2 id=9 payload=2
     Then "pub" receives PUBREC id=9
+    When "pub" sends PUBREL id=9
+    Then "pub" receives PUBCOMP id=9
     And "sub" receives PUBLISH payload=2
 
   # -------------------------------------------------------------------------------------------
@@ -195,6 +212,10 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=1 id=1 dup=1 payload=1
     And "pub" sends PUBLISH topic=x qos=2 id=2 dup=1 payload=2
+    And "pub" receives PUBACK id=1
+    And "pub" receives PUBREC id=2
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
     Then "sub" receives PUBLISH qos=1 dup=0 payload=1 id=$a
     And "sub" receives PUBLISH qos=1 dup=0 payload=2 id=$b
     When "sub" sends PUBACK id=$a
@@ -263,6 +284,12 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=1 payload=1
     And "pub" sends PUBLISH topic=x qos=2 id=2 payload=2
+    And "pub" receives PUBREC id=1
+    And "pub" receives PUBREC id=2
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
     Then "sub" receives PUBLISH payload=1 id=$a
     And "sub" receives PUBLISH payload=2 id=$b
     When "sub" sends PUBREC id=$b
@@ -281,6 +308,9 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And "sub" receives SUBACK id=1 reasons=0x02
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=1 dup=1 payload=1
+    And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     Then "sub" receives PUBLISH qos=2 dup=0 payload=1 id=$p
     When "sub" sends PUBREC id=$p
     Then "sub" receives PUBREL id=$p
@@ -292,6 +322,9 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And "sub" receives SUBACK id=1 reasons=0x02
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=1 payload=1
+    And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     Then "sub" receives PUBLISH payload=1 id=$p
     When "sub" closes the connection
     And 200 milliseconds pass
@@ -312,6 +345,12 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=1 payload=1
     And "pub" sends PUBLISH topic=x qos=2 id=2 payload=2
+    And "pub" receives PUBREC id=1
+    And "pub" receives PUBREC id=2
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
     Then "sub" receives PUBLISH payload=1 id=$a
     And "sub" receives PUBLISH payload=2 id=$b
     When "sub" sends PUBREC id=$b reason=0x00
@@ -326,6 +365,9 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And "sub" receives SUBACK id=1 reasons=0x02
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=1 payload=1
+    And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     Then "sub" receives PUBLISH payload=1 id=$p
     When "sub" sends PUBREC id=$p
     Then "sub" receives PUBREL id=$p
@@ -346,6 +388,9 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And "sub" receives SUBACK id=1 reasons=0x02
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=1 payload=1
+    And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     Then "sub" receives PUBLISH payload=1 id=$p
     When "sub" sends PUBREC id=$p
     Then "sub" receives PUBREL id=$p
@@ -364,6 +409,9 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And "sub" receives SUBACK id=1 reasons=0x02
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=1 payload=1 message_expiry_interval=1
+    And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     Then "sub" receives PUBLISH qos=2 payload=1 id=$p
     When "sub" closes the connection
     And 2 seconds pass
@@ -379,6 +427,9 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And "sub" receives SUBACK id=1 reasons=0x02
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=1 payload=1 message_expiry_interval=1
+    And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     Then "sub" receives PUBLISH qos=2 payload=1 id=$p
     When 2 seconds pass
     And "sub" sends PUBREC id=$p
@@ -396,9 +447,13 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=0x0201 payload=1
     Then "pub" receives PUBREC id=0x0201 reason=0x00
+    When "pub" sends PUBREL id=0x0201
+    Then "pub" receives PUBCOMP id=0x0201
     And "sub" receives PUBLISH payload=1
     When "pub" sends PUBLISH topic=x qos=2 id=0x0202 payload=2
     Then "pub" receives PUBREC id=0x0202 reason=0x00
+    When "pub" sends PUBREL id=0x0202
+    Then "pub" receives PUBCOMP id=0x0202
     And "sub" receives PUBLISH payload=2
 
   @MQTT-4.3.3-9 @v5
@@ -413,9 +468,9 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     # not awaiting PUBREL: the same identifier is a new message, delivered
     When "pub" sends PUBLISH topic=x qos=2 id=4 payload=ok
     Then "pub" receives PUBREC id=4 reason=0x00
-    And "sub" receives PUBLISH payload=ok
     When "pub" sends PUBREL id=4
     Then "pub" receives PUBCOMP id=4 reason=0x00
+    And "sub" receives PUBLISH payload=ok
 
   @MQTT-4.3.3-10 @v5
   Scenario: Until PUBREL the 5.0 server acknowledges a resent PUBLISH and does not deliver it again
@@ -425,11 +480,15 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=9 payload=1
     Then "pub" receives PUBREC id=9
+    When "pub" sends PUBLISH topic=x qos=2 id=9 dup=1 payload=1
+    Then "pub" receives PUBREC id=9
+    When "pub" sends PUBLISH topic=x qos=2 id=9 dup=1 payload=1
+    Then "pub" receives PUBREC id=9
+    # the server may pass the message on at its PUBLISH or only at its PUBREL (4.3.3): after
+    # PUBCOMP the subscriber has it either way, once, and nothing more came
+    When "pub" sends PUBREL id=9
+    Then "pub" receives PUBCOMP id=9
     And "sub" receives PUBLISH payload=1 id=$p
-    When "pub" sends PUBLISH topic=x qos=2 id=9 dup=1 payload=1
-    Then "pub" receives PUBREC id=9
-    When "pub" sends PUBLISH topic=x qos=2 id=9 dup=1 payload=1
-    Then "pub" receives PUBREC id=9
     And "sub" is still connected
 
   @MQTT-4.3.3-11 @v5
@@ -452,11 +511,13 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And client "pub" is connected
     When "pub" sends PUBLISH topic=x qos=2 id=9 payload=1
     Then "pub" receives PUBREC id=9
-    And "sub" receives PUBLISH payload=1
     When "pub" sends PUBREL id=9
     Then "pub" receives PUBCOMP id=9
+    And "sub" receives PUBLISH payload=1
     When "pub" sends PUBLISH topic=x qos=2 id=9 payload=1
     Then "pub" receives PUBREC id=9
+    When "pub" sends PUBREL id=9
+    Then "pub" receives PUBCOMP id=9
     And "sub" receives PUBLISH payload=1 dup=0
 
   @MQTT-4.3.3-13 @v5
@@ -490,9 +551,13 @@ Feature: QoS delivery flows (section 4.3) and message receipt (section 4.5)
     And "other" receives SUBACK id=1 reasons=0x02
     And client "pub" is connected
     When "pub" sends PUBLISH topic=a/b qos=2 id=1 payload=1
-    And "pub" sends PUBLISH topic=a/c qos=0 payload=2
     Then "pub" receives PUBREC id=1
-    And "exact" receives PUBLISH topic=a/b qos=0 payload=1
+    # released before a/c is published, so that every subscriber has a/b first (a server may
+    # pass a QoS 2 message on only at its PUBREL, section 4.3.3)
+    When "pub" sends PUBREL id=1
+    Then "pub" receives PUBCOMP id=1
+    When "pub" sends PUBLISH topic=a/c qos=0 payload=2
+    Then "exact" receives PUBLISH topic=a/b qos=0 payload=1
     And "plus" receives PUBLISH topic=a/b qos=1 payload=1
     And "hash" receives PUBLISH topic=a/b qos=2 payload=1
     And "other" receives PUBLISH topic=a/c payload=2

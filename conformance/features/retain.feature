@@ -32,6 +32,8 @@ Feature: Retained messages
     Given client "pub" is connected
     And "pub" sends PUBLISH topic=a/b qos=2 id=1 retain=1 payload=hello
     And "pub" receives PUBREC id=1
+    And "pub" sends PUBREL id=1
+    And "pub" receives PUBCOMP id=1
     When client "sub" is connected
     And "sub" sends SUBSCRIBE id=1 filter=a/b qos=1
     Then "sub" receives SUBACK id=1 reasons=0x01
@@ -217,6 +219,8 @@ Feature: Retained messages
     And "pub" receives PUBACK id=1
     And "pub" sends PUBLISH topic=a/b qos=2 id=2 retain=1 payload=second
     And "pub" receives PUBREC id=2
+    And "pub" sends PUBREL id=2
+    And "pub" receives PUBCOMP id=2
     When client "sub" is connected
     And "sub" sends SUBSCRIBE id=1 filter=a/b qos=2
     Then "sub" receives SUBACK id=1

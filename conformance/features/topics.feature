@@ -117,7 +117,11 @@ Feature: Topic Names, Topic Filters, wildcards and $-topics (section 4.7) and er
     And client "c" is connected
     And client "b" is connected
     When "a" sends SUBSCRIBE id=1 filter=@# qos=0 filter=@+/y qos=0 filter=@+ qos=0 filter=@+/+/# qos=0
-    Then "a" receives SUBACK id=1 reasons=0x00,0x00,0x00,0x00
+    # a broker shared with other scenarios also sends the retained messages they left
+    Then "a" receives, among other packets:
+      """
+      SUBACK id=1 reasons=0x00,0x00,0x00,0x00
+      """
     When "c" sends SUBSCRIBE id=1 filter=@$x/# qos=0 filter=@$x/+/z qos=0
     Then "c" receives SUBACK id=1 reasons=0x00,0x00
     When "b" sends PUBLISH topic=@$x/y payload=one
@@ -127,36 +131,45 @@ Feature: Topic Names, Topic Filters, wildcards and $-topics (section 4.7) and er
     When "b" sends PUBLISH topic=@$x/y/z payload=three
     Then "c" receives PUBLISH payload=three
     When "b" sends PUBLISH topic=@plain payload=sentinel
-    Then "a" receives PUBLISH topic=plain payload=sentinel
-    And "a" is still connected
+    # plain matches two of the filters: the server may send a copy for each (3.3.5 / 3.3.4)
+    Then "a" receives PUBLISH, perhaps with further copies, topic=plain payload=sentinel
+      """
+      PUBLISH topic=plain payload=sentinel
+      """
 
   @v3.1 @v3.1.1 @v5 @serial @MQTT-4.7.2-1
   Scenario: A subscription to # is not sent retained messages whose Topic Names start with $
+    # $kept, not $x: the scenario above must not find this retained message
     Given client "b" is connected
-    When "b" sends PUBLISH topic=@$x/y retain=1 payload=dollar
+    When "b" sends PUBLISH topic=@$kept/y retain=1 payload=dollar
     And "b" sends PUBLISH topic=@plain/y retain=1 payload=plain
     And "b" is still connected
     And client "a" is connected
     And "a" sends SUBSCRIBE id=1 filter=@# qos=0
-    Then "a" receives, in any order:
+    # a broker shared with other scenarios also sends the retained messages they left
+    Then "a" receives, among other packets:
       """
       SUBACK id=1 reasons=0x00
       PUBLISH topic=plain/y retain=1 payload=plain
+      not PUBLISH topic=$kept/y
       """
-    And "a" is still connected
     When "a" sends SUBSCRIBE id=2 filter=@+/y qos=0
-    Then "a" receives, in any order:
+    Then "a" receives, among other packets:
       """
       SUBACK id=2 reasons=0x00
       PUBLISH topic=plain/y retain=1 payload=plain
+      not PUBLISH topic=$kept/y
       """
-    And "a" is still connected
-    When "a" sends SUBSCRIBE id=3 filter=@$x/# qos=0
+    When "a" sends SUBSCRIBE id=3 filter=@$kept/# qos=0
     Then "a" receives, in any order:
       """
       SUBACK id=3 reasons=0x00
       PUBLISH retain=1 payload=dollar
       """
+    # leave no retained message behind on a shared broker
+    When "b" sends PUBLISH topic=@$kept/y retain=1 payload_size=0
+    And "b" sends PUBLISH topic=@plain/y retain=1 payload_size=0
+    Then "b" is still connected
 
   # ---------------------------------------------------------------------------------------
   # At least one character [MQTT-4.7.3-1]

@@ -1,5 +1,7 @@
 //! Steps that assert what a connection receives, and what it must not.
 
+use std::collections::HashMap;
+
 use anyhow::{anyhow, bail, Result};
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
@@ -363,4 +365,64 @@ async fn receives_one_of_sets(w: &mut MqttWorld, name: String, step: &Step) -> R
         "\"{name}\" received [{}] before PINGRESP, which is none of the sets expected",
         shown.join("; ")
     )
+}
+
+/// `"a" receives, among other packets:` + doc string, one packet per line, and `not TYPE
+/// fields` lines: sends PINGREQ and reads until its PINGRESP; each packet listed must come once
+/// before it, no packet may match a `not` line, and other packets are let through. For a
+/// subscription to a bare `#` or `+` on a broker that other scenarios share: it is also sent
+/// the retained messages they left behind.
+#[given(regex = r#"^"([^"]+)" receives, among other packets:$"#)]
+#[when(regex = r#"^"([^"]+)" receives, among other packets:$"#)]
+#[then(regex = r#"^"([^"]+)" receives, among other packets:$"#)]
+async fn receives_among_others(w: &mut MqttWorld, name: String, step: &Step) -> Result<()> {
+    let text = step
+        .docstring
+        .as_deref()
+        .ok_or_else(|| anyhow!("list the packets in a doc string"))?;
+    let mut wanted: Vec<(String, Fields)> = Vec::new();
+    let mut unwanted: Vec<(String, Fields)> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (list, line) = match line.strip_prefix("not ") {
+            Some(rest) => (&mut unwanted, rest.trim()),
+            None => (&mut wanted, line),
+        };
+        let (kind, fields) = line.split_once(' ').unwrap_or((line, ""));
+        list.push((kind.to_owned(), Fields::parse(fields)?));
+    }
+    w.send(&name, &[0xC0, 0x00], usize::MAX).await?;
+    loop {
+        let frame = w.next_frame(&name, "PINGRESP").await?;
+        let got = w.describe(&name, &frame)?;
+        if got[0].1 == "PINGRESP" {
+            break;
+        }
+        let matches = |(kind, fields): &(String, Fields), vars: &HashMap<String, String>| {
+            let mut vars = vars.clone();
+            got[0].1 == *kind && compare(fields, &got, &mut vars).is_ok()
+        };
+        if unwanted.iter().any(|u| matches(u, &w.vars)) {
+            bail!("\"{name}\" received {}, which it must not", show(&got));
+        }
+        if let Some(i) = wanted.iter().position(|x| matches(x, &w.vars)) {
+            let (_, fields) = wanted.remove(i);
+            compare(&fields, &got, &mut w.vars).map_err(|e| anyhow!(e))?;
+        }
+    }
+    if let Some((kind, fields)) = wanted.first() {
+        bail!(
+            "\"{name}\" received PINGRESP before {kind} {}",
+            show_fields(fields)
+        );
+    }
+    Ok(())
+}
+
+fn show_fields(fields: &Fields) -> String {
+    fields
+        .0
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -427,10 +427,11 @@ Feature: CONNACK: the answer to CONNECT
     Given "a" opens a connection
     When "a" sends CONNECT keep_alive=1
     Then "a" receives CONNACK reason=0 server_keep_alive=-
-    # Not before the Keep Alive has passed, and at the latest 1.5 times it after the CONNECT.
+    # Not before the Keep Alive has passed, and at 1.5 times it after the CONNECT (with half a
+    # second of slack for a loaded machine's timers).
     And "a" receives nothing
     And "a" receives nothing
-    And "a" is disconnected within 1 second, perhaps after DISCONNECT reason=0x8d
+    And "a" is disconnected within 1500 milliseconds, perhaps after DISCONNECT reason=0x8d
 
   @MQTT-3.2.2-22 @v5
   Scenario: Without Server Keep Alive a client's packets within its Keep Alive keep it connected
@@ -497,6 +498,7 @@ Feature: CONNACK: the answer to CONNECT
     And "a" opens a connection
     When "a" sends CONNECT keep_alive=60
     Then "a" receives CONNACK reason=0 server_keep_alive=1
+    # Not before that Keep Alive has passed, and at 1.5 times it (half a second of slack).
     And "a" receives nothing
     And "a" receives nothing
-    And "a" is disconnected within 1 second, perhaps after DISCONNECT reason=0x8d
+    And "a" is disconnected within 1500 milliseconds, perhaps after DISCONNECT reason=0x8d

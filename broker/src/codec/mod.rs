@@ -240,7 +240,17 @@ pub fn decode(
     }
     let mut frame = src.split_to(header.frame_len());
     frame.advance(header.header_len);
-    Packet::read(header, frame.freeze(), protocol).map(Some)
+    let body = match header.packet_type {
+        // The strings of these packets live as long as the connection or the session (client
+        // identifier, user name, will, filters): they get a small allocation of their own
+        // rather than keep the whole read buffer they arrived in alive.
+        PacketType::Connect | PacketType::Subscribe | PacketType::Unsubscribe => {
+            Bytes::copy_from_slice(&frame)
+        }
+        // Everything else shares the read buffer, as a PUBLISH payload should.
+        _ => frame.freeze(),
+    };
+    Packet::read(header, body, protocol).map(Some)
 }
 
 /// Decodes a buffer that holds exactly one packet (for tests and tools).

@@ -28,6 +28,27 @@ pub enum Phase {
     Connected { session: SubscriberId },
 }
 
+/// The topic aliases of one connection; they die with it [MQTT-3.3.2-7].
+#[derive(Debug)]
+pub struct Aliases {
+    /// Inbound aliases the client set [MQTT-3.3.2-12].
+    pub inbound: AHashMap<u16, TopicName>,
+    /// Outbound aliases the server set, by topic.
+    pub outbound: AHashMap<ByteString, u16>,
+    /// The next outbound alias to hand out.
+    pub next_out: u16,
+}
+
+impl Default for Aliases {
+    fn default() -> Aliases {
+        Aliases {
+            inbound: AHashMap::new(),
+            outbound: AHashMap::new(),
+            next_out: 1,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Conn {
     pub phase: Phase,
@@ -45,14 +66,11 @@ pub struct Conn {
     /// Request Problem Information: 0 forbids Reason Strings and User Properties except on
     /// CONNACK and DISCONNECT [MQTT-3.1.2-29].
     pub request_problem_information: bool,
-    /// Inbound aliases the client set [MQTT-3.3.2-12]; they die with the connection
-    /// [MQTT-3.3.2-7].
-    pub aliases_in: AHashMap<u16, TopicName>,
-    /// Outbound aliases the server set, by topic.
-    pub aliases_out: AHashMap<ByteString, u16>,
-    pub next_alias_out: u16,
+    /// The topic aliases of the connection, once one is set either way (boxed: most
+    /// connections never use one).
+    pub aliases: Option<Box<Aliases>>,
     /// The will of this connection, until it is published or discarded [MQTT-3.1.2-7].
-    pub will: Option<Will>,
+    pub will: Option<Box<Will>>,
     /// The Session Expiry Interval given at CONNECT; 0 there forbids raising it at DISCONNECT.
     pub connect_session_expiry: u32,
     /// A CONNECT waiting for its enhanced authentication exchange to finish.
@@ -86,9 +104,7 @@ impl Conn {
             client_max_packet_size: crate::codec::MAX_PACKET_SIZE,
             client_topic_alias_maximum: 0,
             request_problem_information: true,
-            aliases_in: AHashMap::new(),
-            aliases_out: AHashMap::new(),
-            next_alias_out: 1,
+            aliases: None,
             will: None,
             connect_session_expiry: 0,
             pending_connect: None,
@@ -98,6 +114,11 @@ impl Conn {
             rights: Default::default(),
             limiter: Default::default(),
         }
+    }
+
+    /// The topic aliases, made empty on first use.
+    pub fn aliases_mut(&mut self) -> &mut Aliases {
+        self.aliases.get_or_insert_with(Default::default)
     }
 
     pub fn session(&self) -> Option<SubscriberId> {

@@ -393,6 +393,9 @@ impl Engine {
         s.pending_will = None;
 
         let c = self.conns.get_mut(&conn).expect("connection exists");
+        // The connect deadline's timer is still pending; it checks the keep alive when it
+        // fires, and schedules the next check then.
+        let pending_timer = c.keep_alive_deadline();
         c.phase = Phase::Connected { session: sid };
         c.client_id = client_id.clone();
         c.keep_alive = (keep_alive > 0).then(|| Duration::from_secs(u64::from(keep_alive)));
@@ -406,7 +409,7 @@ impl Engine {
                 _ => {}
             }
         }
-        c.will = connect.will.take();
+        c.will = connect.will.take().map(Box::new);
         self.connected += 1;
         let listener = self.conns[&conn].info.listener;
         self.admission.connected(listener);
@@ -421,7 +424,11 @@ impl Engine {
         tracing::info!(conn = %conn, client_id = %client_id, protocol = %connect.protocol,
             %peer, session_present, keep_alive, "client connected");
         if let Some(deadline) = self.conns[&conn].keep_alive_deadline() {
-            self.schedule(deadline, Timer::Conn(conn));
+            // One timer entry per connection is enough: a second only if the keep alive runs
+            // out before the pending one fires.
+            if pending_timer.is_none_or(|pending| deadline < pending) {
+                self.schedule(deadline, Timer::Conn(conn));
+            }
         }
         self.resume(conn, sid, now);
     }
@@ -430,7 +437,7 @@ impl Engine {
         let sid = SubscriberId(self.next_session);
         self.next_session += 1;
         let session = Session::new(connect.client_id.clone(), connect.protocol);
-        self.sessions.insert(sid, session);
+        self.sessions.insert(sid, Box::new(session));
         self.by_client_id.insert(connect.client_id.clone(), sid);
         sid
     }

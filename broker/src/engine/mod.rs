@@ -15,11 +15,13 @@ mod authz;
 mod conn;
 mod conn_info;
 mod connect;
+mod inflight;
 mod message;
 mod publish;
 mod rate;
 mod session;
 mod settings;
+mod shape;
 mod shared;
 mod subscribe;
 #[cfg(test)]
@@ -111,8 +113,10 @@ const HOUSEKEEPING: Duration = Duration::from_secs(60);
 pub struct Engine {
     settings: Settings,
     authenticator: Box<dyn Authenticator>,
-    conns: AHashMap<ConnId, Conn>,
-    sessions: AHashMap<SubscriberId, Session>,
+    /// Connections and sessions are boxed: a hash table keeps spare slots, and spare slots
+    /// of a few hundred bytes each would cost more than the pointer does.
+    conns: AHashMap<ConnId, Box<Conn>>,
+    sessions: AHashMap<SubscriberId, Box<Session>>,
     by_client_id: AHashMap<ByteString, SubscriberId>,
     next_session: u64,
     next_assigned_id: u64,
@@ -123,7 +127,9 @@ pub struct Engine {
     /// Connections with CONNACK sent, for the connection limit.
     connected: usize,
     /// PUBLISH frames shared by the subscribers of the message being routed.
-    shapes: publish::ShapeCache,
+    shapes: shape::ShapeCache,
+    /// The sessions the message being routed goes to (kept for its capacity).
+    targets: Vec<publish::Target>,
     /// Whether the housekeeping timer runs (it starts with the first connection).
     housekeeping: bool,
     /// The ACL file's rules; `None` allows everything.
@@ -155,7 +161,8 @@ impl Engine {
             timers: BinaryHeap::new(),
             out: Vec::new(),
             connected: 0,
-            shapes: publish::ShapeCache::default(),
+            shapes: shape::ShapeCache::default(),
+            targets: Vec::new(),
             housekeeping: false,
             acl: None,
             retired: Vec::new(),
@@ -188,7 +195,7 @@ impl Engine {
             c.refused_on_open = Some(ReasonCode::CONNECTION_RATE_EXCEEDED);
         }
         self.schedule(now + self.settings.connect_timeout, Timer::Conn(conn));
-        self.conns.insert(conn, c);
+        self.conns.insert(conn, Box::new(c));
     }
 
     /// Handles one event from a connection.
@@ -283,9 +290,7 @@ impl Engine {
                     s.inflight.len()
                 ));
             }
-            if s.inflight.len() != s.inflight_order.len() {
-                return Err(format!("{sid:?}: inflight map and order disagree"));
-            }
+            s.inflight.check().map_err(|e| format!("{sid:?}: {e}"))?;
             if s.queue.len() > queue.max_messages + window {
                 return Err(format!(
                     "{sid:?}: {} queued > {}",
@@ -463,7 +468,7 @@ impl Engine {
         let will = if reason == CloseReason::Normal {
             None
         } else {
-            c.will.take()
+            c.will.take().map(|w| *w)
         };
         let will = will.filter(|w| self.will_still_authorized(&c, w));
         let Some(s) = self.sessions.get_mut(&sid).filter(|s| s.conn == Some(conn)) else {
@@ -501,7 +506,7 @@ impl Engine {
         if self.by_client_id.get(&s.client_id) == Some(&sid) {
             self.by_client_id.remove(&s.client_id);
         }
-        for filter in s.subscriptions.keys() {
+        for filter in s.filters() {
             self.router.unsubscribe(sid, filter);
         }
         if let Some(pending) = s.pending_will.take() {

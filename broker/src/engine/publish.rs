@@ -7,11 +7,14 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 
 use super::conn::ConnId;
+use super::inflight::{Inflight, OutboundState};
 use super::message::{Delivery, Message};
-use super::session::{Enqueued, Inflight, OutboundState};
+use super::session::Enqueued;
+use super::shape::Shape;
 use super::Engine;
 use crate::codec::{
-    Ack, Packet, PacketId, Properties, Property, PropertyId, Publish, QoS, ReasonCode, TopicName,
+    Ack, Packet, PacketId, Properties, Property, PropertyId, Protocol, Publish, QoS, ReasonCode,
+    TopicName,
 };
 use crate::router::SubscriberId;
 
@@ -124,12 +127,13 @@ impl Engine {
         }
         let c = self.conns.get_mut(&conn).expect("connection exists");
         if publish.topic.is_empty() {
-            c.aliases_in.get(&alias).cloned().ok_or((
+            let known = c.aliases.as_ref().and_then(|a| a.inbound.get(&alias));
+            known.cloned().ok_or((
                 ReasonCode::PROTOCOL_ERROR,
                 "[§3.3.2.3.4] Topic Alias used before it was set",
             ))
         } else {
-            c.aliases_in.insert(alias, publish.topic.clone());
+            c.aliases_mut().inbound.insert(alias, publish.topic.clone());
             Ok(publish.topic.clone())
         }
     }
@@ -155,10 +159,17 @@ impl Engine {
                 self.retained.insert(&message.topic, message.clone());
             }
         }
-        let targets = self.match_subscribers(&message);
+        // The list of targets is kept between messages, so that routing allocates nothing
+        // for it (taken out, in case delivering routes a message in turn).
+        let mut targets = std::mem::take(&mut self.targets);
+        self.match_subscribers(&message, &mut targets);
         let count = targets.len();
-        self.shapes.begin();
-        for t in targets {
+        // Shared frames pay off from the second subscriber on; one subscriber gets its
+        // PUBLISH encoded directly, with its own packet identifier.
+        if count > 1 {
+            self.shapes.begin();
+        }
+        for t in targets.drain(..) {
             let delivery = Delivery {
                 qos: t.qos.min(message.qos),
                 retain: t.retain_as_published && message.retain,
@@ -168,13 +179,16 @@ impl Engine {
             };
             self.deliver(t.session, delivery, now);
         }
-        self.shapes.end();
+        if count > 1 {
+            self.shapes.end();
+        }
+        self.targets = targets;
         count
     }
 
     /// The sessions a message goes to, one entry per session with its matching subscriptions
-    /// merged.
-    fn match_subscribers(&self, message: &Message) -> Vec<Target> {
+    /// merged, into `targets` (empty).
+    fn match_subscribers(&self, message: &Message, targets: &mut Vec<Target>) {
         let mut matches = Vec::new();
         let sessions = &self.sessions;
         self.router.matches(
@@ -182,7 +196,6 @@ impl Engine {
             |sid| sessions.get(&sid).is_some_and(|s| s.conn.is_some()),
             &mut matches,
         );
-        let mut targets: Vec<Target> = Vec::with_capacity(matches.len());
         matches.sort_by_key(|m| m.subscriber);
         for m in matches {
             let options = &m.subscription.options;
@@ -207,7 +220,6 @@ impl Engine {
                 }),
             }
         }
-        targets
     }
 
     /// Hands a delivery to a session: sent now if its connection has room in the inflight
@@ -224,9 +236,11 @@ impl Engine {
             }
             return;
         };
-        let window = self.window(conn);
-        let s = self.sessions.get_mut(&sid).expect("session exists");
-        if !s.queue.is_empty() || (delivery.qos != QoS::AtMostOnce && s.inflight.len() >= window) {
+        // Only QoS 1 and 2 need the connection's window (one lookup less for QoS 0, the
+        // fan-out case).
+        let qos0 = delivery.qos == QoS::AtMostOnce;
+        let full = || s.inflight.len() >= window(&self.conns[&conn], self.settings.max_inflight);
+        if !s.queue.is_empty() || (!qos0 && full()) {
             if s.enqueue(delivery, limits) != Enqueued::Queued {
                 tracing::debug!(client_id = %s.client_id, dropped = s.dropped, "queue full: message dropped");
             }
@@ -238,8 +252,7 @@ impl Engine {
     /// The outbound inflight window of a connection: the client's Receive Maximum
     /// [MQTT-3.3.4-9], bounded by the server's own limit.
     fn window(&self, conn: ConnId) -> usize {
-        let c = &self.conns[&conn];
-        usize::from(c.client_receive_maximum.min(self.settings.max_inflight))
+        window(&self.conns[&conn], self.settings.max_inflight)
     }
 
     /// Sends a new delivery: QoS 0 goes out and is forgotten; QoS 1 and 2 get a fresh
@@ -249,12 +262,17 @@ impl Engine {
         if delivery.message.is_expired(now) {
             return;
         }
+        if delivery.qos == QoS::AtMostOnce {
+            // Out and forgotten: the session has nothing to record.
+            self.send_publish(conn, &delivery, None, false, now);
+            return;
+        }
         let s = self.sessions.get_mut(&sid).expect("session exists");
-        let packet_id = (delivery.qos != QoS::AtMostOnce).then(|| s.allocate_packet_id());
+        let packet_id = Some(s.allocate_packet_id());
         if self.send_publish(conn, &delivery, packet_id, false, now) {
             if let Some(id) = packet_id {
                 let s = self.sessions.get_mut(&sid).expect("session exists");
-                s.start_inflight(id, delivery);
+                s.inflight.start(id.get(), delivery);
             }
         }
     }
@@ -272,7 +290,8 @@ impl Engine {
         let c = &self.conns[&conn];
         let aliases = c.protocol.is_v5() && c.client_topic_alias_maximum > 0;
         if self.shapes.is_active() && !aliases && !dup {
-            return self.send_shared_shape(conn, delivery, packet_id, now);
+            let (protocol, max) = (c.protocol, c.client_max_packet_size as usize);
+            return self.send_shared_shape(conn, (protocol, max), delivery, packet_id, now);
         }
         let message = &delivery.message;
         let c = self.conns.get_mut(&conn).expect("connection exists");
@@ -281,23 +300,27 @@ impl Engine {
         // first PUBLISH of a topic sets the alias, later ones send an empty name.
         let mut new_alias = None;
         if aliases {
-            if let Some(&alias) = c.aliases_out.get(message.topic.as_byte_string()) {
+            let maximum = c.client_topic_alias_maximum;
+            let a = c.aliases_mut();
+            if let Some(&alias) = a.outbound.get(message.topic.as_byte_string()) {
                 publish.properties.push(Property::TopicAlias(alias));
                 publish.topic = TopicName::empty();
-            } else if c.next_alias_out <= c.client_topic_alias_maximum {
-                new_alias = Some(c.next_alias_out);
-                publish
-                    .properties
-                    .push(Property::TopicAlias(c.next_alias_out));
+            } else if a.next_out <= maximum {
+                new_alias = Some(a.next_out);
+                publish.properties.push(Property::TopicAlias(a.next_out));
             }
         }
         let droppable = publish.qos == QoS::AtMostOnce;
         let sent = self.send_frame(conn, &Packet::Publish(publish), droppable);
         if let (true, Some(alias)) = (sent, new_alias) {
-            let c = self.conns.get_mut(&conn).expect("connection exists");
-            c.aliases_out
+            let a = self
+                .conns
+                .get_mut(&conn)
+                .expect("connection exists")
+                .aliases_mut();
+            a.outbound
                 .insert(message.topic.as_byte_string().clone(), alias);
-            c.next_alias_out += 1;
+            a.next_out += 1;
         }
         sent
     }
@@ -305,37 +328,32 @@ impl Engine {
     /// Sends a PUBLISH whose bytes other subscribers of the message being routed can share:
     /// it is encoded once per shape (rule 2 of the house), and QoS 1/2 copies only patch in
     /// their own packet identifier.
+    ///
+    /// The connection's protocol and Maximum Packet Size come from the caller, which has
+    /// looked the connection up already.
     fn send_shared_shape(
         &mut self,
         conn: ConnId,
+        (protocol, max): (Protocol, usize),
         delivery: &Delivery,
         packet_id: Option<PacketId>,
         now: Instant,
     ) -> bool {
-        let c = &self.conns[&conn];
         let shape = Shape {
-            v5: c.protocol.is_v5(),
+            v5: protocol.is_v5(),
             qos: delivery.qos,
             retain: delivery.retain,
-            subscription_ids: delivery.subscription_ids.clone(),
+            subscription_ids: &delivery.subscription_ids,
         };
-        let max = c.client_max_packet_size as usize;
-        let protocol = c.protocol;
-        let encoded = match self.shapes.get(&shape) {
-            Some(frame) => frame.clone(),
-            None => {
-                let publish = publish_for(delivery, packet_id, false, now);
-                match Packet::Publish(publish).to_bytes(protocol) {
-                    Ok(frame) => {
-                        self.shapes.insert(shape, frame.clone());
-                        frame
-                    }
-                    Err(e) => {
-                        tracing::error!(conn = %conn, "cannot encode PUBLISH: {e}");
-                        return false;
-                    }
-                }
-            }
+        let encoded = self.shapes.frame(shape, || {
+            let publish = publish_for(delivery, packet_id, false, now);
+            Packet::Publish(publish)
+                .to_bytes(protocol)
+                .inspect_err(|e| tracing::error!(conn = %conn, "cannot encode PUBLISH: {e}"))
+                .ok()
+        });
+        let Some(encoded) = encoded else {
+            return false;
         };
         if encoded.len() > max {
             tracing::debug!(conn = %conn, size = encoded.len(),
@@ -360,20 +378,12 @@ impl Engine {
         loop {
             let s = self.sessions.get_mut(&sid).expect("session exists");
             // First the resends that did not fit when the client came back, in order.
-            let waiting = s.inflight.values().filter(|i| i.awaiting_resend).count();
+            let waiting = s.inflight.awaiting_resend();
             if waiting > 0 {
                 if s.inflight.len() - waiting >= window {
                     return;
                 }
-                let id = s
-                    .inflight_order
-                    .iter()
-                    .copied()
-                    .find(|id| s.inflight.get(id).is_some_and(|i| i.awaiting_resend))
-                    .expect("one is waiting");
-                let inflight = s.inflight.get_mut(&id).expect("found in flight");
-                inflight.awaiting_resend = false;
-                let delivery = inflight.delivery.clone();
+                let (id, delivery) = s.inflight.take_resend().expect("one is waiting");
                 let pid = PacketId::new(id).expect("identifiers in flight are not zero");
                 self.send_publish(conn, &delivery, Some(pid), true, now);
                 continue;
@@ -395,24 +405,27 @@ impl Engine {
     pub(super) fn resume(&mut self, conn: ConnId, sid: SubscriberId, now: Instant) {
         let window = self.window(conn);
         let s = self.sessions.get_mut(&sid).expect("session exists");
-        let order: Vec<u16> = s.inflight_order.iter().copied().collect();
+        let order: Vec<u16> = s.inflight.ids().collect();
+        s.inflight.clear_resends();
         // Messages past PUBREC count against the window until their PUBCOMP.
-        let mut busy = s
-            .inflight
-            .values()
-            .filter(|i| i.state == OutboundState::Released)
+        let mut busy = order
+            .iter()
+            .filter(|&&id| {
+                s.inflight
+                    .get(id)
+                    .is_some_and(|i| i.state() == OutboundState::Released)
+            })
             .count();
         for id in order {
             let s = self.sessions.get_mut(&sid).expect("session exists");
-            let Some(inflight) = s.inflight.get_mut(&id) else {
+            let Some(inflight) = s.inflight.get(id) else {
                 continue;
             };
             let pid = PacketId::new(id).expect("identifiers in flight are not zero");
-            match inflight.state {
+            match inflight.state() {
                 OutboundState::Published => {
-                    let waits = busy >= window;
-                    inflight.awaiting_resend = waits;
-                    if waits {
+                    if busy >= window {
+                        s.inflight.mark_resend(id);
                         continue;
                     }
                     busy += 1;
@@ -435,7 +448,7 @@ impl Engine {
         now: Instant,
     ) {
         let awaited = |i: &Inflight| {
-            i.state == OutboundState::Published && i.delivery.qos == QoS::AtLeastOnce
+            i.state() == OutboundState::Published && i.delivery.qos == QoS::AtLeastOnce
         };
         self.complete_flow(conn, sid, ack.packet_id, awaited, "PUBACK", now);
     }
@@ -449,15 +462,14 @@ impl Engine {
     ) {
         let id = ack.packet_id;
         let s = self.sessions.get_mut(&sid).expect("session exists");
-        match s.inflight.get_mut(&id.get()) {
+        match s.inflight.get(id.get()) {
             Some(i) if i.delivery.qos == QoS::ExactlyOnce => {
                 if ack.reason.is_error() {
                     // The client refused the message: the flow ends here (section 4.3.3).
-                    s.finish_inflight(id.get());
+                    s.inflight.finish(id.get());
                     return self.pump(conn, sid, now);
                 }
-                i.state = OutboundState::Released;
-                i.awaiting_resend = false;
+                s.inflight.release(id.get());
                 self.send(conn, &Packet::PubRel(Ack::new(id)));
             }
             _ => self.ack(
@@ -476,7 +488,7 @@ impl Engine {
         ack: Ack,
         now: Instant,
     ) {
-        let awaited = |i: &Inflight| i.state == OutboundState::Released;
+        let awaited = |i: &Inflight| i.state() == OutboundState::Released;
         self.complete_flow(conn, sid, ack.packet_id, awaited, "PUBCOMP", now);
     }
 
@@ -492,8 +504,8 @@ impl Engine {
         now: Instant,
     ) {
         let s = self.sessions.get_mut(&sid).expect("session exists");
-        if s.inflight.get(&id.get()).is_some_and(awaited) {
-            s.finish_inflight(id.get());
+        if s.inflight.get(id.get()).is_some_and(awaited) {
+            s.inflight.finish(id.get());
             self.pump(conn, sid, now);
         } else {
             tracing::debug!(conn = %conn, id, "{what} for nothing awaiting it");
@@ -511,6 +523,12 @@ impl Engine {
         };
         self.ack(conn, Packet::PubComp, ack.packet_id.get(), reason);
     }
+}
+
+/// The outbound inflight window of a connection: the client's Receive Maximum
+/// [MQTT-3.3.4-9], bounded by the server's own limit.
+fn window(c: &super::conn::Conn, max_inflight: u16) -> usize {
+    usize::from(c.client_receive_maximum.min(max_inflight))
 }
 
 /// The PUBLISH a delivery becomes: the message's properties unaltered, the Message Expiry
@@ -554,50 +572,10 @@ fn with_packet_id(encoded: &Bytes, topic_len: usize, id: PacketId) -> Bytes {
     frame.freeze()
 }
 
-/// What makes two subscribers' PUBLISH bytes the same, apart from the packet identifier.
-#[derive(Debug, PartialEq, Eq)]
-struct Shape {
-    /// 3.1 and 3.1.1 encode a PUBLISH identically; 5.0 adds properties.
-    v5: bool,
-    qos: QoS,
-    retain: bool,
-    subscription_ids: Vec<u32>,
-}
-
-/// The frames encoded for the message being routed, by shape. It lives for one `route` call
-/// only, so a frame never outlives the message and the moment (expiry) it was encoded for.
-#[derive(Debug, Default)]
-pub(super) struct ShapeCache {
-    active: bool,
-    frames: Vec<(Shape, Bytes)>,
-}
-
-impl ShapeCache {
-    fn begin(&mut self) {
-        self.active = true;
-    }
-
-    fn end(&mut self) {
-        self.active = false;
-        self.frames.clear();
-    }
-
-    fn is_active(&self) -> bool {
-        self.active
-    }
-
-    fn get(&self, shape: &Shape) -> Option<&Bytes> {
-        self.frames.iter().find(|(s, _)| s == shape).map(|(_, f)| f)
-    }
-
-    fn insert(&mut self, shape: Shape, frame: Bytes) {
-        self.frames.push((shape, frame));
-    }
-}
-
 /// One session a routed message goes to, its matching subscriptions merged: the highest
 /// granted QoS [MQTT-3.3.4-2] and every identifier [MQTT-3.3.4-3].
-struct Target {
+#[derive(Debug)]
+pub(super) struct Target {
     session: SubscriberId,
     qos: QoS,
     retain_as_published: bool,

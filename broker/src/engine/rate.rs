@@ -50,9 +50,15 @@ pub enum Exceeded {
     Bandwidth(u64),
 }
 
-/// The buckets of one connection, made full when its first PUBLISH arrives.
+/// The buckets of one connection, made full when its first PUBLISH arrives. Without limits
+/// (the default) it holds nothing but an empty pointer.
 #[derive(Clone, Debug, Default)]
 pub struct PublishLimiter {
+    buckets: Option<Box<Buckets>>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Buckets {
     messages: Option<Bucket>,
     bytes: Option<Bucket>,
 }
@@ -67,8 +73,14 @@ impl PublishLimiter {
         size: usize,
         now: Instant,
     ) -> Result<(), Exceeded> {
-        let mut messages = self.messages;
-        let mut bytes = self.bytes;
+        if max_rate == 0 && max_bandwidth == 0 {
+            return Ok(());
+        }
+        let stored = self.buckets.get_or_insert_with(Default::default);
+        let Buckets {
+            mut messages,
+            mut bytes,
+        } = **stored;
         if max_rate > 0 {
             let rate = f64::from(max_rate);
             let bucket = messages.get_or_insert_with(|| Bucket::full(rate, now));
@@ -83,8 +95,7 @@ impl PublishLimiter {
                 return Err(Exceeded::Bandwidth(max_bandwidth));
             }
         }
-        self.messages = messages;
-        self.bytes = bytes;
+        **stored = Buckets { messages, bytes };
         Ok(())
     }
 }

@@ -5,35 +5,17 @@
 //! queue, inbound QoS 2 identifiers awaiting PUBREL, the will) so that a store can later persist
 //! it as it stands.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::time::Instant;
 
-use ahash::{AHashMap, AHashSet};
+use ahash::AHashMap;
 use bytestring::ByteString;
 
 use super::conn::ConnId;
+use super::inflight::InflightWindow;
 use super::message::Delivery;
 use crate::codec::{PacketId, Protocol, QoS, TopicFilter};
 use crate::router::Subscription;
-
-/// Where an outbound QoS 1 or QoS 2 delivery stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutboundState {
-    /// PUBLISH sent; waiting for PUBACK (QoS 1) or PUBREC (QoS 2).
-    Published,
-    /// PUBREC received and PUBREL sent; waiting for PUBCOMP.
-    Released,
-}
-
-/// A delivery sent and not yet acknowledged.
-#[derive(Debug)]
-pub struct Inflight {
-    pub delivery: Delivery,
-    pub state: OutboundState,
-    /// A PUBLISH sent on an earlier connection and not resent on this one yet: it waits for
-    /// room in the client's Receive Maximum [MQTT-4.9.0-2].
-    pub awaiting_resend: bool,
-}
 
 /// The will a connection left with its session, waiting for its delay.
 #[derive(Debug)]
@@ -71,21 +53,21 @@ pub struct Session {
     /// When an offline session ends; bumps of `generation` cancel older timers.
     pub expires_at: Option<Instant>,
     pub generation: u64,
-    /// The subscriptions, by filter, for UNSUBSCRIBE and for cleaning the router up.
-    pub subscriptions: AHashMap<TopicFilter, Subscription>,
-    /// Outbound QoS 1/2 deliveries in flight, in the order they were sent (identifiers wrap, so
-    /// the order is kept separately from the map).
-    pub inflight: BTreeMap<u16, Inflight>,
-    pub inflight_order: VecDeque<u16>,
+    /// The subscriptions, by filter, for UNSUBSCRIBE and for cleaning the router up (boxed
+    /// once there is one: many clients only publish).
+    subscriptions: Option<Box<AHashMap<TopicFilter, Subscription>>>,
+    /// Outbound QoS 1/2 deliveries in flight, in the order they were sent.
+    pub inflight: InflightWindow,
     /// Deliveries waiting for the inflight window or for the client to come back.
     pub queue: VecDeque<Delivery>,
     pub queued_bytes: usize,
     /// Inbound QoS 2 packet identifiers whose PUBLISH has been received and PUBREC sent,
-    /// awaiting PUBREL; a repeated PUBLISH with one of them is not delivered again.
-    pub inbound_qos2: AHashSet<u16>,
+    /// awaiting PUBREL; a repeated PUBLISH with one of them is not delivered again. (A B-tree:
+    /// nothing while empty, and small beside a hash set.)
+    pub inbound_qos2: BTreeSet<u16>,
     next_packet_id: u16,
-    /// A will waiting for its Will Delay Interval (5.0).
-    pub pending_will: Option<PendingWill>,
+    /// A will waiting for its Will Delay Interval (5.0); boxed, as it is rare.
+    pub pending_will: Option<Box<PendingWill>>,
     /// Messages dropped because a queue was full, for the logs and metrics.
     pub dropped: u64,
 }
@@ -99,16 +81,32 @@ impl Session {
             expiry_interval: 0,
             expires_at: None,
             generation: 0,
-            subscriptions: AHashMap::new(),
-            inflight: BTreeMap::new(),
-            inflight_order: VecDeque::new(),
+            subscriptions: None,
+            inflight: InflightWindow::default(),
             queue: VecDeque::new(),
             queued_bytes: 0,
-            inbound_qos2: AHashSet::new(),
+            inbound_qos2: BTreeSet::new(),
             next_packet_id: 1,
             pending_will: None,
             dropped: 0,
         }
+    }
+
+    /// Records a subscription, replacing any to the same filter.
+    pub fn subscribe(&mut self, filter: TopicFilter, subscription: Subscription) {
+        let all = self.subscriptions.get_or_insert_with(Default::default);
+        all.insert(filter, subscription);
+    }
+
+    /// Forgets the subscription to `filter`; false if there was none.
+    pub fn unsubscribe(&mut self, filter: &TopicFilter) -> bool {
+        let all = self.subscriptions.as_mut();
+        all.is_some_and(|all| all.remove(filter).is_some())
+    }
+
+    /// The filters subscribed to.
+    pub fn filters(&self) -> impl Iterator<Item = &TopicFilter> {
+        self.subscriptions.iter().flat_map(|all| all.keys())
     }
 
     /// A packet identifier not used by any outbound delivery in flight [MQTT-2.2.1-4].
@@ -117,34 +115,12 @@ impl Session {
         loop {
             let id = self.next_packet_id;
             self.next_packet_id = self.next_packet_id.checked_add(1).unwrap_or(1);
-            if !self.inflight.contains_key(&id) {
+            if !self.inflight.contains(id) {
                 if let Some(id) = PacketId::new(id) {
                     return id;
                 }
             }
         }
-    }
-
-    /// Records a delivery as sent with `id`.
-    pub fn start_inflight(&mut self, id: PacketId, delivery: Delivery) {
-        self.inflight.insert(
-            id.get(),
-            Inflight {
-                delivery,
-                state: OutboundState::Published,
-                awaiting_resend: false,
-            },
-        );
-        self.inflight_order.push_back(id.get());
-    }
-
-    /// Ends the flight of `id`, returning the delivery if it was in flight.
-    pub fn finish_inflight(&mut self, id: u16) -> Option<Inflight> {
-        let done = self.inflight.remove(&id)?;
-        if let Some(pos) = self.inflight_order.iter().position(|&x| x == id) {
-            self.inflight_order.remove(pos);
-        }
-        Some(done)
     }
 
     /// Queues a delivery within the limits. The policy, in order: a full queue drops a new QoS
@@ -237,16 +213,16 @@ mod tests {
         s.next_packet_id = u16::MAX;
         let a = s.allocate_packet_id();
         assert_eq!(a.get(), u16::MAX);
-        s.start_inflight(a, delivery(QoS::AtLeastOnce, 1));
-        s.start_inflight(PacketId::new(1).unwrap(), delivery(QoS::AtLeastOnce, 1));
+        s.inflight.start(a.get(), delivery(QoS::AtLeastOnce, 1));
+        s.inflight.start(1, delivery(QoS::AtLeastOnce, 1));
         assert_eq!(
             s.allocate_packet_id().get(),
             2,
             "wraps past 0 and the busy 1"
         );
-        assert!(s.finish_inflight(1).is_some());
-        assert!(s.finish_inflight(1).is_none());
-        assert_eq!(s.inflight_order, [u16::MAX]);
+        assert!(s.inflight.finish(1).is_some());
+        assert!(s.inflight.finish(1).is_none());
+        assert_eq!(s.inflight.ids().collect::<Vec<_>>(), [u16::MAX]);
     }
 
     #[test]

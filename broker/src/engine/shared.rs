@@ -7,8 +7,9 @@
 
 use std::time::Instant;
 
+use super::inflight::OutboundState;
 use super::message::Delivery;
-use super::session::{OutboundState, QueueLimits};
+use super::session::QueueLimits;
 use super::Engine;
 use crate::codec::QoS;
 use crate::router::SubscriberId;
@@ -23,18 +24,17 @@ impl Engine {
         };
         let movable = |d: &Delivery| d.qos == QoS::AtLeastOnce && d.shared.is_some();
         let in_flight: Vec<u16> = s
-            .inflight_order
-            .iter()
-            .copied()
-            .filter(|id| {
+            .inflight
+            .ids()
+            .filter(|&id| {
                 s.inflight
                     .get(id)
-                    .is_some_and(|i| i.state == OutboundState::Published && movable(&i.delivery))
+                    .is_some_and(|i| i.state() == OutboundState::Published && movable(&i.delivery))
             })
             .collect();
         let mut moving: Vec<Delivery> = in_flight
             .into_iter()
-            .filter_map(|id| s.finish_inflight(id).map(|i| i.delivery))
+            .filter_map(|id| s.inflight.finish(id).map(|i| i.delivery))
             .collect();
         moving.extend(s.take_queued(movable));
         if moving.is_empty() {

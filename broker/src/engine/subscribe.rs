@@ -65,9 +65,7 @@ impl Engine {
             let existed = self.router.subscribe(sid, &filter, subscription.clone());
             let shared = matches!(filter.shared(), Ok(Some(_)));
             let session = self.sessions.get_mut(&sid).expect("session exists");
-            session
-                .subscriptions
-                .insert(filter.clone(), subscription.clone());
+            session.subscribe(filter.clone(), subscription.clone());
             reasons.push(ReasonCode(granted as u8));
             // Shared subscriptions get no retained messages (section 4.8.2).
             let send_retained = !shared
@@ -181,7 +179,7 @@ impl Engine {
         let mut reasons = Vec::with_capacity(unsub.filters.len());
         for filter in &unsub.filters {
             let session = self.sessions.get_mut(&sid).expect("session exists");
-            let existed = session.subscriptions.remove(filter).is_some();
+            let existed = session.unsubscribe(filter);
             self.router.unsubscribe(sid, filter);
             reasons.push(if existed {
                 ReasonCode::SUCCESS

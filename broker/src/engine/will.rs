@@ -26,7 +26,7 @@ impl Engine {
             return self.publish_will(sid, will, now);
         };
         let delivery_at = now + Duration::from_secs(u64::from(delay));
-        s.pending_will = Some(PendingWill { delivery_at, will });
+        s.pending_will = Some(Box::new(PendingWill { delivery_at, will }));
         let generation = s.generation;
         self.schedule(delivery_at, Timer::Will(sid, generation));
     }

@@ -2,10 +2,12 @@
 //!
 //! Connection tasks decode what they read and send it to the engine task over a bounded
 //! channel (a slow engine slows readers down instead of growing a queue). The engine task
-//! feeds the [`Engine`], then moves each frame it produces into the outbox of its connection,
-//! whose writer sends everything waiting with one write.
+//! feeds the [`Engine`], gathers the frames it produces per connection, and moves each
+//! connection's batch into its outbox under one lock; the connection's writer sends
+//! everything waiting with one write.
 
 mod connection;
+mod engine_task;
 mod listen;
 mod outbox;
 mod proxy;
@@ -23,9 +25,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ahash::AHashMap;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
@@ -33,7 +34,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, ProxyProtocol, Transport};
-use crate::engine::{ConnId, ConnInfo, Engine, Input, Output, ProtocolSet, Settings};
+use crate::engine::{ConnId, ConnInfo, Engine, Input, ProtocolSet, Settings};
 use outbox::Outbox;
 use tls::TlsListener;
 
@@ -121,7 +122,7 @@ impl Server {
         let (events, rx) = mpsc::channel(EVENT_QUEUE);
         let mut engine = Engine::with_authenticator(settings, self.security.authenticator);
         engine.set_acl(self.security.acl);
-        let engine = tokio::spawn(engine_task(engine, rx));
+        let engine = tokio::spawn(engine_task::run(engine, rx));
 
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();
@@ -140,7 +141,7 @@ impl Server {
         let listeners = self.listeners.into_iter().zip(self.tls);
         for (index, ((listener, tls), config)) in listeners.zip(&self.config.listeners).enumerate()
         {
-            let handles = ConnectionHandles {
+            let handles = Arc::new(ConnectionHandles {
                 events: events.clone(),
                 listener: index,
                 transport: config.transport,
@@ -150,7 +151,7 @@ impl Server {
                 path: config.path.clone().into(),
                 outbox_limit,
                 max_packet_size,
-            };
+            });
             let listener = match listener {
                 listen::Bound::Tcp(listener) => listener,
                 listen::Bound::Unix(socket) => {
@@ -221,7 +222,7 @@ struct Acceptor {
     tracker: TaskTracker,
     token: CancellationToken,
     next_id: Arc<AtomicU64>,
-    handles: ConnectionHandles,
+    handles: Arc<ConnectionHandles>,
 }
 
 impl Acceptor {
@@ -246,15 +247,15 @@ impl Acceptor {
             // Handshakes (TLS, the WebSocket upgrade) run in the connection's own task, so
             // that a slow client does not hold up the accept loop; the engine hears of the
             // connection only once it speaks MQTT.
-            let handles = self.handles.clone();
-            self.tracker.spawn(handles.serve(stream, peer, conn));
+            let info = self.handles.info(Some(peer));
+            self.tracker
+                .spawn(self.handles.clone().serve(stream, info, conn));
         }
     }
 }
 
 /// What a connection task needs of its acceptor: how its listener carries MQTT and the way
-/// to the engine.
-#[derive(Clone)]
+/// to the engine. Shared by the listener's connections (each holds a pointer, not a copy).
 struct ConnectionHandles {
     events: mpsc::Sender<Event>,
     /// The listener's position in the configuration.
@@ -275,128 +276,9 @@ struct ConnectionHandles {
 impl ConnectionHandles {
     /// Tells the engine about a new connection and returns its outbox, or `None` once the
     /// engine has stopped.
-    async fn open(&self, conn: ConnId, info: ConnInfo) -> Option<Arc<Outbox>> {
+    async fn open(&self, conn: ConnId, info: Box<ConnInfo>) -> Option<Arc<Outbox>> {
         let outbox = Arc::new(Outbox::new(self.outbox_limit));
-        self.events
-            .send(Event::Open(conn, Box::new(info), outbox.clone()))
-            .await
-            .ok()?;
-        Some(outbox)
-    }
-}
-
-/// Owns the engine: feeds it events and timeouts, and hands its output to the connections.
-async fn engine_task(mut engine: Engine, mut events: mpsc::Receiver<Event>) {
-    let mut outboxes: AHashMap<ConnId, Arc<Outbox>> = AHashMap::new();
-    let mut woken: Vec<ConnId> = Vec::new();
-    loop {
-        let timeout = engine.poll_timeout();
-        tokio::select! {
-            event = events.recv() => {
-                let Some(event) = event else { break };
-                let now = Instant::now();
-                apply(&mut engine, &mut outboxes, event, now);
-                // Take whatever else is ready, so that one round of output serves many events.
-                for _ in 0..256 {
-                    match events.try_recv() {
-                        Ok(event) => apply(&mut engine, &mut outboxes, event, now),
-                        Err(_) => break,
-                    }
-                }
-            }
-            _ = sleep_until(timeout), if timeout.is_some() => {
-                engine.handle_timeout(Instant::now());
-            }
-        }
-        // A connection that reads too slowly to keep up is closed; closing it may produce
-        // more output (its will, say), so the loop runs until the engine has nothing to add.
-        loop {
-            let mut overflowed = Vec::new();
-            for output in engine.drain_outputs() {
-                dispatch(output, &mut outboxes, &mut woken, &mut overflowed);
-            }
-            if overflowed.is_empty() {
-                break;
-            }
-            let now = Instant::now();
-            for (conn, waiting) in overflowed {
-                tracing::warn!(conn = %conn, waiting,
-                    "closed: the client does not read what it is sent (write buffer full)");
-                engine.handle(conn, Input::Closed, now);
-            }
-        }
-        for conn in woken.drain(..) {
-            if let Some(outbox) = outboxes.get(&conn) {
-                outbox.wake();
-            }
-        }
-    }
-}
-
-/// Moves one engine output to its connection's outbox.
-fn dispatch(
-    output: Output,
-    outboxes: &mut AHashMap<ConnId, Arc<Outbox>>,
-    woken: &mut Vec<ConnId>,
-    overflowed: &mut Vec<(ConnId, usize)>,
-) {
-    match output {
-        Output::Send {
-            conn,
-            frame,
-            droppable,
-        } => {
-            if let Some(outbox) = outboxes.get(&conn) {
-                match outbox.push(frame, droppable) {
-                    Ok(()) if woken.last() != Some(&conn) => woken.push(conn),
-                    Ok(()) => {}
-                    Err(overflow) => {
-                        if !overflowed.iter().any(|(c, _)| *c == conn) {
-                            overflowed.push((conn, overflow.waiting));
-                        }
-                    }
-                }
-            }
-        }
-        Output::Close { conn } => {
-            if let Some(outbox) = outboxes.remove(&conn) {
-                if outbox.dropped() > 0 {
-                    tracing::info!(conn = %conn, dropped = outbox.dropped(),
-                        "QoS 0 messages dropped for a slow reader");
-                }
-                outbox.close();
-            }
-        }
-    }
-}
-
-fn apply(
-    engine: &mut Engine,
-    outboxes: &mut AHashMap<ConnId, Arc<Outbox>>,
-    event: Event,
-    now: Instant,
-) {
-    match event {
-        Event::Open(conn, info, outbox) => {
-            outboxes.insert(conn, outbox);
-            engine.open_with(conn, *info, now);
-        }
-        Event::Input(conn, input) => engine.handle(conn, input, now),
-        Event::Shutdown(done) => {
-            engine.shutdown(now);
-            let _ = done.send(());
-        }
-        Event::Security(security) => {
-            let security = *security;
-            engine.replace_authenticator(security.authenticator);
-            engine.set_acl(security.acl);
-        }
-    }
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
-        None => std::future::pending().await,
+        let open = Event::Open(conn, info, outbox.clone());
+        connection::send(&self.events, open).await.then_some(outbox)
     }
 }

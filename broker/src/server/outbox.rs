@@ -1,21 +1,38 @@
 //! The frames waiting to be written to one connection.
 //!
-//! The engine task pushes; the connection's writer drains everything at once into one buffer
-//! and writes it with one syscall. The lock is per connection and held only to move frames,
-//! never across I/O.
+//! The engine task gathers the frames of one round per connection and pushes
+//! each connection's batch under one lock, waking the writer; the writer takes everything
+//! waiting at once and writes it with one syscall (several frames are copied into one buffer
+//! first). The lock is per
+//! connection and held only to move frames, never across I/O. The writer's waker is kept
+//! under the same lock, so a waiting writer costs one pointer rather than a notification
+//! future.
+//!
+//! A batch is handed over whole: it becomes the outbox's list when that is empty (the usual
+//! case, the writer having taken the last one), and the writer takes the list whole too. So
+//! no frame is moved twice, and an idle connection holds no list at all.
 
-use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
-use bytes::Bytes;
-use tokio::sync::Notify;
+use bytes::{Bytes, BytesMut};
+
+/// Frames in order, each with whether it may be dropped (a QoS 0 PUBLISH).
+pub type Frames = Vec<(Bytes, bool)>;
+
+/// The largest write buffer a waiting writer keeps.
+const IDLE_WRITE_BUFFER: usize = 1024;
 
 #[derive(Default)]
 struct State {
-    frames: VecDeque<Bytes>,
+    frames: Frames,
+    /// The bytes of `frames`.
     bytes: usize,
     closed: bool,
+    /// The writer, when it waits for frames.
+    waker: Option<Waker>,
 }
 
 /// A connection's outgoing frames exceeded their ceiling.
@@ -28,7 +45,6 @@ pub struct Overflow {
 /// A connection's outgoing frames.
 pub struct Outbox {
     state: Mutex<State>,
-    notify: Notify,
     /// Above this many bytes waiting, droppable frames (QoS 0 PUBLISH) are dropped.
     limit: usize,
     dropped: AtomicU64,
@@ -38,7 +54,6 @@ impl Outbox {
     pub fn new(limit: usize) -> Outbox {
         Outbox {
             state: Mutex::new(State::default()),
-            notify: Notify::new(),
             limit,
             dropped: AtomicU64::new(0),
         }
@@ -49,37 +64,74 @@ impl Outbox {
     /// frames are bounded by the protocol's windows, except for a peer that sends and never
     /// reads (its acknowledgements pile up): past twice the limit the push fails, and the
     /// caller closes the connection.
+    #[cfg(test)]
     pub fn push(&self, frame: Bytes, droppable: bool) -> Result<(), Overflow> {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if s.closed {
-            return Ok(());
-        }
-        if droppable && s.bytes + frame.len() > self.limit {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            return Ok(());
-        }
-        if s.bytes + frame.len() > self.limit.saturating_mul(2) {
-            return Err(Overflow { waiting: s.bytes });
-        }
-        s.bytes += frame.len();
-        s.frames.push_back(frame);
-        Ok(())
+        self.push_all(&mut vec![(frame, droppable)])
     }
 
-    /// Wakes the writer after one or more pushes.
-    pub fn wake(&self) {
-        self.notify.notify_one();
+    /// Queues frames in order under one lock, each as [`Outbox::push`] would, empties
+    /// `frames` and wakes the writer. A frame past twice the limit is left out and the first
+    /// such overflow is returned; the frames after it are still queued if they fit (the caller
+    /// closes the connection anyway).
+    pub fn push_all(&self, frames: &mut Frames) -> Result<(), Overflow> {
+        let mut s = self.lock();
+        if s.closed {
+            frames.clear();
+            return Ok(());
+        }
+        let mut overflow = None;
+        let (limit, mut bytes, mut dropped) = (self.limit, s.bytes, 0);
+        frames.retain(|(frame, droppable)| {
+            if *droppable && bytes + frame.len() > limit {
+                dropped += 1;
+                return false;
+            }
+            if bytes + frame.len() > limit.saturating_mul(2) {
+                overflow.get_or_insert(Overflow { waiting: bytes });
+                return false;
+            }
+            bytes += frame.len();
+            true
+        });
+        if dropped > 0 {
+            self.dropped.fetch_add(dropped, Ordering::Relaxed);
+        }
+        s.bytes = bytes;
+        if s.frames.is_empty() {
+            std::mem::swap(&mut s.frames, frames);
+        } else {
+            s.frames.append(frames);
+        }
+        let waker = if s.frames.is_empty() {
+            None
+        } else {
+            s.waker.take()
+        };
+        drop(s);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        overflow.map_or(Ok(()), Err)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Marks the end: the writer flushes what is queued, then closes the connection.
     pub fn close(&self) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
-        self.notify.notify_one();
+        let mut s = self.lock();
+        s.closed = true;
+        let waker = s.waker.take();
+        drop(s);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     /// Whether the engine has closed the connection.
     pub fn is_closed(&self) -> bool {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).closed
+        self.lock().closed
     }
 
     /// QoS 0 frames dropped so far.
@@ -87,31 +139,60 @@ impl Outbox {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// Waits for frames, then moves them all into `buf`. Returns false once the outbox is
-    /// closed and empty.
-    pub async fn drain_into(&self, buf: &mut bytes::BytesMut) -> bool {
-        loop {
-            {
-                let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                if !s.frames.is_empty() {
-                    buf.reserve(s.bytes);
-                    for frame in s.frames.drain(..) {
-                        buf.extend_from_slice(&frame);
-                    }
-                    s.bytes = 0;
-                    return true;
-                }
-                if s.closed {
-                    return false;
-                }
-            }
-            self.notify.notified().await;
+    /// Waits for frames, then takes them all into `frames` (empty). Returns false once the
+    /// outbox is closed and empty. While it waits, `buf` (the writer's buffer, empty) gives
+    /// back what a burst grew it to: an idle connection holds a small buffer at most.
+    pub fn take_into<'a>(
+        &'a self,
+        frames: &'a mut Frames,
+        buf: &'a mut BytesMut,
+    ) -> impl Future<Output = bool> + 'a {
+        std::future::poll_fn(move |cx| self.poll_take(cx, frames, buf))
+    }
+
+    fn poll_take(
+        &self,
+        cx: &mut Context<'_>,
+        frames: &mut Frames,
+        buf: &mut BytesMut,
+    ) -> Poll<bool> {
+        let mut s = self.lock();
+        if !s.frames.is_empty() {
+            *frames = std::mem::take(&mut s.frames);
+            s.bytes = 0;
+            return Poll::Ready(true);
         }
+        if s.closed {
+            return Poll::Ready(false);
+        }
+        if buf.is_empty() && buf.capacity() > IDLE_WRITE_BUFFER {
+            *buf = BytesMut::new();
+        }
+        match &mut s.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Waits for frames, then copies them all into `buf`, for tests.
+    #[cfg(test)]
+    pub async fn drain_into(&self, buf: &mut BytesMut) -> bool {
+        let mut frames = Frames::new();
+        if !self.take_into(&mut frames, buf).await {
+            return false;
+        }
+        for (frame, _) in &frames {
+            buf.extend_from_slice(frame);
+        }
+        true
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn frame(n: usize) -> Bytes {
@@ -126,10 +207,30 @@ mod tests {
         assert_eq!(outbox.dropped(), 1);
         outbox.push(frame(100), false).unwrap(); // 180 <= 200: acknowledgements still go.
         assert!(outbox.push(frame(40), false).is_err(), "220 > 200");
-        let mut buf = bytes::BytesMut::new();
+        let mut buf = BytesMut::new();
         assert!(outbox.drain_into(&mut buf).await);
         assert_eq!(buf.len(), 180);
         outbox.push(frame(150), false).unwrap(); // Drained: room again.
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_pushed_in_order_frame_by_frame() {
+        let outbox = Outbox::new(100);
+        let mut batch = vec![(Bytes::from_static(b"a"), false)];
+        outbox.push_all(&mut batch).unwrap();
+        assert!(batch.is_empty());
+        let mut batch = vec![
+            (frame(79), true),
+            (frame(40), true),   // Dropped: 120 > 100.
+            (frame(150), false), // 230 > 200: overflow, left out.
+            (frame(100), false), // 180: still queued.
+        ];
+        assert_eq!(outbox.push_all(&mut batch).unwrap_err().waiting, 80);
+        assert_eq!(outbox.dropped(), 1);
+        let mut buf = BytesMut::new();
+        assert!(outbox.drain_into(&mut buf).await);
+        assert_eq!(buf.len(), 180);
+        assert_eq!(buf[0], b'a', "in order, the earlier batch first");
     }
 
     #[tokio::test]
@@ -138,10 +239,34 @@ mod tests {
         outbox.push(frame(3), false).unwrap();
         outbox.close();
         outbox.push(frame(3), false).unwrap(); // Ignored after the close.
-        let mut buf = bytes::BytesMut::new();
+        let mut buf = BytesMut::new();
         assert!(outbox.drain_into(&mut buf).await);
         assert_eq!(buf.len(), 3);
+        buf.clear();
         assert!(!outbox.drain_into(&mut buf).await);
         assert!(outbox.is_closed());
+    }
+
+    #[tokio::test]
+    async fn a_waiting_writer_is_woken_by_a_push_and_by_the_close() {
+        let outbox = Arc::new(Outbox::new(100));
+        let writer = {
+            let outbox = outbox.clone();
+            tokio::spawn(async move {
+                let mut buf = BytesMut::new();
+                let mut got = 0;
+                while outbox.drain_into(&mut buf).await {
+                    got += buf.len();
+                    buf.clear();
+                }
+                got
+            })
+        };
+        tokio::task::yield_now().await;
+        outbox.push(frame(5), false).unwrap();
+        tokio::task::yield_now().await;
+        outbox.push(frame(7), false).unwrap();
+        outbox.close();
+        assert_eq!(writer.await.unwrap(), 12);
     }
 }

@@ -5,34 +5,75 @@
 //! Everything here runs in the connection's own task, so a client that is slow to shake
 //! hands holds up no one; each handshake has its own timeout. A failed handshake ends the
 //! connection with one log line, and the engine never hears of it.
+//!
+//! The future of a connection lives as long as the connection, so its size is memory every
+//! idle client costs. Plain MQTT over TCP runs inline in [`ConnectionHandles::serve`] (every
+//! layer of `async fn` stores its arguments once more), on the socket's borrowed halves; the
+//! PROXY header, the TLS handshake and the WebSocket upgrade (large, rarely used states) run
+//! in boxed futures of their own.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::{connection, proxy, websocket, ConnectionHandles};
-use crate::config::Transport;
+use crate::config::{ProxyProtocol, Transport};
 use crate::engine::{ConnId, ConnInfo};
 
 impl ConnectionHandles {
-    /// Serves a connection accepted from `socket` until it ends. With a PROXY protocol
-    /// header, the client it names stands for the connection from then on.
-    pub(super) async fn serve(self, mut stream: TcpStream, socket: SocketAddr, conn: ConnId) {
-        // The PROXY header comes first, before any handshake, and names the real client.
-        let peer = match proxy::client_address(&mut stream, self.proxy_protocol, socket).await {
-            Ok(peer) => peer,
-            Err(why) => return tracing::info!(conn = %conn, peer = %socket, "closed: {why}"),
-        };
-        if peer != socket {
-            tracing::debug!(conn = %conn, %peer, via = %socket, "PROXY protocol header");
-        }
-        let mut info = ConnInfo {
+    /// What the engine is told about a connection from `peer`, boxed so that only a pointer
+    /// passes down the layers of `async fn` below.
+    pub(super) fn info(&self, peer: Option<SocketAddr>) -> Box<ConnInfo> {
+        Box::new(ConnInfo {
             listener: self.listener,
-            peer: Some(peer),
+            peer,
             protocols: self.protocols,
             ..ConnInfo::default()
+        })
+    }
+
+    /// Serves a connection accepted on a TCP socket until it ends; `info` names the socket's
+    /// peer. With a PROXY protocol header, the client it names stands for the connection from
+    /// then on.
+    pub(super) async fn serve(
+        self: Arc<Self>,
+        mut stream: TcpStream,
+        mut info: Box<ConnInfo>,
+        conn: ConnId,
+    ) {
+        // The PROXY header comes first, before any handshake, and names the real client.
+        if let (mode @ (ProxyProtocol::Optional | ProxyProtocol::Required), Some(socket)) =
+            (self.proxy_protocol, info.peer)
+        {
+            match Box::pin(proxy::client_address(&mut stream, mode, socket)).await {
+                Ok(peer) if peer != socket => {
+                    tracing::debug!(conn = %conn, %peer, via = %socket, "PROXY protocol header");
+                    info.peer = Some(peer);
+                }
+                Ok(_) => {}
+                Err(why) => return tracing::info!(conn = %conn, peer = %socket, "closed: {why}"),
+            }
+        }
+        if self.tls.is_some() || self.transport == Transport::Websocket {
+            return Box::pin(self.shake_hands(stream, conn, info)).await;
+        }
+        let Some(outbox) = self.open(conn, info).await else {
+            return; // The engine has stopped.
         };
+        let (reader, writer) = stream.split();
+        let events = &self.events;
+        connection::run(reader, writer, conn, &outbox, events, self.max_packet_size).await;
+    }
+
+    /// The TLS handshake, if the listener has TLS, then [`ConnectionHandles::carry`].
+    async fn shake_hands(
+        self: Arc<Self>,
+        stream: TcpStream,
+        conn: ConnId,
+        mut info: Box<ConnInfo>,
+    ) {
         let Some(tls) = self.tls.clone() else {
             return self.carry(stream, conn, info).await;
         };
@@ -42,36 +83,88 @@ impl ConnectionHandles {
                 info.cert_login = identity.cert_login;
                 self.carry(stream, conn, info).await;
             }
-            Err(why) => tracing::info!(conn = %conn, %peer, "closed: {why}"),
+            Err(why) => {
+                let peer = info.peer.map(|p| p.to_string()).unwrap_or_default();
+                tracing::info!(conn = %conn, %peer, "closed: {why}");
+            }
         }
     }
 
     /// Carries MQTT over `stream` as the listener's transport says: straight, or in
-    /// WebSocket frames after the upgrade.
-    pub(super) async fn carry<S>(self, stream: S, conn: ConnId, info: ConnInfo)
+    /// WebSocket frames after the upgrade (boxed, like every rarely used state).
+    pub(super) async fn carry<S>(self: Arc<Self>, stream: S, conn: ConnId, info: Box<ConnInfo>)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         match self.transport {
             Transport::Tcp | Transport::Unix => self.run(stream, conn, info).await,
-            Transport::Websocket => match websocket::accept(stream, &self.path).await {
-                Ok(stream) => self.run(stream, conn, info).await,
-                Err(why) => {
-                    let peer = info.peer.map(|p| p.to_string()).unwrap_or_default();
-                    tracing::info!(conn = %conn, %peer, "closed: {why}");
-                }
-            },
+            Transport::Websocket => Box::pin(self.upgrade(stream, conn, info)).await,
         }
     }
 
-    /// Tells the engine about the connection and runs it.
-    async fn run<S>(self, stream: S, conn: ConnId, info: ConnInfo)
+    async fn upgrade<S>(self: Arc<Self>, stream: S, conn: ConnId, info: Box<ConnInfo>)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        match websocket::accept(stream, &self.path).await {
+            Ok(stream) => self.run(stream, conn, info).await,
+            Err(why) => {
+                let peer = info.peer.map(|p| p.to_string()).unwrap_or_default();
+                tracing::info!(conn = %conn, %peer, "closed: {why}");
+            }
+        }
+    }
+
+    /// Tells the engine about the connection and runs it over any stream.
+    async fn run<S>(self: Arc<Self>, stream: S, conn: ConnId, info: Box<ConnInfo>)
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let Some(outbox) = self.open(conn, info).await else {
             return; // The engine has stopped.
         };
-        connection::run(stream, conn, outbox, self.events, self.max_packet_size).await;
+        let (reader, writer) = tokio::io::split(stream);
+        let events = &self.events;
+        connection::run(reader, writer, conn, &outbox, events, self.max_packet_size).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::server::outbox::Outbox;
+
+    /// The future of a plain TCP connection is what every idle client costs besides the
+    /// engine's state (plus the task around it): it must stay small. The bound leaves some
+    /// room; something large added to it belongs in a boxed future of its own.
+    #[tokio::test]
+    async fn the_future_of_a_tcp_connection_stays_small() {
+        let (events, _rx) = tokio::sync::mpsc::channel(1);
+        let handles = Arc::new(ConnectionHandles {
+            events,
+            listener: 0,
+            transport: Transport::Tcp,
+            tls: None,
+            protocols: Default::default(),
+            proxy_protocol: ProxyProtocol::Off,
+            path: "/".into(),
+            outbox_limit: 1,
+            max_packet_size: 1,
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let info = handles.info(Some(addr));
+        let serve = handles.clone().serve(stream, info, ConnId(1));
+        let size = std::mem::size_of_val(&serve);
+        assert!(size <= 768, "the connection future is {size} bytes");
+        let outbox = Outbox::new(1);
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let (reader, writer) = stream.split();
+        let run = connection::run(reader, writer, ConnId(2), &outbox, &handles.events, 1);
+        let size = std::mem::size_of_val(&run);
+        assert!(size <= 512, "connection::run is {size} bytes");
     }
 }

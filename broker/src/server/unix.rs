@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::ConnectionHandles;
-use crate::engine::{ConnId, ConnInfo};
+use crate::engine::ConnId;
 
 /// A bound Unix socket and the file it lives at.
 pub struct UnixSocket {
@@ -67,7 +67,7 @@ impl UnixSocket {
     /// then removes the socket file.
     pub async fn run(
         self,
-        handles: ConnectionHandles,
+        handles: Arc<ConnectionHandles>,
         tracker: TaskTracker,
         token: CancellationToken,
         next_id: Arc<AtomicU64>,
@@ -135,13 +135,8 @@ fn remove_stale(path: &Path) -> anyhow::Result<()> {
 
 impl ConnectionHandles {
     /// Serves a connection accepted on a Unix socket: it has no network address and no TLS.
-    async fn serve_unix(self, stream: UnixStream, conn: ConnId) {
-        let info = ConnInfo {
-            listener: self.listener,
-            peer: None,
-            protocols: self.protocols,
-            ..ConnInfo::default()
-        };
+    async fn serve_unix(self: Arc<Self>, stream: UnixStream, conn: ConnId) {
+        let info = self.info(None);
         self.carry(stream, conn, info).await;
     }
 }

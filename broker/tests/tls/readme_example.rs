@@ -49,7 +49,10 @@ async fn the_readme_secure_example_works() {
     add_user(&passwd, "alice", "s3cret");
     add_user(&passwd, "bob", "hunter2");
 
-    let tls = config.listeners[0].tls.as_mut().expect("the example listens with TLS");
+    let tls = config.listeners[0]
+        .tls
+        .as_mut()
+        .expect("the example listens with TLS");
     tls.cert_file = cert;
     tls.key_file = key;
     config.listeners[0].bind = "127.0.0.1:0".parse().unwrap();
@@ -61,45 +64,77 @@ async fn the_readme_secure_example_works() {
 
     // A wrong password: 0x86 Bad User Name or Password.
     let connect = connect_packet(5, "bob-1", Some("bob"), Some("wrong"), &[]);
-    let (connack, _) = mqtt_over_tls(broker.addr(), client.clone(), &connect).await.unwrap();
+    let (connack, _) = mqtt_over_tls(broker.addr(), client.clone(), &connect)
+        .await
+        .unwrap();
     assert_eq!(connack_code(&connack), 0x86);
 
     // No credentials: anonymous access is off.
     let connect = connect_packet(5, "anon", None, None, &[]);
-    let (connack, _) = mqtt_over_tls(broker.addr(), client.clone(), &connect).await.unwrap();
+    let (connack, _) = mqtt_over_tls(broker.addr(), client.clone(), &connect)
+        .await
+        .unwrap();
     assert_eq!(connack_code(&connack), 0x87);
 
     // bob gets in, reads the public topics, and may not read alice's own topics.
     let connect = connect_packet(5, "bob-2", Some("bob"), Some("hunter2"), &[]);
-    let (connack, mut bob) = mqtt_over_tls(broker.addr(), client.clone(), &connect).await.unwrap();
+    let (connack, mut bob) = mqtt_over_tls(broker.addr(), client.clone(), &connect)
+        .await
+        .unwrap();
     assert_eq!(connack_code(&connack), 0x00);
     let sub = |id: u8, filter: &str| {
         let body = [&[0, id, 0][..], &string(filter), &[1]].concat();
         packet(0x82, &body)
     };
     let suback = exchange(&mut bob, &sub(1, "public/#")).await.unwrap();
-    assert_eq!(suback, [0x90, 0x04, 0, 1, 0, 0x01], "public/# granted at QoS 1");
+    assert_eq!(
+        suback,
+        [0x90, 0x04, 0, 1, 0, 0x01],
+        "public/# granted at QoS 1"
+    );
     let suback = exchange(&mut bob, &sub(2, "users/alice/#")).await.unwrap();
-    assert_eq!(suback, [0x90, 0x04, 0, 2, 0, 0x87], "alice's topics refused to bob");
+    assert_eq!(
+        suback,
+        [0x90, 0x04, 0, 2, 0, 0x87],
+        "alice's topics refused to bob"
+    );
 
     // alice publishes to a public topic, which bob receives; bob may not publish there.
     let connect = connect_packet(5, "alice-1", Some("alice"), Some("s3cret"), &[]);
-    let (connack, mut alice) = mqtt_over_tls(broker.addr(), client.clone(), &connect).await.unwrap();
+    let (connack, mut alice) = mqtt_over_tls(broker.addr(), client.clone(), &connect)
+        .await
+        .unwrap();
     assert_eq!(connack_code(&connack), 0x00);
     let publish = |id: u8, topic: &str, payload: &str| {
         let body = [&string(topic)[..], &[0, id, 0], payload.as_bytes()].concat();
         packet(0x32, &body)
     };
-    let puback = exchange(&mut alice, &publish(1, "public/news", "hello")).await.unwrap();
+    let puback = exchange(&mut alice, &publish(1, "public/news", "hello"))
+        .await
+        .unwrap();
     // A success PUBACK may leave out its reason code (0x00).
     assert_eq!(puback[0], 0x40, "{puback:02x?}");
     assert_eq!(puback[2..4], [0, 1], "{puback:02x?}");
-    assert_eq!(puback.get(4).copied().unwrap_or(0), 0x00, "alice may publish: {puback:02x?}");
+    assert_eq!(
+        puback.get(4).copied().unwrap_or(0),
+        0x00,
+        "alice may publish: {puback:02x?}"
+    );
     let delivered = read_packet(&mut bob).await.unwrap();
-    assert_eq!(delivered[0] & 0xF0, 0x30, "bob receives a PUBLISH: {delivered:02x?}");
+    assert_eq!(
+        delivered[0] & 0xF0,
+        0x30,
+        "bob receives a PUBLISH: {delivered:02x?}"
+    );
     assert!(delivered.ends_with(b"hello"));
-    let answer = exchange(&mut bob, &publish(2, "public/news", "spam")).await.unwrap();
-    assert_eq!(answer, [0x40, 0x04, 0, 2, 0x87, 0], "bob may not publish public topics");
+    let answer = exchange(&mut bob, &publish(2, "public/news", "spam"))
+        .await
+        .unwrap();
+    assert_eq!(
+        answer,
+        [0x40, 0x04, 0, 2, 0x87, 0],
+        "bob may not publish public topics"
+    );
 
     broker.shutdown().await;
 }

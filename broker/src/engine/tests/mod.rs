@@ -207,6 +207,7 @@ mod auth;
 mod authz;
 mod conn_info;
 mod connect;
+mod footprint;
 mod lifecycle;
 mod publish;
 mod session;

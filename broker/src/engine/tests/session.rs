@@ -79,6 +79,46 @@ fn resends_on_resume_wait_for_the_new_receive_maximum() {
 }
 
 #[test]
+fn a_second_resume_decides_afresh_what_waits() {
+    let mut h = Harness::new();
+    let mut c = Connect::new(V5, "keeper");
+    c.clean_start = false;
+    c.properties.push(Property::SessionExpiryInterval(60));
+    let (sub, _) = h.connect_with(c.clone());
+    h.subscribe(sub, "q", QoS::AtLeastOnce);
+    let publisher = h.client(V5, "pub");
+    for i in 1..=4 {
+        h.publish(publisher, "q", &i.to_string(), QoS::AtLeastOnce, i);
+    }
+    h.recv_all(sub);
+    h.input(sub, Input::Closed);
+    // Back with room for one: "1" is resent, "2" to "4" wait; gone again before any PUBACK.
+    let mut one = c.clone();
+    one.properties.push(Property::ReceiveMaximum(1));
+    let (sub, _) = h.connect_with(one);
+    assert_eq!(&h.recv_publish(sub).payload[..], b"1");
+    assert!(h.recv(sub).is_none());
+    h.input(sub, Input::Closed);
+    // Back with room for two: "1" and "2" again; acknowledging "2" first makes room for "3".
+    c.properties.push(Property::ReceiveMaximum(2));
+    let (sub, _) = h.connect_with(c);
+    let first = h.recv_publish(sub);
+    let second = h.recv_publish(sub);
+    assert_eq!(
+        (&first.payload[..], &second.payload[..]),
+        (&b"1"[..], &b"2"[..])
+    );
+    assert!(h.recv(sub).is_none());
+    h.send(sub, Packet::PubAck(Ack::new(second.packet_id.unwrap())));
+    let third = h.recv_publish(sub);
+    assert_eq!((&third.payload[..], third.dup), (&b"3"[..], true));
+    assert!(h.recv(sub).is_none());
+    h.send(sub, Packet::PubAck(Ack::new(first.packet_id.unwrap())));
+    assert_eq!(&h.recv_publish(sub).payload[..], b"4");
+    assert!(h.recv(sub).is_none());
+}
+
+#[test]
 fn clean_start_discards_the_session() {
     let mut h = Harness::new();
     let mut c = Connect::new(V5, "x");

@@ -131,6 +131,8 @@ Feature: Topic Names, Topic Filters, wildcards and $-topics (section 4.7) and er
     When "b" sends PUBLISH topic=@$x/y/z payload=three
     Then "c" receives PUBLISH payload=three
     When "b" sends PUBLISH topic=@plain payload=sentinel
+    # b's PINGRESP proves the broker has handled (and routed) the PUBLISH before a's PINGREQ
+    And "b" is still connected
     # plain matches two of the filters: the server may send a copy for each (3.3.5 / 3.3.4)
     Then "a" receives PUBLISH, perhaps with further copies, topic=plain payload=sentinel
       """

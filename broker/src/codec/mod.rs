@@ -170,9 +170,11 @@ impl Packet {
         Ok(())
     }
 
-    /// Encodes the packet into a new buffer.
+    /// Encodes the packet into a new buffer, of exactly its size: such a buffer becomes
+    /// `Bytes` without a second allocation for its reference count (one with room to spare,
+    /// as a growing buffer has for a 4-byte acknowledgement, needs one).
     pub fn to_bytes(&self, protocol: Protocol) -> Result<Bytes, EncodeError> {
-        let mut buf = BytesMut::new();
+        let mut buf = BytesMut::with_capacity(self.encoded_len(protocol)?);
         self.encode(protocol, &mut buf)?;
         Ok(buf.freeze())
     }

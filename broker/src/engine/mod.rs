@@ -277,9 +277,10 @@ impl Engine {
     }
 
     /// Checks the bounds the engine promises, for tests and fuzzing: every inflight window
-    /// within the server's limit and every queue within its limits. (A queue may hold up to
-    /// one window more than its message limit: the in-flight shared-subscription messages put
-    /// back when no other member could take them.)
+    /// within the server's limit, its send order and resend counters in agreement with its
+    /// entries, and every queue within its limits. (A queue may hold up to one window more
+    /// than its message limit: the in-flight shared-subscription messages put back when no
+    /// other member could take them.)
     pub fn check_invariants(&self) -> Result<(), String> {
         let window = usize::from(self.settings.max_inflight);
         let queue = self.settings.queue;

@@ -151,6 +151,7 @@ impl Server {
                 path: config.path.clone().into(),
                 outbox_limit,
                 max_packet_size,
+                shutdown: token.clone(),
             });
             let listener = match listener {
                 listen::Bound::Tcp(listener) => listener,
@@ -210,7 +211,12 @@ impl Server {
             tracing::warn!("some connections did not finish flushing in time");
         }
         drop(events);
-        engine.await.context("engine task failed")?;
+        // A connection that did not flush in time (a client that stopped reading) still holds
+        // a sender of the engine's events: the engine is not waited for beyond a second grace.
+        match tokio::time::timeout(SHUTDOWN_GRACE, engine).await {
+            Ok(finished) => finished.context("engine task failed")?,
+            Err(_) => tracing::warn!("stopped without waiting for the last connections"),
+        }
         tracing::info!("stopped");
         Ok(())
     }
@@ -271,6 +277,10 @@ struct ConnectionHandles {
     path: Arc<str>,
     outbox_limit: usize,
     max_packet_size: u32,
+    /// Cancelled at shutdown: a connection still in its PROXY header, TLS handshake or
+    /// WebSocket upgrade is dropped then, rather than holding the shutdown up until its
+    /// handshake times out. Connections that speak MQTT are closed by the engine instead.
+    shutdown: CancellationToken,
 }
 
 impl ConnectionHandles {

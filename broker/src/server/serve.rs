@@ -47,7 +47,11 @@ impl ConnectionHandles {
         if let (mode @ (ProxyProtocol::Optional | ProxyProtocol::Required), Some(socket)) =
             (self.proxy_protocol, info.peer)
         {
-            match Box::pin(proxy::client_address(&mut stream, mode, socket)).await {
+            let header = self.unless_shutdown(proxy::client_address(&mut stream, mode, socket));
+            let Some(header) = Box::pin(header).await else {
+                return;
+            };
+            match header {
                 Ok(peer) if peer != socket => {
                     tracing::debug!(conn = %conn, %peer, via = %socket, "PROXY protocol header");
                     info.peer = Some(peer);
@@ -77,7 +81,10 @@ impl ConnectionHandles {
         let Some(tls) = self.tls.clone() else {
             return self.carry(stream, conn, info).await;
         };
-        match tls.accept(stream).await {
+        let Some(accepted) = self.unless_shutdown(tls.accept(stream)).await else {
+            return;
+        };
+        match accepted {
             Ok((stream, identity)) => {
                 info.cert_identity = identity.cert_identity.map(Into::into);
                 info.cert_login = identity.cert_login;
@@ -106,12 +113,28 @@ impl ConnectionHandles {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        match websocket::accept(stream, &self.path).await {
+        let Some(upgraded) = self
+            .unless_shutdown(websocket::accept(stream, &self.path))
+            .await
+        else {
+            return;
+        };
+        match upgraded {
             Ok(stream) => self.run(stream, conn, info).await,
             Err(why) => {
                 let peer = info.peer.map(|p| p.to_string()).unwrap_or_default();
                 tracing::info!(conn = %conn, %peer, "closed: {why}");
             }
+        }
+    }
+
+    /// Runs one stage before MQTT (a handshake), or gives `None` if the server shuts down
+    /// first: a connection the engine has not heard of yet has nothing to flush.
+    async fn unless_shutdown<F: std::future::Future>(&self, stage: F) -> Option<F::Output> {
+        tokio::select! {
+            biased;
+            _ = self.shutdown.cancelled() => None,
+            done = stage => Some(done),
         }
     }
 
@@ -152,6 +175,7 @@ mod tests {
             path: "/".into(),
             outbox_limit: 1,
             max_packet_size: 1,
+            shutdown: Default::default(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

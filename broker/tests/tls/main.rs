@@ -99,9 +99,13 @@ impl Broker {
         self.addrs[0]
     }
 
-    async fn shutdown(mut self) {
+    async fn shutdown(self) {
+        self.shutdown_within(WAIT + WAIT).await
+    }
+
+    async fn shutdown_within(mut self, limit: Duration) {
         self.stop.take().unwrap().send(()).unwrap();
-        timeout(WAIT + WAIT, self.handle)
+        timeout(limit, self.handle)
             .await
             .expect("shutdown in time")
             .expect("server task")

@@ -34,7 +34,8 @@ const TOPIC: &str = "browser/echo";
 const MESSAGE: &str = "hello from chromium";
 
 fn mqtt_js_bundle() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop/node/node_modules/mqtt/dist/mqtt.min.js")
+    Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo"))
+        .join("../interop/node/node_modules/mqtt/dist/mqtt.min.js")
 }
 
 /// The page: MQTT.js connects to `ws_url`, subscribes to [`TOPIC`] at QoS 1, publishes

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// The files of `fuzz/<kind>/<target>/`, sorted; none if the directory does not exist.
 fn inputs(kind: &str, target: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let dir = Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo"))
         .join("../fuzz")
         .join(kind)
         .join(target);
@@ -46,7 +46,7 @@ fn replay(target: &str, check: fn(&[u8])) {
         corpus.len(),
         regressions.len()
     );
-    if Path::new(env!("CARGO_MANIFEST_DIR"))
+    if Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo"))
         .join("../fuzz/corpus")
         .is_dir()
     {

@@ -1,7 +1,7 @@
 //! The statement catalogs in `spec/`: every numbered normative statement of MQTT 3.1.1 and 5.0
 //! with its actor and its status in this harness.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
@@ -85,8 +85,8 @@ impl Spec {
 }
 
 /// The repository's `spec/` folder.
-pub fn spec_dir() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec"))
+pub fn spec_dir() -> PathBuf {
+    crate::crate_dir().join("../spec")
 }
 
 /// Reads one catalog.

@@ -45,7 +45,7 @@ impl ScenarioInfo {
 
 /// The folder the features live in.
 pub fn features_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("features")
+    crate::crate_dir().join("features")
 }
 
 /// Every scenario of every feature file, in file order.

@@ -38,10 +38,16 @@ use crate::target::{RunSettings, Target};
 /// Where the report goes: the workspace's `target/conformance/`, whatever `CARGO_TARGET_DIR`
 /// says, so that a reader finds it at the documented place.
 pub fn default_report_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../target/conformance"
-    ))
+    crate_dir().join("../target/conformance")
+}
+
+/// This crate's folder. Cargo names it at run time; the path compiled in is only the
+/// fallback, because a binary reused from a shared target directory may have been built in
+/// another clone of the repository.
+pub fn crate_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 const USAGE: &str = "\

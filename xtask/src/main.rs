@@ -67,9 +67,14 @@ fn main() {
     }
 }
 
-/// The repository root: the parent of this crate's directory.
+/// The repository root: the parent of this crate's directory. `cargo run` names that
+/// directory at run time; the path compiled in is only the fallback, because a binary reused
+/// from a shared target directory may have been built in another clone.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .expect("xtask lives one level below the root")
         .to_path_buf()

@@ -10,11 +10,11 @@ use super::{temp_file, tern};
 
 /// The RSA key pair of `tests/data/jwt`.
 fn rsa_keys() -> (String, String) {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/jwt");
-    (
-        format!("{dir}/rsa-private.pem"),
-        format!("{dir}/rsa-public.pem"),
-    )
+    let dir =
+        std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo"))
+            .join("tests/data/jwt");
+    let file = |name: &str| dir.join(name).display().to_string();
+    (file("rsa-private.pem"), file("rsa-public.pem"))
 }
 
 /// `tern start` with this configuration (its listener goes on a free loopback port), killed

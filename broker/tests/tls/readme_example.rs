@@ -11,7 +11,13 @@ use std::process::{Command, Stdio};
 
 use super::*;
 
-const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/secure");
+/// The example's folder.
+fn example(file: &str) -> std::path::PathBuf {
+    let broker = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo");
+    std::path::Path::new(&broker)
+        .join("../examples/secure")
+        .join(file)
+}
 
 /// `tern passwd add FILE USER`, the password on standard input, as the README does it.
 fn add_user(file: &std::path::Path, user: &str, password: &str) {
@@ -40,10 +46,10 @@ fn string(s: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_secure_example_works() {
     let pki = Pki::new("readme-example");
-    let text = std::fs::read_to_string(format!("{EXAMPLE}/tern.toml")).unwrap();
+    let text = std::fs::read_to_string(example("tern.toml")).unwrap();
     // Parsed without `validate`, which would look for the files relative to this process.
     let mut config: Config = toml::from_str(&text).expect("the example parses as it is");
-    std::fs::copy(format!("{EXAMPLE}/acl"), pki.path("acl")).unwrap();
+    std::fs::copy(example("acl"), pki.path("acl")).unwrap();
     let (cert, key) = pki.write_pair("server", &pki.server("main"));
     let passwd = pki.path("passwd");
     add_user(&passwd, "alice", "s3cret");

@@ -360,7 +360,7 @@ Feature: CONNECT: protocol name and level, connect flags, keep alive, properties
     And "sub" sends SUBSCRIBE id=1 filter=gone qos=0
     And "sub" receives SUBACK id=1
     When client "a" is connected with keep_alive=1 will_topic=gone will_payload=silent
-    Then "a" is disconnected within 2 seconds
+    Then "a" is disconnected within 3 seconds
     And "sub" receives PUBLISH topic=gone payload=silent
 
   @MQTT-3.1.2-22 @v5
@@ -369,7 +369,7 @@ Feature: CONNECT: protocol name and level, connect flags, keep alive, properties
     And "sub" sends SUBSCRIBE id=1 filter=gone qos=0
     And "sub" receives SUBACK id=1
     When client "a" is connected with keep_alive=1 will_topic=gone will_payload=silent
-    Then "a" is disconnected within 2 seconds, perhaps after DISCONNECT reason=0x8D
+    Then "a" is disconnected within 3 seconds, perhaps after DISCONNECT reason=0x8D
     And "sub" receives PUBLISH topic=gone payload=silent
 
   # --- CONNECT properties (5.0) ---------------------------------------------------------------

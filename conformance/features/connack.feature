@@ -425,26 +425,26 @@ Feature: CONNACK: the answer to CONNECT
   @MQTT-3.2.2-22 @v5
   Scenario: Without Server Keep Alive the server applies the client's Keep Alive
     Given "a" opens a connection
-    When "a" sends CONNECT keep_alive=2
+    When "a" sends CONNECT keep_alive=3
     Then "a" receives CONNACK reason=0 server_keep_alive=-
     # Not at once, and by 1.5 times the Keep Alive after the CONNECT. The slack is for a
-    # loaded machine: with 32 scenarios at once on two cores a step can run a second late, so
-    # the quiet period checked is a quarter of the Keep Alive, and the close is awaited for
-    # a second beyond the 3 seconds.
+    # loaded machine (32 scenarios at once on two cores, or a virtual machine whose host
+    # takes its CPU away for seconds): the quiet period checked is a sixth of the Keep Alive,
+    # and the close is awaited for 1.5 seconds beyond the 4.5.
     And "a" receives nothing
-    And "a" is disconnected within 4 seconds, perhaps after DISCONNECT reason=0x8d
+    And "a" is disconnected within 6 seconds, perhaps after DISCONNECT reason=0x8d
 
   @MQTT-3.2.2-22 @v5
   Scenario: Without Server Keep Alive a client's packets within its Keep Alive keep it connected
     Given "a" opens a connection
-    When "a" sends CONNECT keep_alive=2
+    When "a" sends CONNECT keep_alive=3
     Then "a" receives CONNACK reason=0 server_keep_alive=-
-    # 1.4 s between packets, against a limit of 3 s: room for a step that runs late.
-    And 1400 milliseconds pass
+    # 1.5 s between packets, against a limit of 4.5 s: room for a step that runs late.
+    And 1500 milliseconds pass
     And "a" is still connected
-    And 1400 milliseconds pass
+    And 1500 milliseconds pass
     And "a" is still connected
-    And 1400 milliseconds pass
+    And 1500 milliseconds pass
     And "a" is still connected
 
   # --- What CONNACK binds the client to, as the server enforces it ------------------------------
@@ -496,11 +496,11 @@ Feature: CONNACK: the answer to CONNECT
 
   @MQTT-3.2.2-21 @v5 @needs-config
   Scenario: A client told a Server Keep Alive is held to it instead of its own Keep Alive
-    Given the broker is configured with limits.max_keep_alive = 2
+    Given the broker is configured with limits.max_keep_alive = 3
     And "a" opens a connection
     When "a" sends CONNECT keep_alive=60
-    Then "a" receives CONNACK reason=0 server_keep_alive=2
+    Then "a" receives CONNACK reason=0 server_keep_alive=3
     # Not at once, and by 1.5 times that Keep Alive (with slack for a loaded machine, as
     # above).
     And "a" receives nothing
-    And "a" is disconnected within 4 seconds, perhaps after DISCONNECT reason=0x8d
+    And "a" is disconnected within 6 seconds, perhaps after DISCONNECT reason=0x8d

@@ -472,6 +472,14 @@ fn same_one(want: &str, got: &str) -> bool {
     if want == got {
         return true;
     }
+    // `low..=high`: a number in that range, for a value that depends on how long the
+    // scenario took (a Message Expiry Interval less the time the message waited).
+    if let Some((low, high)) = want.split_once("..=") {
+        return match (number(low), number(high), number(got)) {
+            (Some(low), Some(high), Some(got)) => (low..=high).contains(&got),
+            _ => false,
+        };
+    }
     match (number(want), number(got)) {
         (Some(a), Some(b)) => a == b,
         _ => match (want.strip_prefix("hex:"), got.strip_prefix("hex:")) {
@@ -480,5 +488,22 @@ fn same_one(want: &str, got: &str) -> bool {
             }
             _ => false,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same;
+
+    #[test]
+    fn values_compare_by_number_list_and_range() {
+        assert!(same("0x87", "135"));
+        assert!(same("1,2", "0x01,2"));
+        assert!(!same("1,2", "2,1"));
+        assert!(same("88..=98", "98"));
+        assert!(same("88..=98", "88"));
+        assert!(!same("88..=98", "99"));
+        assert!(!same("88..=98", "87"));
+        assert!(!same("88..=98", "hello"));
     }
 }

@@ -7,6 +7,7 @@ use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use tern::codec::decode_exact;
 
+use super::listed_packets;
 use crate::client::Event;
 use crate::fields::{encode_hex, raw_bytes, Fields};
 use crate::packets::{compare, describe};
@@ -226,13 +227,8 @@ async fn disconnected_perhaps_after_one_of(
     name: String,
     step: &Step,
 ) -> Result<()> {
-    let text = step
-        .docstring
-        .as_deref()
-        .ok_or_else(|| anyhow!("list the packets allowed before the close in a doc string"))?;
     let mut allowed: Vec<(String, Fields)> = Vec::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (kind, fields) = line.split_once(' ').unwrap_or((line, ""));
+    for (kind, fields) in listed_packets(step, "the packets allowed before the close")? {
         allowed.push((kind.to_owned(), Fields::parse(fields)?));
     }
     match w.client(&name)?.conn.next(WAIT).await {

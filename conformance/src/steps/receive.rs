@@ -7,6 +7,7 @@ use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use tern::codec::decode_exact;
 
+use super::{listed_packets, split_packet};
 use crate::client::Event;
 use crate::fields::{encode_hex, raw_bytes, Fields};
 use crate::packets::{compare, describe};
@@ -39,15 +40,10 @@ async fn receives_raw(w: &mut MqttWorld, name: String, text: String) -> Result<(
 #[when(regex = r#"^"([^"]+)" receives, in any order:$"#)]
 #[then(regex = r#"^"([^"]+)" receives, in any order:$"#)]
 async fn receives_any_order(w: &mut MqttWorld, name: String, step: &Step) -> Result<()> {
-    let text = step
-        .docstring
-        .as_deref()
-        .ok_or_else(|| anyhow!("list the packets in a doc string"))?;
-    let mut wanted: Vec<(String, String)> = Vec::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (kind, fields) = line.split_once(' ').unwrap_or((line, ""));
-        wanted.push((kind.to_owned(), fields.to_owned()));
-    }
+    let mut wanted: Vec<(String, String)> = listed_packets(step, "the packets")?
+        .into_iter()
+        .map(|(kind, fields)| (kind.to_owned(), fields.to_owned()))
+        .collect();
     while !wanted.is_empty() {
         let frame = w
             .next_frame(&name, &format!("{} more packets", wanted.len()))
@@ -223,13 +219,8 @@ async fn receives_with_copies(
     fields: String,
     step: &Step,
 ) -> Result<()> {
-    let text = step
-        .docstring
-        .as_deref()
-        .ok_or_else(|| anyhow!("list the further copies allowed in a doc string"))?;
     let mut optional: Vec<(String, Fields)> = Vec::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (k, f) = line.split_once(' ').unwrap_or((line, ""));
+    for (k, f) in listed_packets(step, "the further copies allowed")? {
         optional.push((k.to_owned(), Fields::parse(f)?));
     }
     let wanted = Fields::parse(&fields)?;
@@ -299,17 +290,12 @@ fn sorted_list(value: &str) -> String {
 #[when(regex = r#"^"([^"]+)" receives one of these sets of packets, in any order:$"#)]
 #[then(regex = r#"^"([^"]+)" receives one of these sets of packets, in any order:$"#)]
 async fn receives_one_of_sets(w: &mut MqttWorld, name: String, step: &Step) -> Result<()> {
-    let text = step
-        .docstring
-        .as_deref()
-        .ok_or_else(|| anyhow!("list the sets of packets in a doc string, separated by `or`"))?;
     let mut sets: Vec<Vec<(String, Fields)>> = vec![Vec::new()];
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        if line == "or" {
+    for (kind, fields) in listed_packets(step, "the sets of packets, separated by `or`,")? {
+        if kind == "or" {
             sets.push(Vec::new());
             continue;
         }
-        let (kind, fields) = line.split_once(' ').unwrap_or((line, ""));
         let fields = Fields(
             Fields::parse(fields)?
                 .0
@@ -376,18 +362,13 @@ async fn receives_one_of_sets(w: &mut MqttWorld, name: String, step: &Step) -> R
 #[when(regex = r#"^"([^"]+)" receives, among other packets:$"#)]
 #[then(regex = r#"^"([^"]+)" receives, among other packets:$"#)]
 async fn receives_among_others(w: &mut MqttWorld, name: String, step: &Step) -> Result<()> {
-    let text = step
-        .docstring
-        .as_deref()
-        .ok_or_else(|| anyhow!("list the packets in a doc string"))?;
     let mut wanted: Vec<(String, Fields)> = Vec::new();
     let mut unwanted: Vec<(String, Fields)> = Vec::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (list, line) = match line.strip_prefix("not ") {
-            Some(rest) => (&mut unwanted, rest.trim()),
-            None => (&mut wanted, line),
+    for (kind, fields) in listed_packets(step, "the packets")? {
+        let (list, (kind, fields)) = match kind {
+            "not" => (&mut unwanted, split_packet(fields.trim())),
+            _ => (&mut wanted, (kind, fields)),
         };
-        let (kind, fields) = line.split_once(' ').unwrap_or((line, ""));
         list.push((kind.to_owned(), Fields::parse(fields)?));
     }
     w.send(&name, &[0xC0, 0x00], usize::MAX).await?;

@@ -80,6 +80,15 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` (relative to the root, where cargo
+/// runs), or the root's `target/`. Reports stay in the root's `target/` either way.
+fn target_dir() -> PathBuf {
+    match env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
+}
+
 /// Runs `cargo` with `args` at the root, echoing the command and its duration.
 fn cargo(args: &[&str]) -> Result<(), String> {
     cargo_in(&root(), args)

@@ -188,6 +188,11 @@ impl RssSampler {
     }
 }
 
+/// The Keep Alive every client asks for. Not 0 (no keep alive), which rumqttd refuses, and
+/// longer than any run (the deadline is 120 s unless told), so that no client ever needs a
+/// PINGREQ while it waits.
+const KEEP_ALIVE: u16 = 3600;
+
 /// Connects `n` clients, at most `parallel` at a time.
 async fn connect_many(
     c: &Common,
@@ -252,7 +257,7 @@ pub async fn run(c: &Common, shape: Shape) -> Report {
             shape.subscribers.len(),
             "lg-sub",
             protocol,
-            0,
+            KEEP_ALIVE,
             64 * 1024,
             64,
         )
@@ -264,10 +269,18 @@ pub async fn run(c: &Common, shape: Shape) -> Report {
             conn.subscribe(filter, c.qos).await?;
             ready.push((conn, *group));
         }
-        let pubs = connect_many(c, shape.publishers.len(), "lg-pub", protocol, 0, 4096, 64)
-            .await
-            .into_iter()
-            .collect::<Result<Vec<_>, String>>()?;
+        let pubs = connect_many(
+            c,
+            shape.publishers.len(),
+            "lg-pub",
+            protocol,
+            KEEP_ALIVE,
+            4096,
+            64,
+        )
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, String>>()?;
         Ok::<_, String>((ready, pubs))
     };
     let (subs, pubs) = match tokio::time::timeout(setup_limit, setup).await {
@@ -446,7 +459,7 @@ pub async fn connections(c: &Common, n: usize, hold: Duration) -> Report {
     let rss = RssSampler::start(c.broker_pid);
     let before = c.broker_pid.and_then(rss_kib);
     let start = Instant::now();
-    let connect = connect_many(c, n, "lg-idle", c.protocol, 0, 0, 256);
+    let connect = connect_many(c, n, "lg-idle", c.protocol, KEEP_ALIVE, 0, 256);
     let results = match tokio::time::timeout(c.deadline, connect).await {
         Ok(r) => r,
         Err(_) => return failed(c, "connections", "connecting timed out"),

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::procs::{find_mosquitto, free_port};
-use crate::{cargo, root};
+use crate::{cargo, root, target_dir};
 
 use brokers::Broker;
 use plot::plot;
@@ -319,7 +319,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     std::fs::create_dir_all(&bin).map_err(|e| format!("{}: {e}", bin.display()))?;
     // Copies, so that a rebuild while the benchmark runs cannot change what is measured.
     for name in ["tern", "loadgen"] {
-        let from = root().join("target/release").join(name);
+        let from = target_dir().join("release").join(name);
         std::fs::copy(&from, bin.join(name)).map_err(|e| format!("{}: {e}", from.display()))?;
     }
 

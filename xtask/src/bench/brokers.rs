@@ -58,7 +58,7 @@ pub(super) const RUMQTTD_NOTES: &str = "\
 - `max_outgoing_packet_count = 1000`, `max_inflight_count = 1000`: per-connection windows (the same
   as Tern's and Mosquitto's outbound in-flight window).
 - `max_payload_size = 1048576`. A 5.0 listener on a second port serves the `shared` scenarios.
-- No console or Prometheus listener. Not run here yet: rumqttd was not installed.";
+- No console or Prometheus listener.";
 
 impl Broker {
     pub(super) fn tern(bin: &Path, out: &Path, opts: &Options) -> Broker {

@@ -54,7 +54,7 @@ impl Metric {
     fn name(self) -> &'static str {
         match self {
             Metric::Throughput => "delivered msg/s",
-            Metric::LatencyP99 => "p99 latency (µs)",
+            Metric::LatencyP99 => "p99 latency",
             Metric::Completion => "time to deliver and acknowledge all (s)",
             Metric::RssPerConnection => "broker RSS per idle connection (KiB)",
         }

@@ -269,6 +269,16 @@ class Topics:
 
     # ---- MQTT 5.0 only ---------------------------------------------------------------------
 
+    @staticmethod
+    def settle():
+        """Gives the broker time to read a DISCONNECT before the next connection's CONNECT.
+
+        Two connections have no order between them: a client that closes one right after
+        its DISCONNECT and opens another can have the new CONNECT read first (a loaded host
+        makes that likely), and it then takes the old connection over, session and all.
+        """
+        time.sleep(0.3)
+
     def session_expiry(self):
         s = "session-expiry"
         cid = self.cid(s)
@@ -278,6 +288,7 @@ class Topics:
                 a.connect()
                 a.subscribe(self.t(s), 1)
                 a.disconnect()
+                self.settle()
                 b = cs.new(cid, clean=False, session_expiry=0)
                 b.connect()
                 check(not b.session_present, "session kept although its expiry interval was 0")
@@ -298,6 +309,7 @@ class Topics:
                 e.subscribe(self.t(s), 1)
                 # the DISCONNECT may shorten the expiry: 0 ends the session now
                 e.disconnect(disconnect_props={"SessionExpiryInterval": 0})
+                self.settle()
                 f = cs.new(cid, clean=False, session_expiry=0)
                 f.connect()
                 check(not f.session_present, "session kept after DISCONNECT with Session Expiry Interval 0")

@@ -420,7 +420,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     round + 1,
                     args.join(" ")
                 );
+                let ticks = cpu_ticks();
                 let result = run_loadgen(&bin.join("loadgen"), &args, pin, &opts.load_cpus);
+                let steal = ticks
+                    .zip(cpu_ticks())
+                    .and_then(|(a, b)| steal_percent(a, b));
                 let alive = child.0.try_wait().ok().flatten().is_none();
                 child.stop();
                 let mut json = match result {
@@ -433,6 +437,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 json["id"] = Value::String(scenario.id.clone());
                 json["broker"] = Value::String(broker.name.clone());
                 json["round"] = Value::from(round + 1);
+                if let Some(steal) = steal {
+                    println!("host steal time during the run: {steal:.1}%");
+                    json["host_steal_pct"] = Value::from((steal * 10.0).round() / 10.0);
+                }
                 results_file.push_str(&json.to_string());
                 results_file.push('\n');
                 runs.push(Run {
@@ -591,5 +599,39 @@ mod tests {
     fn ratio_says_which_way() {
         assert!(ratio(Metric::Throughput, 2.0, 1.0).contains("Tern better"));
         assert!(ratio(Metric::LatencyP99, 2.0, 1.0).contains("Tern worse"));
+    }
+}
+
+/// The machine's CPU time so far, all of it and the part stolen, in clock ticks (the first
+/// line of `/proc/stat`). Steal is time a virtual machine wanted its CPUs while its host ran
+/// something else: a run with much of it measured the host as much as the broker.
+fn cpu_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?.strip_prefix("cpu ")?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is counted in user).
+    let all = ticks.iter().take(8).sum();
+    Some((all, *ticks.get(7)?))
+}
+
+/// The share of the CPU time between two readings of [`cpu_ticks`] that was stolen.
+fn steal_percent(before: (u64, u64), after: (u64, u64)) -> Option<f64> {
+    let all = after.0.checked_sub(before.0)?;
+    let stolen = after.1.checked_sub(before.1)?;
+    (all > 0).then(|| 100.0 * stolen as f64 / all as f64)
+}
+
+#[cfg(test)]
+mod steal_tests {
+    use super::steal_percent;
+
+    #[test]
+    fn steal_is_the_stolen_share_of_the_time_between_readings() {
+        assert_eq!(steal_percent((1000, 10), (1400, 110)), Some(25.0));
+        assert_eq!(steal_percent((1000, 10), (1000, 10)), None);
+        assert_eq!(steal_percent((1000, 10), (900, 10)), None);
     }
 }

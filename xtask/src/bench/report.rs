@@ -213,13 +213,15 @@ pub(super) fn report(
         "\n## Loss, duplicates and memory\n\nSums over the rounds. *Lost*: expected deliveries \
          that never arrived before the run ended; *dup*: deliveries of a message a receiver \
          (group) already had; *peak RSS*: the broker's largest resident set, sampled every \
-         100 ms, over the rounds.\n"
+         100 ms, over the rounds; *steal*: the largest share of the machine's CPU time its \
+         host took away during a round (`/proc/stat`), when the machine is a virtual one. \
+         A run with much of it measured the host as much as the broker.\n"
     );
     let _ = writeln!(
         r,
-        "| scenario | broker | expected | delivered | lost | dup | peak RSS | errors |"
+        "| scenario | broker | expected | delivered | lost | dup | peak RSS | steal | errors |"
     );
-    let _ = writeln!(r, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(r, "|---|---|---|---|---|---|---|---|---|");
     for s in chosen {
         for b in brokers {
             let errors: Vec<String> = values(runs, &s.id, &b.name)
@@ -252,23 +254,28 @@ pub(super) fn report(
                 .collect();
             let peak = max_u64(runs, &s.id, &b.name, "broker_rss_peak_kib")
                 .map_or("?".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
+            let steal = values(runs, &s.id, &b.name)
+                .filter_map(|j| j["host_steal_pct"].as_f64())
+                .reduce(f64::max)
+                .map_or("?".into(), |p| format!("{p:.0}%"));
             if s.metric == Metric::RssPerConnection {
                 let _ = writeln!(
                     r,
-                    "| {} | {} | {} connections | {} held | {} failed | – | {} | {} |",
+                    "| {} | {} | {} connections | {} held | {} failed | – | {} | {} | {} |",
                     s.id,
                     b.name,
                     sum_u64(runs, &s.id, &b.name, "connections"),
                     sum_u64(runs, &s.id, &b.name, "connected"),
                     sum_u64(runs, &s.id, &b.name, "failed"),
                     peak,
+                    steal,
                     errors.join("; ")
                 );
                 continue;
             }
             let _ = writeln!(
                 r,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 s.id,
                 b.name,
                 sum_u64(runs, &s.id, &b.name, "expected"),
@@ -276,6 +283,7 @@ pub(super) fn report(
                 sum_u64(runs, &s.id, &b.name, "lost"),
                 sum_u64(runs, &s.id, &b.name, "duplicates"),
                 peak,
+                steal,
                 errors.join("; ")
             );
         }

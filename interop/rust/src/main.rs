@@ -12,6 +12,7 @@
 
 mod client;
 mod paho;
+mod pump;
 mod rumqttc_v4;
 mod rumqttc_v5;
 mod scenario;

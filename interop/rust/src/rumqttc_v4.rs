@@ -2,42 +2,18 @@
 
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use rumqttc::{
     AsyncClient, Event, LastWill, MqttOptions, Outgoing, Packet, QoS, SubscribeReasonCode,
 };
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
-use tokio::task::JoinHandle;
-use tokio::time::timeout;
 
-use crate::client::{check_qos, runtime, Conn, ConnectOpts, Library, Msg, Props, OP_TIMEOUT};
+use crate::client::{check_qos, runtime, Conn, ConnectOpts, Library, Msg, Props};
+use crate::pump::{Ctl, EventLoop, Pump, Seen};
 
 /// Large enough for the 256 KiB scenario.
 const MAX_PACKET: usize = 1 << 20;
 
 pub struct RumqttcV4;
-
-/// What an event loop task reports besides application messages (shared with `rumqttc_v5`).
-#[derive(Debug)]
-pub(crate) enum Ctl {
-    /// Session present.
-    ConnAck(bool),
-    SubAck(Vec<u8>),
-    UnsubAck,
-    PubAck,
-    PubComp,
-    Sent,
-    DisconnectSent,
-    Closed(String),
-}
-
-/// The receiving end of an event loop task (shared with `rumqttc_v5`).
-pub(crate) struct Pump {
-    pub ctl: UnboundedReceiver<Ctl>,
-    pub msgs: UnboundedReceiver<Msg>,
-    pub task: JoinHandle<()>,
-    pub closed: Option<String>,
-}
 
 struct V4Conn {
     client: AsyncClient,
@@ -76,117 +52,13 @@ impl Library for RumqttcV4 {
                 false,
             ));
         }
-        let (client, mut eventloop) = AsyncClient::new(opts, 64);
-        let (ctl_tx, ctl) = unbounded_channel();
-        let (msg_tx, msgs) = unbounded_channel();
-        let task = runtime().spawn(async move {
-            loop {
-                let ctl = match eventloop.poll().await {
-                    Ok(Event::Incoming(Packet::Publish(p))) => {
-                        let _ = msg_tx.send(Msg {
-                            topic: p.topic.clone(),
-                            qos: p.qos as u8,
-                            retain: p.retain,
-                            payload: p.payload.to_vec(),
-                            props: Props::default(),
-                        });
-                        continue;
-                    }
-                    Ok(Event::Incoming(Packet::ConnAck(c))) => Ctl::ConnAck(c.session_present),
-                    Ok(Event::Incoming(Packet::SubAck(s))) => Ctl::SubAck(
-                        s.return_codes
-                            .iter()
-                            .map(|c| match c {
-                                SubscribeReasonCode::Success(q) => *q as u8,
-                                SubscribeReasonCode::Failure => 0x80,
-                            })
-                            .collect(),
-                    ),
-                    Ok(Event::Incoming(Packet::UnsubAck(_))) => Ctl::UnsubAck,
-                    Ok(Event::Incoming(Packet::PubAck(_))) => Ctl::PubAck,
-                    Ok(Event::Incoming(Packet::PubComp(_))) => Ctl::PubComp,
-                    Ok(Event::Outgoing(Outgoing::Publish(_))) => Ctl::Sent,
-                    Ok(Event::Outgoing(Outgoing::Disconnect)) => Ctl::DisconnectSent,
-                    Ok(_) => continue,
-                    // A refused CONNACK ends up here too (ConnectionRefused).
-                    Err(e) => Ctl::Closed(e.to_string()),
-                };
-                let end = matches!(ctl, Ctl::Closed(_));
-                if ctl_tx.send(ctl).is_err() || end {
-                    break;
-                }
-            }
-        });
-        let mut pump = Pump {
-            ctl,
-            msgs,
-            task,
-            closed: None,
-        };
-        let Ctl::ConnAck(session_present) = pump.wait(|c| matches!(c, Ctl::ConnAck(_)))? else {
-            unreachable!()
-        };
+        let (client, eventloop) = AsyncClient::new(opts, 64);
+        let (pump, session_present) = Pump::start(eventloop)?;
         Ok(Box::new(V4Conn {
             client,
             pump,
             session_present,
         }))
-    }
-}
-
-impl Pump {
-    /// Waits for the first control event that `want` accepts.
-    pub fn wait(&mut self, want: impl Fn(&Ctl) -> bool) -> Result<Ctl> {
-        if let Some(why) = &self.closed {
-            bail!("connection closed: {why}");
-        }
-        let deadline = tokio::time::Instant::now() + OP_TIMEOUT;
-        loop {
-            let got = runtime()
-                .block_on(async { tokio::time::timeout_at(deadline, self.ctl.recv()).await })
-                .map_err(|_| anyhow!("no answer within {OP_TIMEOUT:?}"))?;
-            match got {
-                Some(Ctl::Closed(why)) => {
-                    self.closed = Some(why.clone());
-                    bail!("connection closed: {why}");
-                }
-                Some(c) if want(&c) => return Ok(c),
-                Some(_) => {}
-                None => bail!("event loop ended"),
-            }
-        }
-    }
-
-    /// Waits for the end of a publish flow at QoS `q`.
-    pub fn wait_published(&mut self, q: u8) -> Result<()> {
-        match q {
-            0 => self.wait(|c| matches!(c, Ctl::Sent))?,
-            1 => self.wait(|c| matches!(c, Ctl::PubAck))?,
-            _ => self.wait(|c| matches!(c, Ctl::PubComp))?,
-        };
-        Ok(())
-    }
-
-    pub fn recv(&mut self, wait: Duration) -> Option<Msg> {
-        runtime()
-            .block_on(async { timeout(wait, self.msgs.recv()).await })
-            .ok()
-            .flatten()
-    }
-
-    pub fn is_connected(&mut self) -> bool {
-        while let Ok(c) = self.ctl.try_recv() {
-            if let Ctl::Closed(why) = c {
-                self.closed = Some(why);
-            }
-        }
-        self.closed.is_none() && !self.task.is_finished()
-    }
-}
-
-impl Drop for Pump {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 
@@ -241,5 +113,39 @@ impl Conn for V4Conn {
         runtime().block_on(self.client.disconnect())?;
         self.pump.wait(|c| matches!(c, Ctl::DisconnectSent))?;
         Ok(())
+    }
+}
+
+impl EventLoop for rumqttc::EventLoop {
+    async fn next(&mut self) -> Seen {
+        Seen::Ctl(match self.poll().await {
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                return Seen::Msg(Msg {
+                    topic: p.topic.clone(),
+                    qos: p.qos as u8,
+                    retain: p.retain,
+                    payload: p.payload.to_vec(),
+                    props: Props::default(),
+                })
+            }
+            Ok(Event::Incoming(Packet::ConnAck(c))) => Ctl::ConnAck(c.session_present),
+            Ok(Event::Incoming(Packet::SubAck(s))) => Ctl::SubAck(
+                s.return_codes
+                    .iter()
+                    .map(|c| match c {
+                        SubscribeReasonCode::Success(q) => *q as u8,
+                        SubscribeReasonCode::Failure => 0x80,
+                    })
+                    .collect(),
+            ),
+            Ok(Event::Incoming(Packet::UnsubAck(_))) => Ctl::UnsubAck,
+            Ok(Event::Incoming(Packet::PubAck(_))) => Ctl::PubAck,
+            Ok(Event::Incoming(Packet::PubComp(_))) => Ctl::PubComp,
+            Ok(Event::Outgoing(Outgoing::Publish(_))) => Ctl::Sent,
+            Ok(Event::Outgoing(Outgoing::Disconnect)) => Ctl::DisconnectSent,
+            Ok(_) => return Seen::Nothing,
+            // A refused CONNACK ends up here too (ConnectionRefused).
+            Err(e) => Ctl::Closed(e.to_string()),
+        })
     }
 }

@@ -9,10 +9,9 @@ use rumqttc::v5::mqttbytes::v5::{
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::{AsyncClient, Event, MqttOptions};
 use rumqttc::Outgoing;
-use tokio::sync::mpsc::unbounded_channel;
 
 use crate::client::{check_qos, runtime, Conn, ConnectOpts, Library, Msg, Props};
-use crate::rumqttc_v4::{Ctl, Pump};
+use crate::pump::{Ctl, EventLoop, Pump, Seen};
 
 /// Large enough for the 256 KiB scenario (rumqttc's default incoming limit is 10 KiB).
 const MAX_PACKET: u32 = 1 << 20;
@@ -105,53 +104,8 @@ impl Library for RumqttcV5 {
             let will = LastWill::new(topic, payload.clone(), QoS::AtLeastOnce, false, None);
             opts.set_last_will(will);
         }
-        let (client, mut eventloop) = AsyncClient::new(opts, 64);
-        let (ctl_tx, ctl) = unbounded_channel();
-        let (msg_tx, msgs) = unbounded_channel();
-        let task = runtime().spawn(async move {
-            loop {
-                let ctl = match eventloop.poll().await {
-                    Ok(Event::Incoming(Packet::Publish(p))) => {
-                        let _ = msg_tx.send(Msg {
-                            topic: String::from_utf8_lossy(&p.topic).into_owned(),
-                            qos: p.qos as u8,
-                            retain: p.retain,
-                            payload: p.payload.to_vec(),
-                            props: from_rumqttc(p.properties),
-                        });
-                        continue;
-                    }
-                    Ok(Event::Incoming(Packet::ConnAck(c))) => Ctl::ConnAck(c.session_present),
-                    Ok(Event::Incoming(Packet::SubAck(s))) => {
-                        Ctl::SubAck(s.return_codes.iter().map(reason).collect())
-                    }
-                    Ok(Event::Incoming(Packet::UnsubAck(_))) => Ctl::UnsubAck,
-                    Ok(Event::Incoming(Packet::PubAck(_))) => Ctl::PubAck,
-                    Ok(Event::Incoming(Packet::PubComp(_))) => Ctl::PubComp,
-                    Ok(Event::Incoming(Packet::Disconnect(d))) => {
-                        Ctl::Closed(format!("DISCONNECT from the server: {:?}", d.reason_code))
-                    }
-                    Ok(Event::Outgoing(Outgoing::Publish(_))) => Ctl::Sent,
-                    Ok(Event::Outgoing(Outgoing::Disconnect)) => Ctl::DisconnectSent,
-                    Ok(_) => continue,
-                    // A refused CONNACK ends up here too (ConnectionRefused).
-                    Err(e) => Ctl::Closed(e.to_string()),
-                };
-                let end = matches!(ctl, Ctl::Closed(_));
-                if ctl_tx.send(ctl).is_err() || end {
-                    break;
-                }
-            }
-        });
-        let mut pump = Pump {
-            ctl,
-            msgs,
-            task,
-            closed: None,
-        };
-        let Ctl::ConnAck(session_present) = pump.wait(|c| matches!(c, Ctl::ConnAck(_)))? else {
-            unreachable!()
-        };
+        let (client, eventloop) = AsyncClient::new(opts, 64);
+        let (pump, session_present) = Pump::start(eventloop)?;
         Ok(Box::new(V5Conn {
             client,
             pump,
@@ -229,5 +183,36 @@ impl Conn for V5Conn {
         runtime().block_on(self.client.disconnect())?;
         self.pump.wait(|c| matches!(c, Ctl::DisconnectSent))?;
         Ok(())
+    }
+}
+
+impl EventLoop for rumqttc::v5::EventLoop {
+    async fn next(&mut self) -> Seen {
+        Seen::Ctl(match self.poll().await {
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                return Seen::Msg(Msg {
+                    topic: String::from_utf8_lossy(&p.topic).into_owned(),
+                    qos: p.qos as u8,
+                    retain: p.retain,
+                    payload: p.payload.to_vec(),
+                    props: from_rumqttc(p.properties),
+                })
+            }
+            Ok(Event::Incoming(Packet::ConnAck(c))) => Ctl::ConnAck(c.session_present),
+            Ok(Event::Incoming(Packet::SubAck(s))) => {
+                Ctl::SubAck(s.return_codes.iter().map(reason).collect())
+            }
+            Ok(Event::Incoming(Packet::UnsubAck(_))) => Ctl::UnsubAck,
+            Ok(Event::Incoming(Packet::PubAck(_))) => Ctl::PubAck,
+            Ok(Event::Incoming(Packet::PubComp(_))) => Ctl::PubComp,
+            Ok(Event::Incoming(Packet::Disconnect(d))) => {
+                Ctl::Closed(format!("DISCONNECT from the server: {:?}", d.reason_code))
+            }
+            Ok(Event::Outgoing(Outgoing::Publish(_))) => Ctl::Sent,
+            Ok(Event::Outgoing(Outgoing::Disconnect)) => Ctl::DisconnectSent,
+            Ok(_) => return Seen::Nothing,
+            // A refused CONNACK ends up here too (ConnectionRefused).
+            Err(e) => Ctl::Closed(e.to_string()),
+        })
     }
 }

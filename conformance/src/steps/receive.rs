@@ -127,25 +127,11 @@ async fn receives_unordered(
     kind: String,
     fields: String,
 ) -> Result<()> {
-    let sorted = |v: &str| {
-        let mut items: Vec<String> = v
-            .split(',')
-            .map(|i| match crate::fields::number(i) {
-                Some(n) => n.to_string(),
-                None => i.to_owned(),
-            })
-            .collect();
-        items.sort();
-        items.join(",")
-    };
     let expected = Fields(
         Fields::parse(&fields)?
             .0
             .into_iter()
-            .map(|(k, v)| {
-                let v = if v.contains(',') { sorted(&v) } else { v };
-                (k, v)
-            })
+            .map(|(k, v)| (k, sorted_list(&v)))
             .collect(),
     );
     let what = format!("{kind} {fields}");
@@ -155,13 +141,7 @@ async fn receives_unordered(
     if got[0].1 != kind {
         bail!("\"{name}\" received {shown}, expected {what}");
     }
-    let got: Vec<(String, String)> = got
-        .into_iter()
-        .map(|(k, v)| {
-            let v = if v.contains(',') { sorted(&v) } else { v };
-            (k, v)
-        })
-        .collect();
+    let got: Vec<(String, String)> = got.into_iter().map(|(k, v)| (k, sorted_list(&v))).collect();
     compare(&expected, &got, &mut w.vars).map_err(|e| anyhow!("\"{name}\" received {shown}: {e}"))
 }
 

@@ -50,20 +50,27 @@ fn pubrel_is_resent_on_resume() {
     assert!(matches!(h.recv(sub), Some(Packet::PubRel(a)) if Some(a.packet_id) == p.packet_id));
 }
 
-#[test]
-fn resends_on_resume_wait_for_the_new_receive_maximum() {
-    let mut h = Harness::new();
+/// A 5.0 subscriber to `q` with a persistent session, sent QoS 1 messages "1" to "`n`" that it
+/// never acknowledges, then gone: its CONNECT (to resume with) and the publisher's id.
+fn gone_with_unacknowledged(h: &mut Harness, n: u16) -> (Connect, ConnId) {
     let mut c = Connect::new(V5, "keeper");
     c.clean_start = false;
     c.properties.push(Property::SessionExpiryInterval(60));
     let (sub, _) = h.connect_with(c.clone());
     h.subscribe(sub, "q", QoS::AtLeastOnce);
     let publisher = h.client(V5, "pub");
-    for i in 1..=3 {
+    for i in 1..=n {
         h.publish(publisher, "q", &i.to_string(), QoS::AtLeastOnce, i);
     }
     h.recv_all(sub);
     h.input(sub, Input::Closed);
+    (c, publisher)
+}
+
+#[test]
+fn resends_on_resume_wait_for_the_new_receive_maximum() {
+    let mut h = Harness::new();
+    let (mut c, publisher) = gone_with_unacknowledged(&mut h, 3);
     h.publish(publisher, "q", "4", QoS::AtLeastOnce, 4);
     // Back with a Receive Maximum of 1: the send quota starts afresh [MQTT-4.9.0-2].
     c.properties.push(Property::ReceiveMaximum(1));
@@ -81,17 +88,7 @@ fn resends_on_resume_wait_for_the_new_receive_maximum() {
 #[test]
 fn a_second_resume_decides_afresh_what_waits() {
     let mut h = Harness::new();
-    let mut c = Connect::new(V5, "keeper");
-    c.clean_start = false;
-    c.properties.push(Property::SessionExpiryInterval(60));
-    let (sub, _) = h.connect_with(c.clone());
-    h.subscribe(sub, "q", QoS::AtLeastOnce);
-    let publisher = h.client(V5, "pub");
-    for i in 1..=4 {
-        h.publish(publisher, "q", &i.to_string(), QoS::AtLeastOnce, i);
-    }
-    h.recv_all(sub);
-    h.input(sub, Input::Closed);
+    let (mut c, _) = gone_with_unacknowledged(&mut h, 4);
     // Back with room for one: "1" is resent, "2" to "4" wait; gone again before any PUBACK.
     let mut one = c.clone();
     one.properties.push(Property::ReceiveMaximum(1));

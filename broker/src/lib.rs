@@ -8,8 +8,10 @@
 
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+/// The wire format, a crate of its own (`tern-codec`) so that it stays pure: no tokio, no clock.
+pub use tern_codec as codec;
+
 pub mod auth;
-pub mod codec;
 pub mod config;
 pub mod engine;
 pub mod router;

@@ -12,6 +12,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use bytestring::ByteString;
 
 use super::error::{EncodeError, Violation};
+use super::property_id::PropertyId;
+use super::property_table::property_table;
 use super::topic;
 use super::wire::{self, Reader};
 
@@ -175,45 +177,8 @@ impl Kind for Utf8Pair {
     }
 }
 
-macro_rules! properties {
+macro_rules! property_values {
     ($($name:ident = $id:literal, $kind:ident($ty:ty), $text:literal, $section:literal;)*) => {
-        /// A property identifier (table 2-4 of MQTT 5.0).
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        #[repr(u8)]
-        pub enum PropertyId {
-            $(
-                #[doc = $text]
-                $name = $id,
-            )*
-        }
-
-        impl PropertyId {
-            /// Every property, in identifier order.
-            pub const ALL: &'static [PropertyId] = &[$(PropertyId::$name),*];
-
-            /// The property an identifier designates, if any.
-            pub fn from_u32(id: u32) -> Option<PropertyId> {
-                match id {
-                    $($id => Some(PropertyId::$name),)*
-                    _ => None,
-                }
-            }
-
-            /// The property's name as the specification writes it.
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(PropertyId::$name => $text,)*
-                }
-            }
-
-            /// The section of MQTT 5.0 that first defines the property and its valid values.
-            pub fn section(self) -> &'static str {
-                match self {
-                    $(PropertyId::$name => $section,)*
-                }
-            }
-        }
-
         /// One property with its value.
         #[derive(Clone, Debug, PartialEq, Eq)]
         pub enum Property {
@@ -264,47 +229,7 @@ macro_rules! properties {
     };
 }
 
-properties! {
-    PayloadFormatIndicator = 0x01, Byte(u8), "Payload Format Indicator", "3.3.2.3.2";
-    MessageExpiryInterval = 0x02, FourByte(u32), "Message Expiry Interval", "3.3.2.3.3";
-    ContentType = 0x03, Utf8(ByteString), "Content Type", "3.3.2.3.9";
-    ResponseTopic = 0x08, Utf8(ByteString), "Response Topic", "3.3.2.3.5";
-    CorrelationData = 0x09, Binary(Bytes), "Correlation Data", "3.3.2.3.6";
-    SubscriptionIdentifier = 0x0B, VarInt(u32), "Subscription Identifier", "3.8.2.1.2";
-    SessionExpiryInterval = 0x11, FourByte(u32), "Session Expiry Interval", "3.1.2.11.2";
-    AssignedClientIdentifier = 0x12, Utf8(ByteString), "Assigned Client Identifier", "3.2.2.3.7";
-    ServerKeepAlive = 0x13, TwoByte(u16), "Server Keep Alive", "3.2.2.3.14";
-    AuthenticationMethod = 0x15, Utf8(ByteString), "Authentication Method", "3.1.2.11.9";
-    AuthenticationData = 0x16, Binary(Bytes), "Authentication Data", "3.1.2.11.10";
-    RequestProblemInformation = 0x17, Byte(u8), "Request Problem Information", "3.1.2.11.7";
-    WillDelayInterval = 0x18, FourByte(u32), "Will Delay Interval", "3.1.3.2.2";
-    RequestResponseInformation = 0x19, Byte(u8), "Request Response Information", "3.1.2.11.6";
-    ResponseInformation = 0x1A, Utf8(ByteString), "Response Information", "3.2.2.3.15";
-    ServerReference = 0x1C, Utf8(ByteString), "Server Reference", "3.2.2.3.16";
-    ReasonString = 0x1F, Utf8(ByteString), "Reason String", "3.2.2.3.9";
-    ReceiveMaximum = 0x21, TwoByte(u16), "Receive Maximum", "3.1.2.11.3";
-    TopicAliasMaximum = 0x22, TwoByte(u16), "Topic Alias Maximum", "3.1.2.11.5";
-    TopicAlias = 0x23, TwoByte(u16), "Topic Alias", "3.3.2.3.4";
-    MaximumQoS = 0x24, Byte(u8), "Maximum QoS", "3.2.2.3.4";
-    RetainAvailable = 0x25, Byte(u8), "Retain Available", "3.2.2.3.5";
-    UserProperty = 0x26, Utf8Pair((ByteString, ByteString)), "User Property", "3.1.2.11.8";
-    MaximumPacketSize = 0x27, FourByte(u32), "Maximum Packet Size", "3.1.2.11.4";
-    WildcardSubscriptionAvailable = 0x28, Byte(u8), "Wildcard Subscription Available", "3.2.2.3.11";
-    SubscriptionIdentifierAvailable = 0x29, Byte(u8), "Subscription Identifier Available", "3.2.2.3.12";
-    SharedSubscriptionAvailable = 0x2A, Byte(u8), "Shared Subscription Available", "3.2.2.3.13";
-}
-
-impl fmt::Display for PropertyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (0x{:02X})", self.name(), *self as u8)
-    }
-}
-
-impl PropertyId {
-    fn bit(self) -> u64 {
-        1u64 << (self as u8)
-    }
-}
+property_table!(property_values);
 
 impl Property {
     /// A User Property (name, value).
@@ -687,7 +612,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e, Violation::DuplicateProperty(PropertyId::ReceiveMaximum));
-        assert_eq!(e.reason_code(), crate::codec::ReasonCode::PROTOCOL_ERROR);
+        assert_eq!(e.reason_code(), crate::ReasonCode::PROTOCOL_ERROR);
     }
 
     #[test]
@@ -730,7 +655,7 @@ mod tests {
                 context: "CONNECT"
             }
         );
-        assert_eq!(e.reason_code(), crate::codec::ReasonCode::MALFORMED_PACKET);
+        assert_eq!(e.reason_code(), crate::ReasonCode::MALFORMED_PACKET);
         let e = read(&[0x02, 0x7F, 0x00], PropertyContext::Connect).unwrap_err();
         assert_eq!(e, Violation::UnknownProperty(0x7F));
     }
@@ -758,13 +683,10 @@ mod tests {
         }
         let e = read(&[0x03, 0x23, 0x00, 0x00], PropertyContext::Publish).unwrap_err();
         assert_eq!(
-            e.clause(crate::codec::Protocol::V5),
-            crate::codec::Clause::Statement("MQTT-3.3.2-8")
+            e.clause(crate::Protocol::V5),
+            crate::Clause::Statement("MQTT-3.3.2-8")
         );
-        assert_eq!(
-            e.reason_code(),
-            crate::codec::ReasonCode::TOPIC_ALIAS_INVALID
-        );
+        assert_eq!(e.reason_code(), crate::ReasonCode::TOPIC_ALIAS_INVALID);
         let e = read(&[0x02, 0x0B, 0x00], PropertyContext::Subscribe).unwrap_err();
         assert!(matches!(e, Violation::InvalidPropertyValue { .. }));
         let e = read(

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use super::properties::PropertyId;
+use super::property_id::PropertyId;
 use super::reason::ReasonCode;
 use super::types::{PacketType, Protocol};
 
@@ -378,7 +378,7 @@ mod tests {
     fn every_statement_named_exists_in_the_specification() {
         let v5 = include_str!("../../../spec/statement-ids-v5.0.txt");
         let v3 = include_str!("../../../spec/statement-ids-v3.1.1.txt");
-        for v in crate::codec::error::tests_support::all_violations() {
+        for v in crate::error::tests_support::all_violations() {
             for (protocol, ids) in [(Protocol::V5, v5), (Protocol::V3_1_1, v3)] {
                 if let Clause::Statement(id) = v.clause(protocol) {
                     assert!(

@@ -4,7 +4,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::ack::read_packet_id;
 use super::error::{EncodeError, Violation};
-use super::properties::{Properties, PropertyContext, PropertyId};
+use super::properties::{Properties, PropertyContext};
+use super::property_id::PropertyId;
 use super::topic::TopicName;
 use super::types::{PacketId, PacketType, Protocol, QoS};
 use super::wire::{self, Reader};

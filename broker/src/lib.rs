@@ -16,3 +16,4 @@ pub mod config;
 pub mod engine;
 pub mod router;
 pub mod server;
+pub mod wiring;

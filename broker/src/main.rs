@@ -102,7 +102,7 @@ fn main() -> ExitCode {
             print!("{}", default_config_toml());
             ExitCode::SUCCESS
         }
-        Command::CheckConfig { file } => match Config::load(&file) {
+        Command::CheckConfig { file } => match load_checked(&file) {
             Ok(_) => {
                 println!("{}: ok", file.display());
                 ExitCode::SUCCESS
@@ -264,7 +264,7 @@ fn read_password(user: &str) -> Result<String, String> {
 
 fn start_command(file: Option<&Path>, listen: Vec<SocketAddr>) -> ExitCode {
     let mut config = match file {
-        Some(file) => match Config::load(file) {
+        Some(file) => match load_checked(file) {
             Ok(config) => config,
             Err(e) => {
                 eprintln!("tern: {}", describe(file, &e));
@@ -283,6 +283,14 @@ fn start_command(file: Option<&Path>, listen: Vec<SocketAddr>) -> ExitCode {
             .collect();
     }
     run_broker(config)
+}
+
+/// Reads the configuration file and runs the pre-flight on it: its rules, and the files it
+/// names (certificates, passwords, ACL, JWT key). `check-config` and `start` both use it.
+fn load_checked(file: &Path) -> Result<Config, ConfigError> {
+    let config = Config::load(file)?;
+    tern::wiring::preflight(&config)?;
+    Ok(config)
 }
 
 /// A configuration error, preceded by the file's name unless it already says it.
@@ -304,7 +312,7 @@ fn run_broker(config: Config) -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let server = tern::server::Server::bind(config).await?;
+        let server = tern::wiring::bind(config).await?;
         #[cfg(unix)]
         reload_on_sighup(server.reload_handle())?;
         server.run(shutdown_signal()).await

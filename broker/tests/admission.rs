@@ -18,7 +18,7 @@ use tern::codec::{
     SubscriptionOptions, TopicFilter, TopicName, MAX_PACKET_SIZE,
 };
 use tern::config::{Config, Listener, ProxyProtocol, Transport};
-use tern::server::{Endpoint, Server};
+use tern::server::Endpoint;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::oneshot;
@@ -57,7 +57,7 @@ impl Broker {
 
     async fn start_with(config: Config) -> Broker {
         config.validate().expect("valid test configuration");
-        let server = Server::bind(config).await.expect("bind");
+        let server = tern::wiring::bind(config).await.expect("bind");
         let endpoints = server.local_endpoints();
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(server.run(async {
@@ -476,7 +476,7 @@ async fn clients_connect_over_a_unix_socket() {
     local.disconnect().await;
 
     // A second broker on the same, live socket is refused.
-    let second = Server::bind(Config {
+    let second = tern::wiring::bind(Config {
         listeners: vec![Listener {
             transport: Transport::Unix,
             socket: Some(path.clone()),

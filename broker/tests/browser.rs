@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use tern::config::{Config, Listener, Transport};
-use tern::server::Server;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::Command;
@@ -248,7 +247,7 @@ async fn mqtt_js_in_headless_chromium_round_trips_at_qos_1_over_websocket() {
         ],
         ..Config::default()
     };
-    let server = Server::bind(config).await.expect("bind");
+    let server = tern::wiring::bind(config).await.expect("bind");
     let [ws, tcp] = server.local_addrs()[..] else {
         panic!("two listeners");
     };

@@ -11,7 +11,6 @@ use std::sync::OnceLock;
 
 use anyhow::{anyhow, Context, Result};
 use tern::config::{Config, Listener, Transport};
-use tern::server::Server;
 use tokio::sync::oneshot;
 
 /// Where the scenarios of this run connect.
@@ -67,7 +66,7 @@ impl InProcessBroker {
     /// `dotted.key = value` override applied.
     pub async fn start(overrides: &[String]) -> Result<InProcessBroker> {
         let config = configure(overrides)?;
-        let server = Server::bind(config).await?;
+        let server = tern::wiring::bind(config).await?;
         let addrs = server.local_addrs();
         let (addr, websocket) = (addrs[0], addrs[1]);
         let (stop, stopped) = oneshot::channel::<()>();

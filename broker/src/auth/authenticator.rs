@@ -19,6 +19,8 @@
 //! task, for each CONNECT with a password, and delays every other client by that much; moving
 //! it to a blocking thread is left for later. SCRAM costs the server only a few HMACs.
 
+use std::time::SystemTime;
+
 use ahash::AHashMap;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -157,7 +159,7 @@ fn method_and_data(data: String) -> Properties {
 }
 
 impl Authenticator for PasswordAuthenticator {
-    fn connect(&mut self, conn: ConnId, connect: &Connect) -> AuthDecision {
+    fn connect(&mut self, conn: ConnId, connect: &Connect, _: SystemTime) -> AuthDecision {
         if let Some(method) = connect.properties.get(PropertyId::AuthenticationMethod) {
             return match method {
                 Property::AuthenticationMethod(m) if m == MECHANISM => {
@@ -269,9 +271,9 @@ mod tests {
         let c = ConnId(1);
         for protocol in [Protocol::V3_1_1, Protocol::V5] {
             let ok = login(Some("alice"), Some("secret"), protocol);
-            assert_eq!(a.connect(c, &ok), AuthDecision::Accept);
+            assert_eq!(a.connect(c, &ok, SystemTime::now()), AuthDecision::Accept);
             let ok = login(Some("user"), Some("pencil"), protocol);
-            assert_eq!(a.connect(c, &ok), AuthDecision::Accept);
+            assert_eq!(a.connect(c, &ok, SystemTime::now()), AuthDecision::Accept);
             for (user, password) in [
                 (Some("alice"), Some("wrong")),
                 (Some("alice"), None),
@@ -279,19 +281,19 @@ mod tests {
                 (Some("bob"), None),
             ] {
                 assert_eq!(
-                    a.connect(c, &login(user, password, protocol)),
+                    a.connect(c, &login(user, password, protocol), SystemTime::now()),
                     AuthDecision::Fail(ReasonCode::BAD_USER_NAME_OR_PASSWORD),
                     "{user:?} {password:?}"
                 );
             }
             assert_eq!(
-                a.connect(c, &login(None, None, protocol)),
+                a.connect(c, &login(None, None, protocol), SystemTime::now()),
                 AuthDecision::Refuse(ReasonCode::NOT_AUTHORIZED)
             );
         }
         let mut open = authenticator(true);
         assert_eq!(
-            open.connect(c, &login(None, None, Protocol::V5)),
+            open.connect(c, &login(None, None, Protocol::V5), SystemTime::now()),
             AuthDecision::Accept
         );
     }
@@ -300,8 +302,11 @@ mod tests {
     fn scram_login_end_to_end() {
         let mut a = authenticator(false);
         let conn = ConnId(7);
-        let AuthDecision::Continue(p) = a.connect(conn, &scram_connect("n,,n=alice,r=abcdef"))
-        else {
+        let AuthDecision::Continue(p) = a.connect(
+            conn,
+            &scram_connect("n,,n=alice,r=abcdef"),
+            SystemTime::now(),
+        ) else {
             panic!("no challenge");
         };
         let server_first = data(&p);
@@ -322,7 +327,7 @@ mod tests {
         let connect = scram_connect("n,,n=alice,r=abcdef");
         let start = |a: &mut PasswordAuthenticator, user: &str| {
             let first = format!("n,,n={user},r=abcdef");
-            match a.connect(ConnId(1), &scram_connect(&first)) {
+            match a.connect(ConnId(1), &scram_connect(&first), SystemTime::now()) {
                 AuthDecision::Continue(p) => data(&p),
                 other => panic!("{other:?}"),
             }
@@ -352,14 +357,14 @@ mod tests {
             AuthDecision::Fail(ReasonCode::NOT_AUTHORIZED)
         );
         assert_eq!(
-            a.connect(ConnId(1), &scram_connect("n,,r=x")),
+            a.connect(ConnId(1), &scram_connect("n,,r=x"), SystemTime::now()),
             AuthDecision::Fail(ReasonCode::NOT_AUTHORIZED)
         );
         let mut bare = Connect::new(Protocol::V5, "c");
         bare.properties
             .push(Property::AuthenticationMethod(MECHANISM.into()));
         assert_eq!(
-            a.connect(ConnId(1), &bare),
+            a.connect(ConnId(1), &bare, SystemTime::now()),
             AuthDecision::Fail(ReasonCode::NOT_AUTHORIZED)
         );
         // Another method in AUTH, and an AUTH with no exchange.
@@ -380,7 +385,7 @@ mod tests {
             .properties
             .push(Property::AuthenticationMethod("PLAIN".into()));
         assert_eq!(
-            a.connect(ConnId(1), &plain),
+            a.connect(ConnId(1), &plain, SystemTime::now()),
             AuthDecision::Refuse(ReasonCode::BAD_AUTHENTICATION_METHOD)
         );
     }
@@ -388,7 +393,11 @@ mod tests {
     #[test]
     fn a_connection_that_goes_leaves_nothing_behind() {
         let mut a = authenticator(false);
-        a.connect(ConnId(3), &scram_connect("n,,n=alice,r=abc"));
+        a.connect(
+            ConnId(3),
+            &scram_connect("n,,n=alice,r=abc"),
+            SystemTime::now(),
+        );
         assert_eq!(a.exchanges.len(), 1);
         a.closed(ConnId(3));
         assert!(a.exchanges.is_empty());

@@ -16,11 +16,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::acl::{Pattern, TopicLimits};
-use crate::config::{Jwt, JwtAlgorithm};
+use super::options::{Jwt, JwtAlgorithm};
 use crate::engine::Grant;
 
 /// The shortest HS256 secret accepted: 256 bits, the size of the hash.
@@ -38,6 +39,9 @@ pub struct Claims {
     /// Issued at, in seconds since 1970.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
+    /// Not before, in seconds since 1970.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     /// The topics the token limits its holder to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topics: Option<TopicsClaim>,
@@ -138,7 +142,10 @@ impl JwtVerifier {
             }
         };
         let mut validation = Validation::new(algorithm(config.algorithm));
-        validation.validate_nbf = true;
+        // `exp` and `nbf` are checked by `verify` against the time it is given: jsonwebtoken
+        // would read the system clock, and the engine, which asks, has none of its own.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.validate_aud = true;
         let mut required = vec!["exp"];
         if let Some(issuer) = &config.issuer {
@@ -160,10 +167,31 @@ impl JwtVerifier {
             && jsonwebtoken::decode_header(password).is_ok()
     }
 
-    /// Verifies `token` for a CONNECT naming `connect_user`: the grant it gives, or why not.
-    pub fn verify(&self, token: &[u8], connect_user: Option<&str>) -> Result<Grant, JwtError> {
+    /// Verifies `token` for a CONNECT naming `connect_user` at wall-clock time `now`: the
+    /// grant it gives, or why not.
+    pub fn verify(
+        &self,
+        token: &[u8],
+        connect_user: Option<&str>,
+        now: SystemTime,
+    ) -> Result<Grant, JwtError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)?;
         let claims = data.claims;
+        let now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        // The leeway for clock skew that jsonwebtoken's own checks would allow.
+        let leeway = self.validation.leeway;
+        if claims
+            .exp
+            .is_some_and(|exp| exp.saturating_add(leeway) < now)
+        {
+            return Err(JwtError::Invalid(ErrorKind::ExpiredSignature.into()));
+        }
+        if claims
+            .nbf
+            .is_some_and(|nbf| nbf > now.saturating_add(leeway))
+        {
+            return Err(JwtError::Invalid(ErrorKind::ImmatureSignature.into()));
+        }
         let sub = claims.sub.ok_or(JwtError::NoSubject)?;
         if let Some(user) = connect_user.filter(|u| *u != sub) {
             return Err(JwtError::OtherUser {
@@ -185,13 +213,7 @@ impl JwtVerifier {
                 }))
             }
         };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        // `exp` is required; the token is good until it passes, with the leeway for clock
-        // skew that its validation allowed.
-        let leeway = self.validation.leeway;
+        // `exp` is required; the token is good until it passes, with the leeway.
         let valid_for = claims
             .exp
             .map(|exp| Duration::from_secs(exp.saturating_add(leeway).saturating_sub(now)));
@@ -252,6 +274,7 @@ pub fn generate(
         sub: Some(user.to_owned()),
         exp: Some(now.saturating_add(expires_in.as_secs())),
         iat: Some(now),
+        nbf: None,
         topics,
     };
     if let Some(t) = &claims.topics {

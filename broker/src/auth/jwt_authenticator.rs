@@ -13,6 +13,8 @@
 //! - An Authentication Method (5.0) goes to the password file's SCRAM-SHA-256; without a
 //!   file, 0x8C Bad authentication method.
 
+use std::time::SystemTime;
+
 use super::authenticator::PasswordAuthenticator;
 use super::jwt::JwtVerifier;
 use crate::codec::{Auth, Connect, PropertyId, ReasonCode};
@@ -40,7 +42,7 @@ impl JwtAuthenticator {
 }
 
 impl Authenticator for JwtAuthenticator {
-    fn connect(&mut self, conn: ConnId, connect: &Connect) -> AuthDecision {
+    fn connect(&mut self, conn: ConnId, connect: &Connect, now: SystemTime) -> AuthDecision {
         let enhanced = connect
             .properties
             .get(PropertyId::AuthenticationMethod)
@@ -51,7 +53,7 @@ impl Authenticator for JwtAuthenticator {
             .filter(|p| !enhanced && JwtVerifier::is_token(p));
         if let Some(token) = token {
             let user = connect.username.as_deref();
-            return match self.verifier.verify(token, user) {
+            return match self.verifier.verify(token, user, now) {
                 Ok(grant) => {
                     tracing::debug!(conn = %conn, user = ?grant.username, "JWT accepted");
                     AuthDecision::AcceptAs(Box::new(grant))
@@ -63,7 +65,7 @@ impl Authenticator for JwtAuthenticator {
             };
         }
         if let Some(passwords) = &mut self.passwords {
-            return passwords.connect(conn, connect);
+            return passwords.connect(conn, connect, now);
         }
         if enhanced {
             AuthDecision::Refuse(ReasonCode::BAD_AUTHENTICATION_METHOD)
@@ -100,9 +102,9 @@ mod tests {
 
     use super::*;
     use crate::auth::jwt::{generate, SigningKey};
+    use crate::auth::options::{Jwt, JwtAlgorithm};
     use crate::auth::PasswordFile;
     use crate::codec::{Property, Protocol};
-    use crate::config::{Jwt, JwtAlgorithm};
 
     const SECRET: &str = "an HS256 secret of at least 32 bytes";
 
@@ -149,9 +151,17 @@ mod tests {
         let c = ConnId(1);
         let alice = token("alice");
         // 5.0 may leave the user name out; 3.1.1 must send one, the token's.
-        let d = a.connect(c, &login(Protocol::V5, None, Some(&alice)));
+        let d = a.connect(
+            c,
+            &login(Protocol::V5, None, Some(&alice)),
+            SystemTime::now(),
+        );
         assert_eq!(granted(d).as_deref(), Some("alice"));
-        let d = a.connect(c, &login(Protocol::V3_1_1, Some("alice"), Some(&alice)));
+        let d = a.connect(
+            c,
+            &login(Protocol::V3_1_1, Some("alice"), Some(&alice)),
+            SystemTime::now(),
+        );
         assert_eq!(granted(d).as_deref(), Some("alice"));
         let fail = AuthDecision::Fail(ReasonCode::BAD_USER_NAME_OR_PASSWORD);
         for (user, password) in [
@@ -160,15 +170,18 @@ mod tests {
             (Some("alice"), None),
             (None, Some("a password")),
         ] {
-            assert_eq!(a.connect(c, &login(Protocol::V5, user, password)), fail);
+            assert_eq!(
+                a.connect(c, &login(Protocol::V5, user, password), SystemTime::now()),
+                fail
+            );
         }
         assert_eq!(
-            a.connect(c, &login(Protocol::V5, None, None)),
+            a.connect(c, &login(Protocol::V5, None, None), SystemTime::now()),
             AuthDecision::Refuse(ReasonCode::NOT_AUTHORIZED)
         );
         let mut open = JwtAuthenticator::new(verifier(), None, true);
         assert_eq!(
-            open.connect(c, &login(Protocol::V5, None, None)),
+            open.connect(c, &login(Protocol::V5, None, None), SystemTime::now()),
             AuthDecision::Accept
         );
         let mut scram = Connect::new(Protocol::V5, "c");
@@ -176,7 +189,7 @@ mod tests {
             .properties
             .push(Property::AuthenticationMethod("SCRAM-SHA-256".into()));
         assert_eq!(
-            a.connect(c, &scram),
+            a.connect(c, &scram, SystemTime::now()),
             AuthDecision::Refuse(ReasonCode::BAD_AUTHENTICATION_METHOD)
         );
     }
@@ -188,14 +201,26 @@ mod tests {
         let passwords = PasswordAuthenticator::new(&file, false).unwrap();
         let mut a = JwtAuthenticator::new(verifier(), Some(passwords), false);
         let c = ConnId(1);
-        let d = a.connect(c, &login(Protocol::V5, None, Some(&token("alice"))));
+        let d = a.connect(
+            c,
+            &login(Protocol::V5, None, Some(&token("alice"))),
+            SystemTime::now(),
+        );
         assert_eq!(granted(d).as_deref(), Some("alice"));
         assert_eq!(
-            a.connect(c, &login(Protocol::V5, Some("bob"), Some("secret"))),
+            a.connect(
+                c,
+                &login(Protocol::V5, Some("bob"), Some("secret")),
+                SystemTime::now()
+            ),
             AuthDecision::Accept
         );
         assert_eq!(
-            a.connect(c, &login(Protocol::V5, Some("bob"), Some("wrong"))),
+            a.connect(
+                c,
+                &login(Protocol::V5, Some("bob"), Some("wrong")),
+                SystemTime::now()
+            ),
             AuthDecision::Fail(ReasonCode::BAD_USER_NAME_OR_PASSWORD)
         );
     }

@@ -15,6 +15,7 @@ pub mod acl;
 mod authenticator;
 pub mod jwt;
 mod jwt_authenticator;
+pub mod options;
 pub mod password_file;
 pub mod scram;
 mod security;
@@ -22,13 +23,13 @@ mod security;
 pub use authenticator::PasswordAuthenticator;
 pub use jwt_authenticator::JwtAuthenticator;
 pub use password_file::{PasswordFile, PasswordFileError};
-pub use security::{check_config, Security};
+pub use security::Security;
 
 use crate::engine::{AllowAnonymous, Authenticator};
 
 /// The authenticator `[auth]` asks for: JWT logins (with the password file, if any, for
 /// other CONNECTs), the password file's, or, with neither, anonymous access on or off.
-pub fn from_config(auth: &crate::config::Auth) -> anyhow::Result<Box<dyn Authenticator>> {
+pub fn from_config(auth: &options::Auth) -> anyhow::Result<Box<dyn Authenticator>> {
     use anyhow::Context;
     let passwords = match &auth.password_file {
         None => None,

@@ -47,17 +47,6 @@ pub struct ListenerSettings {
     pub max_connection_rate_per_ip: Option<u32>,
 }
 
-impl ListenerSettings {
-    /// What `[[listener]]` asks for.
-    pub fn from_config(listener: &crate::config::Listener) -> ListenerSettings {
-        ListenerSettings {
-            allow_anonymous: listener.allow_anonymous,
-            max_connections: listener.max_connections.map(|n| n as usize),
-            max_connection_rate_per_ip: listener.max_connection_rate_per_ip,
-        }
-    }
-}
-
 /// Most addresses whose connection rate is tracked at once. When the table is full, the
 /// addresses whose buckets have refilled are forgotten; if none has, a new address is let in
 /// untracked (and a warning logged), so that memory stays bounded.

@@ -5,16 +5,16 @@
 //! way, every AUTH packet, naming the connection so that an authenticator can keep the state
 //! of an exchange per connection; it is told when a connection is gone, so that such state
 //! never outlives it. Methods (passwords, JWT, SCRAM) plug in here: the built-in
-//! [`AllowAnonymous`] knows no enhanced method; `crate::auth` checks a password file and runs
-//! SCRAM-SHA-256.
+//! [`AllowAnonymous`] knows no enhanced method; the adapters in `crate::auth` check a
+//! password file and run SCRAM-SHA-256.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytestring::ByteString;
 
 use super::conn::ConnId;
-use crate::auth::acl::TopicLimits;
+use super::policy::TopicLimits;
 use crate::codec::{Auth, Connect, Properties, ReasonCode};
 
 /// The answer to a CONNECT or an AUTH.
@@ -53,9 +53,10 @@ pub struct Grant {
 
 /// Decides who may connect. It runs inside the engine, so it must not block for long.
 pub trait Authenticator: Send {
-    /// A CONNECT has arrived on `conn`. An Authentication Method in its properties starts
-    /// enhanced authentication.
-    fn connect(&mut self, conn: ConnId, connect: &Connect) -> AuthDecision;
+    /// A CONNECT has arrived on `conn` at wall-clock time `now` (what credentials with an
+    /// expiry are checked against: the engine reads no clock, it passes on the one it is
+    /// given). An Authentication Method in its properties starts enhanced authentication.
+    fn connect(&mut self, conn: ConnId, connect: &Connect, now: SystemTime) -> AuthDecision;
     /// The client on `conn` answered a [`AuthDecision::Continue`] with this AUTH.
     fn auth(&mut self, conn: ConnId, connect: &Connect, auth: &Auth) -> AuthDecision;
     /// `conn` is gone (refused, accepted and later closed, or dropped mid-exchange): forget
@@ -72,7 +73,7 @@ pub trait Authenticator: Send {
 pub struct AllowAnonymous(pub bool);
 
 impl Authenticator for AllowAnonymous {
-    fn connect(&mut self, _: ConnId, connect: &Connect) -> AuthDecision {
+    fn connect(&mut self, _: ConnId, connect: &Connect, _: SystemTime) -> AuthDecision {
         if connect
             .properties
             .get(crate::codec::PropertyId::AuthenticationMethod)

@@ -4,8 +4,9 @@
 //!
 //! What happens when something is not allowed:
 //!
-//! - **SUBSCRIBE** to a filter that is not readable in full (see [`crate::auth::acl`]): that
-//!   filter's SUBACK code is 0x87 Not authorized (3.1.1: 0x80 Failure); MQTT 3.1 has no
+//! - **SUBSCRIBE** to a filter that is not readable in full (an [`Authorizer`] decides;
+//!   the ACL file's rules are in `crate::auth::acl`): that filter's SUBACK code is 0x87
+//!   Not authorized (3.1.1: 0x80 Failure); MQTT 3.1 has no
 //!   failure code, so the connection is closed, as for the deny list.
 //! - **PUBLISH** to a topic that is not writable: the message is dropped. A 5.0 client is told
 //!   with PUBACK or PUBREC 0x87 Not authorized (a PUBREC with an error code ends the QoS 2 flow,
@@ -32,9 +33,9 @@ use bytestring::ByteString;
 
 use super::auth::{Authenticator, Grant};
 use super::conn::{Conn, ConnId};
+use super::policy::{Authorizer, TopicLimits, Who};
 use super::rate::Exceeded;
 use super::{Engine, Timer};
-use crate::auth::acl::{Acl, TopicLimits, Who};
 use crate::codec::{Connect, Properties, ReasonCode, TopicFilter, Will};
 
 /// What a connection may do beyond its ACL section: the user name it is known by and the
@@ -67,7 +68,7 @@ fn who<'a>(c: &'a Conn, client_id: &'a str) -> Who<'a> {
 impl Engine {
     /// Uses `acl` for SUBSCRIBEs, PUBLISHes and wills from now on (`None`: everything is
     /// allowed). Subscriptions already granted stay.
-    pub fn set_acl(&mut self, acl: Option<Arc<Acl>>) {
+    pub fn set_acl(&mut self, acl: Option<Arc<dyn Authorizer>>) {
         self.acl = acl;
     }
 

@@ -1,4 +1,5 @@
-//! The engine's limits and switches, taken from the configuration.
+//! The engine's limits and switches. The wiring (`crate::wiring`) fills them from the
+//! configuration; tests and embedders may build them in code.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use super::admission::ListenerSettings;
 use super::session::QueueLimits;
 
 /// What the engine enforces and advertises. The defaults are those of the embedded
-/// configuration (see `default-config.toml`).
+/// configuration (see `config/default-config.toml`).
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Connections that have completed CONNECT; more are refused with 0x97 Quota exceeded
@@ -56,51 +57,6 @@ pub struct Settings {
     /// What each listener adds to the admission rules, by its position in the configuration
     /// (`ConnInfo::listener`); a listener not in the list adds nothing.
     pub listeners: Vec<ListenerSettings>,
-}
-
-impl Settings {
-    /// The settings a configuration asks for. The configuration has been validated, so
-    /// every filter in the deny list parses.
-    pub fn from_config(config: &crate::config::Config) -> Settings {
-        let l = &config.limits;
-        let m = &config.mqtt;
-        Settings {
-            max_connections: l.max_connections as usize,
-            max_packet_size: l.max_packet_size,
-            receive_maximum: l.receive_maximum,
-            max_inflight: l.max_inflight,
-            queue: QueueLimits {
-                max_messages: l.max_queued_messages as usize,
-                max_bytes: usize::try_from(l.max_queued_bytes).unwrap_or(usize::MAX),
-            },
-            topic_alias_maximum: l.topic_alias_maximum,
-            max_client_id_len: usize::from(l.max_client_id_len),
-            max_session_expiry_interval: l.max_session_expiry_interval,
-            max_keep_alive: l.max_keep_alive,
-            retain_available: m.retain_available,
-            wildcard_subscriptions: m.wildcard_subscriptions,
-            shared_subscriptions: m.shared_subscriptions,
-            subscription_identifiers: m.subscription_identifiers,
-            maximum_qos: QoS::from_u8(m.maximum_qos).unwrap_or(QoS::ExactlyOnce),
-            assign_client_ids: m.assign_client_ids,
-            deny_subscriptions: m
-                .deny_subscriptions
-                .iter()
-                .filter_map(|f| TopicFilter::new(f.as_str()).ok())
-                .collect(),
-            allow_anonymous: config.auth.allow_anonymous,
-            connect_timeout: Duration::from_secs(10),
-            failed_login_delay: Duration::from_millis(config.auth.failed_login_delay_ms.into()),
-            max_message_expiry_interval: l.max_message_expiry_interval,
-            max_publish_rate: l.max_publish_rate,
-            max_publish_bandwidth: l.max_publish_bandwidth,
-            listeners: config
-                .listeners
-                .iter()
-                .map(ListenerSettings::from_config)
-                .collect(),
-        }
-    }
 }
 
 impl Default for Settings {

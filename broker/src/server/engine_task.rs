@@ -8,13 +8,14 @@
 //! its writer once. Only connections with frames this round have a batch.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use ahash::AHashMap;
 use tokio::sync::mpsc;
 
 use super::outbox::{Frames, Outbox};
 use super::Event;
+use crate::engine::policy::Authorizer;
 use crate::engine::{ConnId, Engine, Input, Output};
 
 /// Events taken after the first of a round, at most.
@@ -28,7 +29,7 @@ pub(super) async fn run(mut engine: Engine, mut events: mpsc::Receiver<Event>) {
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { break };
-                let now = Instant::now();
+                let now = clock(&mut engine);
                 d.apply(&mut engine, event, now);
                 for _ in 0..ROUND {
                     match events.try_recv() {
@@ -38,11 +39,20 @@ pub(super) async fn run(mut engine: Engine, mut events: mpsc::Receiver<Event>) {
                 }
             }
             _ = sleep_until(timeout), if timeout.is_some() => {
-                engine.handle_timeout(Instant::now());
+                let now = clock(&mut engine);
+                engine.handle_timeout(now);
             }
         }
         d.end_round(&mut engine);
     }
+}
+
+/// Reads the clock for a round: the instant the engine is given, and the wall-clock time it
+/// is, which the engine counts wall-clock times from (it reads no clock itself).
+fn clock(engine: &mut Engine) -> Instant {
+    let now = Instant::now();
+    engine.set_wall_clock(now, SystemTime::now());
+    now
 }
 
 /// The connections' outboxes, and the frames staged for them this round.
@@ -78,7 +88,7 @@ impl Dispatcher {
             Event::Security(security) => {
                 let security = *security;
                 engine.replace_authenticator(security.authenticator);
-                engine.set_acl(security.acl);
+                engine.set_acl(security.acl.map(|acl| acl as Arc<dyn Authorizer>));
             }
         }
         self.collect(engine);

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use super::options::{Listener, Transport};
 use super::unix::UnixSocket;
-use crate::config::{Listener, Transport};
 
 /// Where a listener can be reached, as [`Server::local_endpoints`](super::Server) reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]

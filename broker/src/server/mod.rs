@@ -9,6 +9,7 @@
 mod connection;
 mod engine_task;
 mod listen;
+pub mod options;
 mod outbox;
 mod proxy;
 mod reload;
@@ -33,8 +34,11 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, ProxyProtocol, Transport};
+use crate::auth::options::Auth;
+use crate::auth::Security;
+use crate::engine::policy::Authorizer;
 use crate::engine::{ConnId, ConnInfo, Engine, Input, ProtocolSet, Settings};
+use options::{Listener, ProxyProtocol, Transport};
 use outbox::Outbox;
 use tls::TlsListener;
 
@@ -49,28 +53,41 @@ pub(crate) enum Event {
     Input(ConnId, Input),
     Shutdown(oneshot::Sender<()>),
     /// The files of `[auth]` were read again (SIGHUP): new authenticator and ACL.
-    Security(Box<crate::auth::Security>),
+    Security(Box<Security>),
+}
+
+/// What a server is made of, as the wiring (`crate::wiring`) assembles it from a
+/// configuration: the engine's settings, the adapters `[auth]` loaded, and the listeners.
+pub struct Setup {
+    /// The engine's limits and switches; `settings.listeners` follows `listeners`' order.
+    pub settings: Settings,
+    /// The authenticator and ACL `[auth]` names.
+    pub security: Security,
+    /// `[auth]` itself, whose files are read again on a reload (SIGHUP).
+    pub auth: Auth,
+    /// Where clients connect, and how.
+    pub listeners: Vec<Listener>,
 }
 
 /// A broker with its listeners bound, ready to run.
 pub struct Server {
-    config: Config,
-    listeners: Vec<listen::Bound>,
-    /// The authenticator and ACL `[auth]` names.
-    security: crate::auth::Security,
-    /// The TLS side of each listener, in the order of `config.listeners`.
+    settings: Settings,
+    security: Security,
+    auth: Auth,
+    /// What each listener was asked to be, in the order of `bound`.
+    listeners: Vec<Listener>,
+    bound: Vec<listen::Bound>,
+    /// The TLS side of each listener, in the same order.
     tls: Vec<Option<Arc<TlsListener>>>,
     reload: ReloadHandle,
 }
 
 impl Server {
-    /// Loads the password file, if one is configured, and the certificates of TLS
-    /// listeners, and binds every configured listener.
-    pub async fn bind(config: Config) -> anyhow::Result<Server> {
-        let security = crate::auth::Security::load(&config.auth)?;
-        let mut listeners = Vec::with_capacity(config.listeners.len());
-        let mut tls = Vec::with_capacity(config.listeners.len());
-        for (i, l) in config.listeners.iter().enumerate() {
+    /// Loads the certificates of TLS listeners and binds every listener.
+    pub async fn bind(setup: Setup) -> anyhow::Result<Server> {
+        let mut bound = Vec::with_capacity(setup.listeners.len());
+        let mut tls = Vec::with_capacity(setup.listeners.len());
+        for (i, l) in setup.listeners.iter().enumerate() {
             let acceptor = match &l.tls {
                 Some(settings) => Some(Arc::new(
                     TlsListener::new(settings).with_context(|| format!("listener[{i}]"))?,
@@ -78,12 +95,14 @@ impl Server {
                 None => None,
             };
             tls.push(acceptor);
-            listeners.push(listen::Bound::bind(l).await?);
+            bound.push(listen::Bound::bind(l).await?);
         }
         Ok(Server {
-            config,
-            listeners,
-            security,
+            settings: setup.settings,
+            security: setup.security,
+            auth: setup.auth,
+            listeners: setup.listeners,
+            bound,
             tls,
             reload: ReloadHandle::new(),
         })
@@ -101,27 +120,24 @@ impl Server {
     /// in the order of the configuration; Unix socket listeners are left out (see
     /// [`Server::local_endpoints`]).
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.listeners
-            .iter()
-            .filter_map(|l| l.local_addr())
-            .collect()
+        self.bound.iter().filter_map(|l| l.local_addr()).collect()
     }
 
     /// Where each listener can be reached, in the order of the configuration: its TCP
     /// address or the path of its Unix socket.
     pub fn local_endpoints(&self) -> Vec<Endpoint> {
-        self.listeners.iter().filter_map(|l| l.endpoint()).collect()
+        self.bound.iter().filter_map(|l| l.endpoint()).collect()
     }
 
     /// Serves until `shutdown` completes, then stops accepting, tells 5.0 clients 0x8B Server
     /// shutting down, flushes every connection and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-        let settings = Settings::from_config(&self.config);
+        let settings = self.settings;
         let outbox_limit = settings.queue.max_bytes;
         let max_packet_size = settings.max_packet_size;
         let (events, rx) = mpsc::channel(EVENT_QUEUE);
         let mut engine = Engine::with_authenticator(settings, self.security.authenticator);
-        engine.set_acl(self.security.acl);
+        engine.set_acl(self.security.acl.map(|acl| acl as Arc<dyn Authorizer>));
         let engine = tokio::spawn(engine_task::run(engine, rx));
 
         let token = CancellationToken::new();
@@ -129,7 +145,7 @@ impl Server {
         let next_id = Arc::new(AtomicU64::new(1));
         tokio::spawn(reload_auth::reload_security(
             self.reload.subscribe(),
-            self.config.auth.clone(),
+            self.auth,
             events.clone(),
             token.clone(),
         ));
@@ -138,9 +154,8 @@ impl Server {
             self.tls.clone(),
             token.clone(),
         ));
-        let listeners = self.listeners.into_iter().zip(self.tls);
-        for (index, ((listener, tls), config)) in listeners.zip(&self.config.listeners).enumerate()
-        {
+        let listeners = self.bound.into_iter().zip(self.tls);
+        for (index, ((listener, tls), config)) in listeners.zip(&self.listeners).enumerate() {
             let handles = Arc::new(ConnectionHandles {
                 events: events.clone(),
                 listener: index,

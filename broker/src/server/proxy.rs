@@ -26,7 +26,7 @@ use ppp::v2;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-use crate::config::ProxyProtocol;
+use super::options::ProxyProtocol;
 
 /// How long a connection may take to send its whole PROXY header.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);

@@ -9,8 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::reload::Reloads;
 use super::Event;
+use crate::auth::options::Auth;
 use crate::auth::Security;
-use crate::config::Auth;
 
 /// Reloads `[auth]`'s files on each reload until `stop`, if it names any.
 pub(super) async fn reload_security(

@@ -18,8 +18,8 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
+use super::options::{ProxyProtocol, Transport};
 use super::{connection, proxy, websocket, ConnectionHandles};
-use crate::config::{ProxyProtocol, Transport};
 use crate::engine::{ConnId, ConnInfo};
 
 impl ConnectionHandles {

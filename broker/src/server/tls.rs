@@ -26,7 +26,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
-use crate::config::{ClientAuth, Tls, TlsVersion};
+use super::options::{ClientAuth, Tls, TlsVersion};
 use crate::engine::CertLogin;
 
 pub use identity::PeerCert;

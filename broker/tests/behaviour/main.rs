@@ -14,7 +14,6 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tern::config::{Config, Listener};
-use tern::server::Server;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
@@ -54,7 +53,7 @@ impl Broker {
 
     async fn start_with(config: Config) -> Broker {
         config.validate().expect("valid test configuration");
-        let server = Server::bind(config).await.expect("bind");
+        let server = tern::wiring::bind(config).await.expect("bind");
         let addr = server.local_addrs()[0];
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(server.run(async {

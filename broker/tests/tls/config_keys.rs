@@ -2,8 +2,12 @@
 
 use super::*;
 
+/// The key and message of the error `text` gets from the configuration or the pre-flight,
+/// which loads the certificate files (as `tern check-config` and the start both do).
 fn error_key(text: &str) -> (String, String) {
-    let e = Config::from_toml_str(text).expect_err("the configuration should be refused");
+    let e = Config::from_toml_str(text)
+        .and_then(|config| tern::wiring::preflight(&config))
+        .expect_err("the configuration should be refused");
     (e.key().unwrap_or_default().to_owned(), e.to_string())
 }
 

@@ -13,7 +13,6 @@ use std::time::Duration;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, SupportedProtocolVersion};
 use tern::config::{Config, Listener, Tls, TlsVersion};
-use tern::server::Server;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -82,7 +81,7 @@ struct Broker {
 impl Broker {
     async fn start(config: Config) -> Broker {
         config.validate().expect("valid test configuration");
-        let server = Server::bind(config).await.expect("bind");
+        let server = tern::wiring::bind(config).await.expect("bind");
         let addrs = server.local_addrs();
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(server.run(async {

@@ -48,7 +48,7 @@ async fn the_reload_handle_swaps_certificates() {
     l.tls = Some(tls(&pki));
     let config = config(vec![l]);
     config.validate().unwrap();
-    let server = Server::bind(config).await.unwrap();
+    let server = tern::wiring::bind(config).await.unwrap();
     let addr = server.local_addrs()[0];
     let reload = server.reload_handle();
     let (stop, stopped) = oneshot::channel::<()>();

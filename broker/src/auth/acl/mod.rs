@@ -42,14 +42,14 @@
 //! the new rules.
 
 mod parse;
-mod pattern;
 
 use std::path::Path;
 
+pub use crate::engine::policy::{covers, overlaps, Pattern, TopicLimits, Who};
 pub use parse::AclError;
-pub use pattern::{covers, overlaps, Pattern, Who};
 
 use crate::codec::matches;
+use crate::engine::policy::Authorizer;
 
 /// What a rule lets a client do with the topics its pattern matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,9 +172,12 @@ impl Acl {
             .filter(|r| r.selector.selects(who))
             .filter_map(|r| Some((r, r.pattern.resolve(who)?)))
     }
+}
 
+/// The ACL answers the engine's authorization questions.
+impl Authorizer for Acl {
     /// Whether `who` may publish to `topic`: the first rule matching it decides.
-    pub fn may_publish(&self, who: &Who<'_>, topic: &str) -> bool {
+    fn may_publish(&self, who: &Who<'_>, topic: &str) -> bool {
         for (rule, pattern) in self.applicable(who) {
             if matches(&pattern, topic) {
                 tracing::trace!(line = rule.line, topic, "ACL rule decides a PUBLISH");
@@ -186,7 +189,7 @@ impl Acl {
 
     /// Whether `who` may subscribe to `filter` (a plain filter: the caller takes a shared
     /// subscription's apart): every topic it matches must be readable, as the module explains.
-    pub fn may_subscribe(&self, who: &Who<'_>, filter: &str) -> bool {
+    fn may_subscribe(&self, who: &Who<'_>, filter: &str) -> bool {
         for (rule, pattern) in self.applicable(who) {
             if covers(&pattern, filter) {
                 tracing::trace!(line = rule.line, filter, "ACL rule decides a SUBSCRIBE");
@@ -202,31 +205,6 @@ impl Acl {
             }
         }
         self.default_allow
-    }
-}
-
-/// Topics a connection is limited to on top of the ACL, as a JWT's `topics` claim gives them:
-/// a PUBLISH must match a `write` pattern, a SUBSCRIBE filter must be covered by a `read`
-/// pattern. Patterns may use `%u` and `%c`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TopicLimits {
-    pub read: Vec<Pattern>,
-    pub write: Vec<Pattern>,
-}
-
-impl TopicLimits {
-    pub fn may_publish(&self, who: &Who<'_>, topic: &str) -> bool {
-        self.write
-            .iter()
-            .filter_map(|p| p.resolve(who))
-            .any(|p| matches(&p, topic))
-    }
-
-    pub fn may_subscribe(&self, who: &Who<'_>, filter: &str) -> bool {
-        self.read
-            .iter()
-            .filter_map(|p| p.resolve(who))
-            .any(|p| covers(&p, filter))
     }
 }
 

@@ -72,7 +72,9 @@ fn generated_tokens_verify_and_carry_their_claims() {
     .unwrap();
     assert!(JwtVerifier::is_token(token.as_bytes()));
     let verifier = JwtVerifier::new(&hs256()).unwrap();
-    let grant = verifier.verify(token.as_bytes(), None).unwrap();
+    let grant = verifier
+        .verify(token.as_bytes(), None, SystemTime::now())
+        .unwrap();
     assert_eq!(grant.username.as_deref(), Some("alice"));
     let valid = grant.valid_for.unwrap();
     assert!(
@@ -89,9 +91,11 @@ fn generated_tokens_verify_and_carry_their_claims() {
     assert!(!limits.may_publish(&who, "news/x"));
     assert!(limits.may_subscribe(&who, "news/+"));
     // The CONNECT's user name must be the token's.
-    assert!(verifier.verify(token.as_bytes(), Some("alice")).is_ok());
+    assert!(verifier
+        .verify(token.as_bytes(), Some("alice"), SystemTime::now())
+        .is_ok());
     assert!(matches!(
-        verifier.verify(token.as_bytes(), Some("bob")),
+        verifier.verify(token.as_bytes(), Some("bob"), SystemTime::now()),
         Err(JwtError::OtherUser { .. })
     ));
 }
@@ -108,11 +112,15 @@ fn bad_tokens_are_refused() {
     let t = now() as i64;
     // Expired (beyond the minute of leeway).
     let expired = signed(&good(t - 3600), SECRET);
-    let e = verifier.verify(expired.as_bytes(), None).unwrap_err();
+    let e = verifier
+        .verify(expired.as_bytes(), None, SystemTime::now())
+        .unwrap_err();
     assert!(e.to_string().contains("ExpiredSignature"), "{e}");
     // Signed with another secret.
     let forged = signed(&good(t + 3600), "another secret that is long enough!!");
-    let e = verifier.verify(forged.as_bytes(), None).unwrap_err();
+    let e = verifier
+        .verify(forged.as_bytes(), None, SystemTime::now())
+        .unwrap_err();
     assert!(e.to_string().contains("InvalidSignature"), "{e}");
     // A tampered payload.
     let token = signed(&good(t + 3600), SECRET);
@@ -126,30 +134,32 @@ fn bad_tokens_are_refused() {
         other.split('.').nth(1).unwrap(),
         parts[2]
     );
-    assert!(verifier.verify(tampered.as_bytes(), None).is_err());
+    assert!(verifier
+        .verify(tampered.as_bytes(), None, SystemTime::now())
+        .is_err());
     // No exp, no sub.
     let mut no_exp = Map::new();
     no_exp.insert("sub", Value::Text("alice"));
     assert!(verifier
-        .verify(signed(&no_exp, SECRET).as_bytes(), None)
+        .verify(signed(&no_exp, SECRET).as_bytes(), None, SystemTime::now())
         .is_err());
     let mut no_sub = Map::new();
     no_sub.insert("exp", Value::Int(t + 3600));
     assert!(matches!(
-        verifier.verify(signed(&no_sub, SECRET).as_bytes(), None),
+        verifier.verify(signed(&no_sub, SECRET).as_bytes(), None, SystemTime::now()),
         Err(JwtError::NoSubject)
     ));
     // Not yet valid.
     let mut early = good(t + 7200);
     early.insert("nbf", Value::Int(t + 3600));
     assert!(verifier
-        .verify(signed(&early, SECRET).as_bytes(), None)
+        .verify(signed(&early, SECRET).as_bytes(), None, SystemTime::now())
         .is_err());
     // An audience nobody asked for.
     let mut aud = good(t + 3600);
     aud.insert("aud", Value::Text("elsewhere"));
     assert!(verifier
-        .verify(signed(&aud, SECRET).as_bytes(), None)
+        .verify(signed(&aud, SECRET).as_bytes(), None, SystemTime::now())
         .is_err());
     // Garbage, and the "none" algorithm.
     assert!(!JwtVerifier::is_token(b"secret"));
@@ -159,7 +169,9 @@ fn bad_tokens_are_refused() {
         "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0", // {"alg":"none","typ":"JWT"}
         parts[1]
     );
-    assert!(verifier.verify(none.as_bytes(), None).is_err());
+    assert!(verifier
+        .verify(none.as_bytes(), None, SystemTime::now())
+        .is_err());
 }
 
 #[test]
@@ -173,17 +185,19 @@ fn issuer_and_audience_when_configured() {
     c.insert("sub", Value::Text("alice"));
     c.insert("exp", Value::Int(t + 60));
     assert!(verifier
-        .verify(signed(&c, SECRET).as_bytes(), None)
+        .verify(signed(&c, SECRET).as_bytes(), None, SystemTime::now())
         .is_err());
     c.insert("iss", Value::Text("tern-tests"));
     assert!(verifier
-        .verify(signed(&c, SECRET).as_bytes(), None)
+        .verify(signed(&c, SECRET).as_bytes(), None, SystemTime::now())
         .is_err());
     c.insert("aud", Value::Text("broker"));
-    assert!(verifier.verify(signed(&c, SECRET).as_bytes(), None).is_ok());
+    assert!(verifier
+        .verify(signed(&c, SECRET).as_bytes(), None, SystemTime::now())
+        .is_ok());
     c.insert("iss", Value::Text("someone else"));
     assert!(verifier
-        .verify(signed(&c, SECRET).as_bytes(), None)
+        .verify(signed(&c, SECRET).as_bytes(), None, SystemTime::now())
         .is_err());
 }
 
@@ -207,7 +221,9 @@ fn rs256_and_es256() {
         audience: None,
     };
     let verifier = JwtVerifier::new(&config).unwrap();
-    let grant = verifier.verify(token.as_bytes(), Some("bob")).unwrap();
+    let grant = verifier
+        .verify(token.as_bytes(), Some("bob"), SystemTime::now())
+        .unwrap();
     assert_eq!(grant.username.as_deref(), Some("bob"));
     assert_eq!(grant.topics, None);
     // An HS256 token made with the public key as its secret (the classic confusion attack)
@@ -216,7 +232,9 @@ fn rs256_and_es256() {
     c.insert("sub", Value::Text("bob"));
     c.insert("exp", Value::Int(now() as i64 + 60));
     let confused = signed(&c, RSA_PUBLIC);
-    assert!(verifier.verify(confused.as_bytes(), None).is_err());
+    assert!(verifier
+        .verify(confused.as_bytes(), None, SystemTime::now())
+        .is_err());
 
     let ec = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let ec_private = temp_file("ec.pem", ec.serialize_pem().as_bytes());
@@ -235,7 +253,9 @@ fn rs256_and_es256() {
         ..config
     };
     let verifier = JwtVerifier::new(&config).unwrap();
-    assert!(verifier.verify(token.as_bytes(), None).is_ok());
+    assert!(verifier
+        .verify(token.as_bytes(), None, SystemTime::now())
+        .is_ok());
     // The RSA key does not verify ES256, and is no ES256 key.
     let wrong = Jwt {
         public_key_file: Some(public.clone()),
@@ -298,4 +318,34 @@ fn configuration_errors_name_the_key() {
     )
     .unwrap_err();
     assert!(e.contains("a/#/b"), "{e}");
+}
+
+#[test]
+fn expiry_is_judged_at_the_time_the_engine_gives() {
+    // The verifier reads no clock: a token is fresh or stale at the time it is handed, which
+    // is far from the system clock here on purpose.
+    let verifier = JwtVerifier::new(&hs256()).unwrap();
+    let at = |secs: u64| UNIX_EPOCH + Duration::from_secs(secs);
+    let base: u64 = 2_000_000_000;
+    let mut claims = Map::new();
+    claims.insert("sub", Value::Text("alice"));
+    claims.insert("exp", Value::Int(base as i64 + 600));
+    let token = signed(&claims, SECRET);
+    let grant = verifier
+        .verify(token.as_bytes(), None, at(base + 300))
+        .unwrap();
+    // Until `exp`, plus the minute of leeway, counted from the time given.
+    assert_eq!(grant.valid_for, Some(Duration::from_secs(600 - 300 + 60)));
+    let e = verifier
+        .verify(token.as_bytes(), None, at(base + 600 + 61))
+        .unwrap_err();
+    assert!(e.to_string().contains("ExpiredSignature"), "{e}");
+
+    claims.insert("nbf", Value::Int(base as i64));
+    let early = signed(&claims, SECRET);
+    let e = verifier
+        .verify(early.as_bytes(), None, at(base - 61))
+        .unwrap_err();
+    assert!(e.to_string().contains("ImmatureSignature"), "{e}");
+    assert!(verifier.verify(early.as_bytes(), None, at(base)).is_ok());
 }

@@ -17,7 +17,7 @@ topic readwrite devices/%c/#
 topic write wills/%u
 ";
 
-fn acl(text: &str) -> Option<Arc<Acl>> {
+fn acl(text: &str) -> Option<Arc<dyn crate::engine::policy::Authorizer>> {
     Some(Arc::new(Acl::parse(text, false).unwrap()))
 }
 
@@ -275,7 +275,7 @@ fn certificate_identities_select_sections() {
 struct Granting(Grant);
 
 impl Authenticator for Granting {
-    fn connect(&mut self, _: ConnId, _: &Connect) -> AuthDecision {
+    fn connect(&mut self, _: ConnId, _: &Connect, _: std::time::SystemTime) -> AuthDecision {
         AuthDecision::AcceptAs(Box::new(self.0.clone()))
     }
     fn auth(&mut self, _: ConnId, _: &Connect, _: &Auth) -> AuthDecision {

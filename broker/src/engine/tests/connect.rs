@@ -144,7 +144,7 @@ fn anonymous_access_can_be_switched_off() {
 struct Challenge;
 
 impl Authenticator for Challenge {
-    fn connect(&mut self, _: ConnId, _: &Connect) -> AuthDecision {
+    fn connect(&mut self, _: ConnId, _: &Connect, _: std::time::SystemTime) -> AuthDecision {
         AuthDecision::Continue(
             vec![
                 Property::AuthenticationMethod("TEST".into()),
@@ -257,4 +257,34 @@ fn connack_too_large_for_the_client_is_refused_with_0x95() {
     c.properties.push(Property::MaximumPacketSize(12));
     let (_, ack) = h.connect_with(c);
     assert_eq!(ack.code, ReasonCode::PACKET_TOO_LARGE);
+}
+
+/// Remembers the wall-clock time each CONNECT was judged at.
+struct Clocked(std::sync::Arc<std::sync::Mutex<Vec<std::time::SystemTime>>>);
+
+impl Authenticator for Clocked {
+    fn connect(&mut self, _: ConnId, _: &Connect, now: std::time::SystemTime) -> AuthDecision {
+        self.0.lock().unwrap().push(now);
+        AuthDecision::Accept
+    }
+
+    fn auth(&mut self, _: ConnId, _: &Connect, _: &Auth) -> AuthDecision {
+        AuthDecision::Refuse(ReasonCode::PROTOCOL_ERROR)
+    }
+}
+
+#[test]
+fn authenticators_judge_at_the_wall_clock_time_the_engine_was_given() {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let engine = Engine::with_authenticator(Settings::default(), Box::new(Clocked(seen.clone())));
+    let mut h = Harness::with_engine(engine);
+    // A wall clock far from the system's: the engine must count from it, not read its own.
+    let wall = UNIX_EPOCH + Duration::from_secs(1_000_000);
+    h.engine.set_wall_clock(h.now, wall);
+    h.client(V5, "early");
+    h.now += Duration::from_secs(5);
+    h.client(V5, "later");
+    let seen: Vec<SystemTime> = seen.lock().unwrap().clone();
+    assert_eq!(seen, [wall, wall + Duration::from_secs(5)]);
 }

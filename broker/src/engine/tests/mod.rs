@@ -8,9 +8,9 @@ use bytes::Bytes;
 
 use super::*;
 use crate::codec::{
-    decode_exact, Ack, Auth, ConnAck, Connect, Packet, PacketId, Properties, Property, PropertyId,
-    Protocol, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe, SubscriptionOptions,
-    TopicFilter, TopicName, Unsubscribe, Will,
+    decode_exact, Ack, Auth, ConnAck, Connect, Disconnect, Packet, PacketId, PacketType,
+    Properties, Property, PropertyId, Protocol, Publish, QoS, ReasonCode, RetainHandling, SubAck,
+    Subscribe, SubscriptionOptions, TopicFilter, TopicName, Unsubscribe, Will,
 };
 
 const V5: Protocol = Protocol::V5;

@@ -10,8 +10,8 @@ use bytestring::ByteString;
 use x509_parser::extensions::GeneralName;
 use x509_parser::x509::AttributeTypeAndValue;
 
-use crate::config::CertIdentity;
 use crate::engine::CertLogin;
+use crate::server::options::CertIdentity;
 
 /// What a client certificate says about who holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]

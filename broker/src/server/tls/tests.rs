@@ -69,7 +69,7 @@ fn good_files_load() {
     let mut tls = settings(&files);
     check(&tls).unwrap();
     tls.client_auth = Some(ClientAuth::Optional);
-    tls.identity_as_username = Some(crate::config::CertIdentity::Cn);
+    tls.identity_as_username = Some(crate::server::options::CertIdentity::Cn);
     tls.min_version = TlsVersion::V1_3;
     check(&tls).unwrap();
     tls.client_ca_file = None;
@@ -128,7 +128,7 @@ fn client_settings_need_a_client_ca() {
     tls.client_auth = Some(ClientAuth::Required);
     assert_eq!(key_of(check(&tls)).0, "client_auth");
     tls.client_auth = None;
-    tls.identity_as_username = Some(crate::config::CertIdentity::San);
+    tls.identity_as_username = Some(crate::server::options::CertIdentity::San);
     assert_eq!(key_of(check(&tls)).0, "identity_as_username");
 }
 

@@ -1,0 +1,53 @@
+//! The bounds the engine promises, checked from the outside by tests and the fuzzers.
+
+use super::message::Delivery;
+use super::Engine;
+
+impl Engine {
+    /// Checks the bounds the engine promises, for tests and fuzzing: every inflight window
+    /// within the server's limit, its send order and resend counters in agreement with its
+    /// entries, and every queue within its limits. (A queue may hold up to one window more
+    /// than its message limit: the in-flight shared-subscription messages put back when no
+    /// other member could take them.)
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let window = usize::from(self.settings.max_inflight);
+        let queue = self.settings.queue;
+        for (sid, s) in &self.sessions {
+            if s.inflight.len() > window {
+                return Err(format!(
+                    "{sid:?}: {} in flight > {window}",
+                    s.inflight.len()
+                ));
+            }
+            s.inflight.check().map_err(|e| format!("{sid:?}: {e}"))?;
+            if s.queue.len() > queue.max_messages + window {
+                return Err(format!(
+                    "{sid:?}: {} queued > {}",
+                    s.queue.len(),
+                    queue.max_messages
+                ));
+            }
+            let bytes: usize = s.queue.iter().map(Delivery::cost).sum();
+            if bytes != s.queued_bytes {
+                return Err(format!(
+                    "{sid:?}: queued bytes {} counted as {}",
+                    bytes, s.queued_bytes
+                ));
+            }
+            if s.inbound_qos2.len() > usize::from(self.settings.receive_maximum) {
+                return Err(format!(
+                    "{sid:?}: {} inbound QoS 2 > Receive Maximum",
+                    s.inbound_qos2.len()
+                ));
+            }
+        }
+        if self.connected > self.conns.len() {
+            return Err(format!(
+                "{} connected > {} connections",
+                self.connected,
+                self.conns.len()
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,321 @@
+//! Deliveries to a subscriber: the outbound inflight window (Receive Maximum,
+//! [MQTT-3.3.4-9]), the PUBLISH each delivery becomes, what waits in the session queue, the
+//! resend of unacknowledged messages on a resumed session [MQTT-4.4.0-1], and the client's
+//! PUBACK, PUBREC and PUBCOMP that complete an outbound flow (section 4.3).
+
+use std::time::Instant;
+
+use super::conn::ConnId;
+use super::inflight::{Inflight, OutboundState};
+use super::message::Delivery;
+use super::shape::{with_packet_id, Shape};
+use super::Engine;
+use crate::codec::{
+    Ack, Packet, PacketId, Properties, Property, Protocol, Publish, QoS, ReasonCode, TopicName,
+};
+use crate::router::SubscriberId;
+
+impl Engine {
+    /// The outbound inflight window of a connection: the client's Receive Maximum
+    /// [MQTT-3.3.4-9], bounded by the server's own limit.
+    fn window(&self, conn: ConnId) -> usize {
+        window(&self.conns[&conn], self.settings.max_inflight)
+    }
+
+    /// Sends a new delivery: QoS 0 goes out and is forgotten; QoS 1 and 2 get a fresh
+    /// packet identifier and enter the inflight window. An expired message is dropped
+    /// [MQTT-3.3.2-5]; one too large for the client is dropped as if sent [MQTT-3.1.2-25].
+    pub(super) fn send_delivery(
+        &mut self,
+        conn: ConnId,
+        sid: SubscriberId,
+        delivery: Delivery,
+        now: Instant,
+    ) {
+        if delivery.message.is_expired(now) {
+            return;
+        }
+        if delivery.qos == QoS::AtMostOnce {
+            // Out and forgotten: the session has nothing to record.
+            self.send_publish(conn, &delivery, None, false, now);
+            return;
+        }
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        let packet_id = Some(s.allocate_packet_id());
+        if self.send_publish(conn, &delivery, packet_id, false, now) {
+            if let Some(id) = packet_id {
+                let s = self.sessions.get_mut(&sid).expect("session exists");
+                s.inflight.start(id.get(), delivery);
+            }
+        }
+    }
+
+    /// Encodes and sends one PUBLISH for a delivery. Returns false if it could not be sent
+    /// (too large for the client).
+    fn send_publish(
+        &mut self,
+        conn: ConnId,
+        delivery: &Delivery,
+        packet_id: Option<PacketId>,
+        dup: bool,
+        now: Instant,
+    ) -> bool {
+        let c = &self.conns[&conn];
+        let aliases = c.protocol.is_v5() && c.client_topic_alias_maximum > 0;
+        if self.shapes.is_active() && !aliases && !dup {
+            let (protocol, max) = (c.protocol, c.client_max_packet_size as usize);
+            return self.send_shared_shape(conn, (protocol, max), delivery, packet_id, now);
+        }
+        let message = &delivery.message;
+        let c = self.conns.get_mut(&conn).expect("connection exists");
+        let mut publish = publish_for(delivery, packet_id, dup, now);
+        // Topic aliases toward clients that accept them [MQTT-3.1.2-26] [MQTT-3.3.2-11]: the
+        // first PUBLISH of a topic sets the alias, later ones send an empty name.
+        let mut new_alias = None;
+        if aliases {
+            let maximum = c.client_topic_alias_maximum;
+            let a = c.aliases_mut();
+            if let Some(&alias) = a.outbound.get(message.topic.as_byte_string()) {
+                publish.properties.push(Property::TopicAlias(alias));
+                publish.topic = TopicName::empty();
+            } else if a.next_out <= maximum {
+                new_alias = Some(a.next_out);
+                publish.properties.push(Property::TopicAlias(a.next_out));
+            }
+        }
+        let droppable = publish.qos == QoS::AtMostOnce;
+        let sent = self.send_frame(conn, &Packet::Publish(publish), droppable);
+        if let (true, Some(alias)) = (sent, new_alias) {
+            let a = self
+                .conns
+                .get_mut(&conn)
+                .expect("connection exists")
+                .aliases_mut();
+            a.outbound
+                .insert(message.topic.as_byte_string().clone(), alias);
+            a.next_out += 1;
+        }
+        sent
+    }
+
+    /// Sends a PUBLISH whose bytes other subscribers of the message being routed can share:
+    /// it is encoded once per shape (rule 2 of the house), and QoS 1/2 copies only patch in
+    /// their own packet identifier.
+    ///
+    /// The connection's protocol and Maximum Packet Size come from the caller, which has
+    /// looked the connection up already.
+    fn send_shared_shape(
+        &mut self,
+        conn: ConnId,
+        (protocol, max): (Protocol, usize),
+        delivery: &Delivery,
+        packet_id: Option<PacketId>,
+        now: Instant,
+    ) -> bool {
+        let shape = Shape {
+            v5: protocol.is_v5(),
+            qos: delivery.qos,
+            retain: delivery.retain,
+            subscription_ids: &delivery.subscription_ids,
+        };
+        let encoded = self.shapes.frame(shape, || {
+            let publish = publish_for(delivery, packet_id, false, now);
+            Packet::Publish(publish)
+                .to_bytes(protocol)
+                .inspect_err(|e| tracing::error!(conn = %conn, "cannot encode PUBLISH: {e}"))
+                .ok()
+        });
+        let Some(encoded) = encoded else {
+            return false;
+        };
+        if encoded.len() > max {
+            tracing::debug!(conn = %conn, size = encoded.len(),
+                "PUBLISH dropped: larger than the client's Maximum Packet Size [MQTT-3.1.2-25]");
+            return false;
+        }
+        let frame = match packet_id {
+            None => encoded,
+            Some(id) => with_packet_id(&encoded, delivery.message.topic.len(), id),
+        };
+        self.out.push(super::Output::Send {
+            conn,
+            frame,
+            droppable: delivery.qos == QoS::AtMostOnce,
+        });
+        true
+    }
+
+    /// Sends queued deliveries while the window has room.
+    pub(super) fn pump(&mut self, conn: ConnId, sid: SubscriberId, now: Instant) {
+        let window = self.window(conn);
+        loop {
+            let s = self.sessions.get_mut(&sid).expect("session exists");
+            // First the resends that did not fit when the client came back, in order.
+            let waiting = s.inflight.awaiting_resend();
+            if waiting > 0 {
+                if s.inflight.len() - waiting >= window {
+                    return;
+                }
+                let (id, delivery) = s.inflight.take_resend().expect("one is waiting");
+                let pid = PacketId::new(id).expect("identifiers in flight are not zero");
+                self.send_publish(conn, &delivery, Some(pid), true, now);
+                continue;
+            }
+            let Some(next) = s.queue.front() else { return };
+            if next.qos != QoS::AtMostOnce && s.inflight.len() >= window {
+                return;
+            }
+            let delivery = s.dequeue().expect("front exists");
+            self.send_delivery(conn, sid, delivery, now);
+        }
+    }
+
+    /// Resends what was in flight when the session's last connection ended, in order:
+    /// PUBLISH with DUP set, or PUBREL for messages already past PUBREC [MQTT-4.4.0-1]; then
+    /// the queue. The send quota starts afresh with the new connection (section 4.9): the
+    /// PUBLISH resends beyond the client's Receive Maximum wait for acknowledgements
+    /// [MQTT-4.9.0-2], and `pump` sends them before anything queued.
+    pub(super) fn resume(&mut self, conn: ConnId, sid: SubscriberId, now: Instant) {
+        let window = self.window(conn);
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        let order: Vec<u16> = s.inflight.ids().collect();
+        s.inflight.clear_resends();
+        // Messages past PUBREC count against the window until their PUBCOMP.
+        let mut busy = order
+            .iter()
+            .filter(|&&id| {
+                s.inflight
+                    .get(id)
+                    .is_some_and(|i| i.state() == OutboundState::Released)
+            })
+            .count();
+        for id in order {
+            let s = self.sessions.get_mut(&sid).expect("session exists");
+            let Some(inflight) = s.inflight.get(id) else {
+                continue;
+            };
+            let pid = PacketId::new(id).expect("identifiers in flight are not zero");
+            match inflight.state() {
+                OutboundState::Published => {
+                    if busy >= window {
+                        s.inflight.mark_resend(id);
+                        continue;
+                    }
+                    busy += 1;
+                    let delivery = inflight.delivery.clone();
+                    self.send_publish(conn, &delivery, Some(pid), true, now);
+                }
+                OutboundState::Released => {
+                    self.send(conn, &Packet::PubRel(Ack::new(pid)));
+                }
+            }
+        }
+        self.pump(conn, sid, now);
+    }
+
+    pub(super) fn handle_puback(
+        &mut self,
+        conn: ConnId,
+        sid: SubscriberId,
+        ack: Ack,
+        now: Instant,
+    ) {
+        let awaited = |i: &Inflight| {
+            i.state() == OutboundState::Published && i.delivery.qos == QoS::AtLeastOnce
+        };
+        self.complete_flow(conn, sid, ack.packet_id, awaited, "PUBACK", now);
+    }
+
+    pub(super) fn handle_pubrec(
+        &mut self,
+        conn: ConnId,
+        sid: SubscriberId,
+        ack: Ack,
+        now: Instant,
+    ) {
+        let id = ack.packet_id;
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        match s.inflight.get(id.get()) {
+            Some(i) if i.delivery.qos == QoS::ExactlyOnce => {
+                if ack.reason.is_error() {
+                    // The client refused the message: the flow ends here (section 4.3.3).
+                    s.inflight.finish(id.get());
+                    return self.pump(conn, sid, now);
+                }
+                s.inflight.release(id.get());
+                self.send(conn, &Packet::PubRel(Ack::new(id)));
+            }
+            _ => self.ack(
+                conn,
+                Packet::PubRel,
+                id.get(),
+                ReasonCode::PACKET_IDENTIFIER_NOT_FOUND,
+            ),
+        }
+    }
+
+    pub(super) fn handle_pubcomp(
+        &mut self,
+        conn: ConnId,
+        sid: SubscriberId,
+        ack: Ack,
+        now: Instant,
+    ) {
+        let awaited = |i: &Inflight| i.state() == OutboundState::Released;
+        self.complete_flow(conn, sid, ack.packet_id, awaited, "PUBCOMP", now);
+    }
+
+    /// Ends the flight of `id` if it stands where this acknowledgement belongs, then sends
+    /// what the window has room for now. An acknowledgement for nothing in flight is ignored.
+    fn complete_flow(
+        &mut self,
+        conn: ConnId,
+        sid: SubscriberId,
+        id: PacketId,
+        awaited: impl Fn(&Inflight) -> bool,
+        what: &str,
+        now: Instant,
+    ) {
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        if s.inflight.get(id.get()).is_some_and(awaited) {
+            s.inflight.finish(id.get());
+            self.pump(conn, sid, now);
+        } else {
+            tracing::debug!(conn = %conn, id, "{what} for nothing awaiting it");
+        }
+    }
+}
+
+/// The outbound inflight window of a connection: the client's Receive Maximum
+/// [MQTT-3.3.4-9], bounded by the server's own limit.
+pub(super) fn window(c: &super::conn::Conn, max_inflight: u16) -> usize {
+    usize::from(c.client_receive_maximum.min(max_inflight))
+}
+
+/// The PUBLISH a delivery becomes: the message's properties unaltered, the Message Expiry
+/// Interval that remains [MQTT-3.3.2-6], and the identifiers of the matching subscriptions.
+fn publish_for(
+    delivery: &Delivery,
+    packet_id: Option<PacketId>,
+    dup: bool,
+    now: Instant,
+) -> Publish {
+    let message = &delivery.message;
+    let mut properties: Properties = message.properties.clone();
+    if let Some(secs) = message.remaining_expiry(now) {
+        properties.push(Property::MessageExpiryInterval(secs));
+    }
+    for id in &delivery.subscription_ids {
+        properties.push(Property::SubscriptionIdentifier(*id));
+    }
+    Publish {
+        // DUP only on a resend [MQTT-3.3.1-1], never at QoS 0 [MQTT-3.3.1-2].
+        dup: dup && delivery.qos != QoS::AtMostOnce,
+        qos: delivery.qos,
+        retain: delivery.retain,
+        topic: message.topic.clone(),
+        packet_id,
+        properties,
+        payload: message.payload.clone(),
+    }
+}

@@ -1,0 +1,130 @@
+//! Routing: a message matched against the subscription tree (section 4.7), each matching
+//! session's subscriptions merged into one delivery [MQTT-3.3.4-2] [MQTT-3.3.4-3], shared
+//! subscriptions given to one member, and the retained store updated.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::message::{Delivery, Message};
+use super::outbound::window;
+use super::session::Enqueued;
+use super::Engine;
+use crate::codec::QoS;
+use crate::router::SubscriberId;
+
+impl Engine {
+    /// Routes a message: updates the retained store, then delivers to every matching
+    /// session, once per session with the highest QoS of its matching subscriptions
+    /// [MQTT-3.3.4-2] and all their identifiers [MQTT-3.3.4-3]. Returns how many sessions
+    /// it went to.
+    pub(super) fn route(&mut self, message: Arc<Message>, now: Instant) -> usize {
+        if message.retain && self.settings.retain_available {
+            if message.payload.is_empty() {
+                // [MQTT-3.3.1-6] [MQTT-3.3.1-7]
+                self.retained.remove(message.topic.as_str());
+            } else {
+                // [MQTT-3.3.1-5]
+                self.retained.insert(&message.topic, message.clone());
+            }
+        }
+        // The list of targets is kept between messages, so that routing allocates nothing
+        // for it (taken out, in case delivering routes a message in turn).
+        let mut targets = std::mem::take(&mut self.targets);
+        self.match_subscribers(&message, &mut targets);
+        let count = targets.len();
+        // Shared frames pay off from the second subscriber on; one subscriber gets its
+        // PUBLISH encoded directly, with its own packet identifier.
+        if count > 1 {
+            self.shapes.begin();
+        }
+        for t in targets.drain(..) {
+            let delivery = Delivery {
+                qos: t.qos.min(message.qos),
+                retain: t.retain_as_published && message.retain,
+                subscription_ids: t.subscription_ids,
+                shared: t.shared,
+                message: message.clone(),
+            };
+            self.deliver(t.session, delivery, now);
+        }
+        if count > 1 {
+            self.shapes.end();
+        }
+        self.targets = targets;
+        count
+    }
+
+    /// The sessions a message goes to, one entry per session with its matching subscriptions
+    /// merged, into `targets` (empty).
+    fn match_subscribers(&self, message: &Message, targets: &mut Vec<Target>) {
+        let mut matches = Vec::new();
+        let sessions = &self.sessions;
+        self.router.matches(
+            &message.topic,
+            |sid| sessions.get(&sid).is_some_and(|s| s.conn.is_some()),
+            &mut matches,
+        );
+        matches.sort_by_key(|m| m.subscriber);
+        for m in matches {
+            let options = &m.subscription.options;
+            // No Local: never back to the publishing connection's session [MQTT-3.8.3-3].
+            if options.no_local && message.publisher == Some(m.subscriber) {
+                continue;
+            }
+            match targets.last_mut() {
+                Some(t) if t.session == m.subscriber => {
+                    t.qos = t.qos.max(options.qos);
+                    t.retain_as_published |= options.retain_as_published;
+                    t.subscription_ids.extend(m.subscription.identifier);
+                    // Wanted for more than one subscription: no longer a shared group's alone.
+                    t.shared = None;
+                }
+                _ => targets.push(Target {
+                    session: m.subscriber,
+                    qos: options.qos,
+                    retain_as_published: options.retain_as_published,
+                    subscription_ids: m.subscription.identifier.into_iter().collect(),
+                    shared: m.shared.cloned(),
+                }),
+            }
+        }
+    }
+
+    /// Hands a delivery to a session: sent now if its connection has room in the inflight
+    /// window and nothing is queued ahead of it, queued otherwise. Offline sessions keep QoS
+    /// 1 and 2 messages only (3.1.1 [MQTT-3.1.2-5]; QoS 0 may be dropped).
+    pub(super) fn deliver(&mut self, sid: SubscriberId, delivery: Delivery, now: Instant) {
+        let limits = self.settings.queue;
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        let Some(conn) = s.conn else {
+            if delivery.qos != QoS::AtMostOnce && s.enqueue(delivery, limits) != Enqueued::Queued {
+                tracing::debug!(client_id = %s.client_id, dropped = s.dropped, "queue full: message dropped");
+            }
+            return;
+        };
+        // Only QoS 1 and 2 need the connection's window (one lookup less for QoS 0, the
+        // fan-out case).
+        let qos0 = delivery.qos == QoS::AtMostOnce;
+        let full = || s.inflight.len() >= window(&self.conns[&conn], self.settings.max_inflight);
+        if !s.queue.is_empty() || (!qos0 && full()) {
+            if s.enqueue(delivery, limits) != Enqueued::Queued {
+                tracing::debug!(client_id = %s.client_id, dropped = s.dropped, "queue full: message dropped");
+            }
+            return;
+        }
+        self.send_delivery(conn, sid, delivery, now);
+    }
+}
+
+/// One session a routed message goes to, its matching subscriptions merged: the highest
+/// granted QoS [MQTT-3.3.4-2] and every identifier [MQTT-3.3.4-3].
+#[derive(Debug)]
+pub(super) struct Target {
+    session: SubscriberId,
+    qos: QoS,
+    retain_as_published: bool,
+    subscription_ids: Vec<u32>,
+    shared: Option<crate::codec::TopicFilter>,
+}

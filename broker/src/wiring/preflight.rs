@@ -1,0 +1,50 @@
+//! The pre-flight: every check of a configuration, including those that load the files it
+//! names (certificates, the password file, the ACL, the JWT key). `tern check-config` and
+//! the start both run it, so a configuration that checks is one that starts. The
+//! configuration module itself reads no file; the adapters that load the files are below.
+
+use crate::auth::acl::{Acl, AclError};
+use crate::auth::jwt::JwtVerifier;
+use crate::auth::{PasswordFile, PasswordFileError};
+use crate::config::{Config, ConfigError};
+
+/// Checks `config`: its own rules ([`Config::validate`]), then that every file it names
+/// loads. The error names the first key at fault.
+pub fn preflight(config: &Config) -> Result<(), ConfigError> {
+    config.validate()?;
+    for (i, l) in config.listeners.iter().enumerate() {
+        if let Some(tls) = &l.tls {
+            if let Err(e) = crate::server::tls::check(tls) {
+                return Err(ConfigError::invalid(
+                    format!("listener[{i}].tls.{}", e.key),
+                    e.message,
+                ));
+            }
+        }
+    }
+    let auth = &config.auth;
+    if let Some(path) = &auth.password_file {
+        if let Err(e) = PasswordFile::load(path) {
+            let message = match e {
+                PasswordFileError::Line { .. } => format!("{}: {e}", path.display()),
+                _ => e.to_string(),
+            };
+            return Err(ConfigError::invalid("auth.password_file", message));
+        }
+    }
+    if let Some(path) = &auth.acl_file {
+        if let Err(e) = Acl::load(path, false) {
+            let message = match e {
+                AclError::Line { .. } => format!("{}: {e}", path.display()),
+                _ => e.to_string(),
+            };
+            return Err(ConfigError::invalid("auth.acl_file", message));
+        }
+    }
+    if let Some(jwt) = &auth.jwt {
+        if let Err((key, message)) = JwtVerifier::new(jwt) {
+            return Err(ConfigError::invalid(format!("auth.jwt.{key}"), message));
+        }
+    }
+    Ok(())
+}

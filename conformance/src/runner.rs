@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Mutex;
 
 use anyhow::Result;
@@ -14,6 +13,7 @@ use futures::FutureExt;
 use tern::codec::Protocol;
 
 use crate::features::{features_dir, load_all};
+use crate::pass::set_current_protocol;
 use crate::target::{settings, Target};
 use crate::world::MqttWorld;
 
@@ -47,17 +47,7 @@ pub const VERSIONS: [(&str, Protocol); 3] = [
     ("v5", Protocol::V5),
 ];
 
-static CURRENT: AtomicU8 = AtomicU8::new(5);
 static RUNS: Mutex<Vec<ScenarioRun>> = Mutex::new(Vec::new());
-
-/// The protocol of the pass under way.
-pub fn current_protocol() -> Protocol {
-    match CURRENT.load(Ordering::Relaxed) {
-        3 => Protocol::V3_1,
-        4 => Protocol::V3_1_1,
-        _ => Protocol::V5,
-    }
-}
 
 fn record(run: ScenarioRun) {
     RUNS.lock().unwrap_or_else(|e| e.into_inner()).push(run);
@@ -81,7 +71,7 @@ pub async fn run(selection: &Selection, log_dir: &PathBuf) -> Result<Vec<Scenari
         if !selection.versions.is_empty() && !selection.versions.iter().any(|v| v == tag) {
             continue;
         }
-        CURRENT.store(protocol.level(), Ordering::Relaxed);
+        set_current_protocol(protocol);
         let log = std::fs::File::create(log_dir.join(format!("cucumber-{tag}.log")))?;
         let name = selection.name.clone();
         MqttWorld::cucumber()

@@ -57,10 +57,10 @@ pub struct MqttWorld {
     pub(crate) broker: Option<InProcessBroker>,
     pub(crate) clients: HashMap<String, Client>,
     pub(crate) vars: HashMap<String, String>,
-    /// Password file and SCRAM client state of [`crate::steps::auth`].
-    pub(crate) auth: crate::steps::auth::AuthState,
-    /// The ACL file of [`crate::steps::acl`].
-    pub(crate) acl_file: crate::steps::acl::AclFile,
+    /// Password file and SCRAM client state, kept by the authentication steps.
+    pub(crate) auth: crate::state::AuthState,
+    /// The ACL file, written by the authorization steps.
+    pub(crate) acl_file: crate::state::AclFile,
 }
 
 impl fmt::Debug for MqttWorld {
@@ -77,7 +77,7 @@ impl fmt::Debug for MqttWorld {
 impl MqttWorld {
     fn new() -> MqttWorld {
         MqttWorld {
-            protocol: crate::runner::current_protocol(),
+            protocol: crate::pass::current_protocol(),
             scope: Scope::fresh(),
             overrides: Vec::new(),
             subprotocols: HashMap::new(),

@@ -9,26 +9,13 @@
 //!   Anything not matched by a rule is denied, unless the scenario also sets
 //!   `auth.acl_default = "allow"`.
 
-use std::path::PathBuf;
-
 use anyhow::{Context as _, Result};
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 
+use crate::state::AclFile;
 use crate::steps::connection::configured;
 use crate::world::MqttWorld;
-
-/// The ACL file of a scenario, removed with it.
-#[derive(Debug, Default)]
-pub struct AclFile(Option<PathBuf>);
-
-impl Drop for AclFile {
-    fn drop(&mut self) {
-        if let Some(path) = &self.0 {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
 
 /// The file's lines with the scenario's scope applied.
 fn scoped(w: &MqttWorld, text: &str) -> String {

@@ -15,77 +15,19 @@
 //!
 //! The client side of SCRAM is written here from the RFC, apart from the broker's code.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-
 use anyhow::{anyhow, bail, ensure, Context as _, Result};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use cucumber::{given, then, when};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
-use tern::codec::{Packet, Properties, Property, PropertyId};
 
 use crate::fields::encode_hex;
+use crate::state::Exchange;
 use crate::steps::connection::configured;
 use crate::world::MqttWorld;
 
 const MECHANISM: &str = "SCRAM-SHA-256";
-
-/// What the authentication steps keep for a scenario.
-#[derive(Debug, Default)]
-pub struct AuthState {
-    /// The scenario's password file, removed with the scenario.
-    password_file: Option<PathBuf>,
-    /// The SCRAM exchange of each connection.
-    exchanges: HashMap<String, Exchange>,
-    /// The Authentication Data and size of the last AUTH each connection received.
-    last_auth: HashMap<String, (Option<Vec<u8>>, usize)>,
-    /// The Authentication Data of the last CONNACK each connection received.
-    last_connack: HashMap<String, Option<Vec<u8>>>,
-}
-
-impl Drop for AuthState {
-    fn drop(&mut self) {
-        if let Some(path) = &self.password_file {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
-/// The client's side of one exchange.
-#[derive(Debug)]
-struct Exchange {
-    nonce: String,
-    /// client-first-message-bare.
-    first_bare: String,
-    /// The ServerSignature the client expects, once it has sent client-final.
-    server_signature: Option<Vec<u8>>,
-}
-
-impl AuthState {
-    /// Notes a packet `conn` received (`size` bytes on the wire).
-    pub(crate) fn saw(&mut self, conn: &str, packet: &Packet, size: usize) {
-        match packet {
-            Packet::Auth(auth) => {
-                let data = auth_data(&auth.properties);
-                self.last_auth.insert(conn.to_owned(), (data, size));
-            }
-            Packet::ConnAck(ack) => {
-                let data = auth_data(&ack.properties);
-                self.last_connack.insert(conn.to_owned(), data);
-            }
-            _ => {}
-        }
-    }
-}
-
-fn auth_data(p: &Properties) -> Option<Vec<u8>> {
-    match p.get(PropertyId::AuthenticationData) {
-        Some(Property::AuthenticationData(d)) => Some(d.to_vec()),
-        _ => None,
-    }
-}
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");

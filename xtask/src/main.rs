@@ -1,12 +1,14 @@
 //! `cargo xtask`: the project's orchestration, in Rust so that it runs wherever cargo does.
 //!
-//! `ci` runs every check CI runs; `conformance` runs the clause-tagged scenarios; `interop`
-//! runs real third-party clients; `fuzz` runs the cargo-fuzz targets; `bench` compares Tern
-//! with other brokers under load.
+//! `ci` runs every check CI runs; `layers` checks the imports between the modules of each
+//! crate; `conformance` runs the clause-tagged scenarios; `interop` runs real third-party
+//! clients; `fuzz` runs the cargo-fuzz targets; `bench` compares Tern with other brokers under
+//! load.
 
 mod bench;
 mod conformance;
 mod interop;
+mod layers;
 mod procs;
 
 use std::env;
@@ -18,9 +20,12 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  ci      everything CI checks: formatting, clippy (warnings are errors), every test
-          (unit, snapshot, property, spec-example, broker and fuzz-corpus replay tests,
+  ci      everything CI checks: `layers`, formatting, clippy (warnings are errors), every
+          test (unit, snapshot, property, spec-example, broker and fuzz-corpus replay tests,
           benches in test mode), then `conformance`, then `interop`
+  layers  reads the sources (no build): no crate's top-level modules import each other in
+          a cycle, and the broker's modules import only from their own floor or below, as
+          broker/layers.txt lists them (test code is exempt); names file:line of each problem
   conformance [--mosquitto | --broker HOST:PORT] [--without CAP,...] [--version TAG]
               [--name TEXT]
           the statement guards, then the Cucumber scenarios against a Tern started
@@ -50,6 +55,7 @@ fn main() {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("layers") => layers::run(&args[1..]),
         Some("conformance") => conformance::run(&args[1..]),
         Some("interop") => interop::run(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
@@ -117,6 +123,8 @@ fn cargo_in(dir: &Path, args: &[&str]) -> Result<(), String> {
 }
 
 fn ci() -> Result<(), String> {
+    // First, because it needs no build and fails in a second.
+    layers::run(&[])?;
     // insta fails on a missing snapshot instead of writing one when CI is set.
     env::set_var("CI", "true");
     // The workspace build needs cmake (paho-mqtt builds the Paho C library), and the interop

@@ -417,6 +417,8 @@ struct Client {
     refused: bool,
     /// The engine said Close.
     closed: bool,
+    /// The engine said Pause (and not Resume since).
+    paused: bool,
 }
 
 struct Sim {
@@ -482,10 +484,22 @@ fn session_inner(u: &mut Unstructured) -> Result<()> {
         match u.int_in_range(0..=31u8)? {
             0..=4 => sim.open(u, k)?,
             5..=24 => sim.send(u, k)?,
-            25..=26 => {
+            25 => {
                 if let Some(conn) = sim.slots[k] {
                     sim.log(format_args!("{conn}: closed by the client"));
                     sim.engine.handle(conn, Input::Closed, sim.now);
+                }
+            }
+            26 => {
+                if let Some(conn) = sim.slots[k] {
+                    // The transport's writes back up, or drain.
+                    let input = if u.arbitrary()? {
+                        Input::Congested
+                    } else {
+                        Input::Drained
+                    };
+                    sim.log(format_args!("{conn}: the transport says {input:?}"));
+                    sim.engine.handle(conn, input, sim.now);
                 }
             }
             27..=29 => {
@@ -536,6 +550,7 @@ impl Sim {
                 received: 0,
                 refused: false,
                 closed: false,
+                paused: false,
             },
         );
         self.log(format_args!(
@@ -646,6 +661,19 @@ impl Sim {
                     c.closed = true;
                     if self.trace {
                         eprintln!("  -> {conn}: Close");
+                    }
+                }
+                Output::Pause { conn } | Output::Resume { conn } => {
+                    let pause = matches!(output, Output::Pause { .. });
+                    let c = self
+                        .clients
+                        .get_mut(&conn)
+                        .unwrap_or_else(|| panic!("{output:?} for unknown connection {conn}"));
+                    assert!(!c.closed, "{output:?} after the Close");
+                    assert_ne!(c.paused, pause, "{output:?} twice in a row");
+                    c.paused = pause;
+                    if self.trace {
+                        eprintln!("  -> {output:?}");
                     }
                 }
             }

@@ -20,7 +20,7 @@ use crate::codec::VARINT_MAX;
 mod sections;
 mod validate;
 
-pub use sections::{Limits, Log, Mqtt};
+pub use sections::{Limits, Log, Mqtt, OfflineQueuePolicy};
 // The sections that the lower floors consume are their own types: the configuration embeds
 // them, so that a listener's or `[auth]`'s keys are spelled where they are used.
 pub use crate::auth::options::{AclDefault, Auth, Jwt, JwtAlgorithm, MAX_FAILED_LOGIN_DELAY_MS};

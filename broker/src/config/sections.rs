@@ -3,6 +3,17 @@
 
 use serde::{Deserialize, Serialize};
 
+/// `limits.offline_queue_policy`: what a full offline queue gives up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfflineQueuePolicy {
+    /// The oldest queued message makes room.
+    #[default]
+    DropOldest,
+    /// The new message is dropped.
+    DropNewest,
+}
+
 /// `[limits]`: every queue is bounded and every buffer has a ceiling; these are the ceilings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -25,13 +36,27 @@ pub struct Limits {
     /// client's Receive Maximum QoS 1/2 PUBLISHes are unacknowledged towards a client; further
     /// messages wait in the session queue. Must be at least 1.
     pub max_inflight: u16,
-    /// Most messages queued per session, client online or offline (default 1000). When full,
-    /// a new QoS 0 message is dropped; a new QoS 1/2 message replaces the oldest queued QoS 0
-    /// message, and if there is none it is dropped and counted. 0 queues nothing.
+    /// Messages queued per session (default 1000). For a client that is online it is a
+    /// high-water mark: nothing routed to it is dropped, but while its queue is at or over
+    /// this, the publishers sending to it are held back (their acknowledgements withheld,
+    /// their connections paused) until it is down to half. For an offline session it is a
+    /// ceiling kept by `offline_queue_policy`. 0: an online client's queue holds its
+    /// publishers back as soon as anything waits in it, and offline sessions queue nothing.
     pub max_queued_messages: u32,
-    /// Most bytes (payload and topic) queued per session, online or offline (default 16 MiB).
-    /// Same policy as `max_queued_messages`, whichever is reached first.
+    /// Bytes (payload and topic) queued per session (default 16 MiB), the same way as
+    /// `max_queued_messages`, whichever is reached first.
     pub max_queued_bytes: u64,
+    /// What an offline session's full queue gives up for a new QoS 1/2 message:
+    /// `"drop_oldest"` (the default: the oldest queued message goes) or `"drop_newest"` (the
+    /// new message is dropped). Either way the drop is counted, per session and broker-wide,
+    /// and logged.
+    pub offline_queue_policy: OfflineQueuePolicy,
+    /// Milliseconds an online client's queue may stay over `max_queued_messages` or
+    /// `max_queued_bytes` (holding its publishers back) without getting down to half, before
+    /// the client is disconnected as a slow subscriber: DISCONNECT 0x97 Quota exceeded (3.x: a
+    /// plain close), one log line, counted (default 5000). Its session, if it is kept, goes on
+    /// offline. 0: never.
+    pub slow_subscriber_timeout_ms: u32,
     /// Highest Topic Alias a 5.0 client may use towards the broker (default 64). Advertised as
     /// Topic Alias Maximum in CONNACK; a larger alias gets DISCONNECT 0x94 Topic Alias invalid.
     /// 0 disables inbound topic aliases.
@@ -77,6 +102,8 @@ impl Default for Limits {
             max_inflight: 32,
             max_queued_messages: 1000,
             max_queued_bytes: 16 * 1024 * 1024,
+            offline_queue_policy: OfflineQueuePolicy::DropOldest,
+            slow_subscriber_timeout_ms: 5000,
             topic_alias_maximum: 64,
             max_client_id_len: 256,
             max_session_expiry_interval: 86_400 * 7,

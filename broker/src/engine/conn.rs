@@ -88,6 +88,13 @@ pub struct Conn {
     pub rights: super::authz::Rights,
     /// Its publish rate and bandwidth so far.
     pub limiter: super::rate::PublishLimiter,
+    /// What it is owed while held back as a publisher (see `flow`); boxed, as it is rare.
+    pub held: Option<Box<super::flow::Held>>,
+    /// Whether the transport was told to take no more PUBLISHes from it.
+    pub paused: bool,
+    /// Whether the transport has more waiting to be written to it than it wants to hold:
+    /// deliveries wait in the session's queue meanwhile.
+    pub congested: bool,
 }
 
 impl Conn {
@@ -113,6 +120,9 @@ impl Conn {
             info,
             rights: Default::default(),
             limiter: Default::default(),
+            held: None,
+            paused: false,
+            congested: false,
         }
     }
 

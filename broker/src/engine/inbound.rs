@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::conn::ConnId;
+use super::flow::AckKind;
 use super::message::Message;
 use super::Engine;
 use crate::codec::{
@@ -58,7 +59,7 @@ impl Engine {
             let s = self.sessions.get_mut(&sid).expect("session exists");
             if s.inbound_qos2.contains(&id) {
                 // A resent PUBLISH before PUBREL: acknowledge again, deliver nothing twice.
-                return self.ack(conn, Packet::PubRec, id, ReasonCode::SUCCESS);
+                return self.acknowledge(conn, AckKind::PubRec, id, ReasonCode::SUCCESS);
             }
             if s.inbound_qos2.len() >= usize::from(self.settings.receive_maximum) {
                 return self.close_with(conn, ReasonCode::RECEIVE_MAXIMUM_EXCEEDED, None, now);
@@ -84,19 +85,30 @@ impl Engine {
                 self.settings.max_message_expiry_interval,
                 now,
             ));
-            match self.route(message, now) {
+            let routed = self.route(message, now);
+            if !self.full.is_empty() {
+                // Held for every session it went to, but some are full: the publisher waits.
+                let full = std::mem::take(&mut self.full);
+                self.hold_back(conn, &full, now);
+                self.full = full;
+            }
+            match routed {
                 0 => ReasonCode::NO_MATCHING_SUBSCRIBERS,
                 _ => ReasonCode::SUCCESS,
             }
         };
         match (qos, packet_id) {
-            (QoS::AtLeastOnce, Some(id)) => self.ack(conn, Packet::PubAck, id.get(), reason),
+            (QoS::AtLeastOnce, Some(id)) => {
+                self.acknowledge(conn, AckKind::PubAck, id.get(), reason)
+            }
             (QoS::ExactlyOnce, Some(id)) => {
                 if !reason.is_error() {
+                    // Recorded now, even if PUBREC is withheld: a resend of this PUBLISH
+                    // from a new connection is acknowledged, not delivered twice.
                     let s = self.sessions.get_mut(&sid).expect("session exists");
                     s.inbound_qos2.insert(id.get());
                 }
-                self.ack(conn, Packet::PubRec, id.get(), reason)
+                self.acknowledge(conn, AckKind::PubRec, id.get(), reason)
             }
             _ => {}
         }

@@ -161,8 +161,13 @@ impl Engine {
         s.generation += 1;
         let expiry = s.expiry_interval;
         self.redistribute_shared(sid, now);
+        // An offline queue holds no publisher back.
+        self.release_waiters(sid);
         if let Some(will) = will {
             self.leave_will(sid, will, now);
+        }
+        if expiry > 0 && reason != CloseReason::Server(ReasonCode::SESSION_TAKEN_OVER) {
+            self.trim_offline(sid);
         }
         match expiry {
             0 => self.end_session(sid, now),
@@ -180,6 +185,7 @@ impl Engine {
     /// Ends a session: its subscriptions leave the router and a will still waiting is
     /// published now, since a session's end is one of the will's two triggers [MQTT-3.1.2-8].
     pub(super) fn end_session(&mut self, sid: SubscriberId, now: Instant) {
+        self.release_waiters(sid);
         let Some(mut s) = self.sessions.remove(&sid) else {
             return;
         };
@@ -193,5 +199,21 @@ impl Engine {
             self.publish_will(sid, pending.will, now);
         }
         tracing::debug!(client_id = %s.client_id, "session ended");
+    }
+
+    /// A session gone offline keeps the limits of an offline queue: what an online queue
+    /// held beyond them (it never drops anything) goes as `[limits] offline_queue_policy`
+    /// says. A takeover is not going offline: the next connection takes the queue whole.
+    fn trim_offline(&mut self, sid: SubscriberId) {
+        let (limits, policy) = (self.settings.queue, self.settings.offline_policy);
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        let dropped = s.trim(limits, policy);
+        if dropped > 0 {
+            self.stats.offline_dropped += dropped;
+            tracing::info!(client_id = %s.client_id, dropped, ?policy,
+                "session gone offline over its queue limits: messages dropped");
+        }
     }
 }

@@ -16,6 +16,7 @@ mod authz;
 mod conn;
 mod conn_info;
 mod connect;
+mod flow;
 mod inbound;
 mod inflight;
 mod invariants;
@@ -29,6 +30,7 @@ mod session;
 mod settings;
 mod shape;
 mod shared;
+mod stats;
 mod subscribe;
 #[cfg(test)]
 mod tests;
@@ -51,9 +53,11 @@ pub use admission::ListenerSettings;
 pub use auth::{AllowAnonymous, AuthDecision, Authenticator, Grant};
 pub use conn::ConnId;
 pub use conn_info::{CertLogin, ConnInfo, ProtocolSet};
+pub use flow::Pressure;
 pub use message::{Delivery, Message};
-pub use session::QueueLimits;
+pub use session::{OfflinePolicy, QueueLimits};
 pub use settings::Settings;
+pub use stats::Stats;
 
 use conn::Conn;
 use lifecycle::CloseReason;
@@ -69,6 +73,11 @@ pub enum Input {
     Malformed(DecodeError),
     /// The network connection closed or failed without a DISCONNECT.
     Closed,
+    /// The transport has more waiting to be written to the connection than it wants to hold:
+    /// deliveries wait in the session's queue until [`Input::Drained`].
+    Congested,
+    /// The transport has written enough of what waited: deliveries may flow again.
+    Drained,
 }
 
 /// What the engine asks of the transport layer.
@@ -83,6 +92,11 @@ pub enum Output {
     },
     /// Flush what was sent and close the connection; the engine has forgotten it.
     Close { conn: ConnId },
+    /// Take no more PUBLISHes from the connection (nor anything that must follow them); the
+    /// acknowledgements of messages sent to it still come in. See `flow`.
+    Pause { conn: ConnId },
+    /// Take packets from the connection again, in the order they came.
+    Resume { conn: ConnId },
 }
 
 /// The broker's state machine.
@@ -118,6 +132,12 @@ pub struct Engine {
     /// An instant and the wall-clock time it was, as last told by [`Engine::set_wall_clock`]:
     /// the engine reads no clock, so wall-clock times (a JWT's `exp`) are counted from it.
     wall: Option<(Instant, SystemTime)>,
+    /// The online sessions whose queues were over their high-water marks when the message
+    /// being routed reached them (kept for its capacity).
+    full: Vec<SubscriberId>,
+    /// The number of the last episode of a queue over its high-water mark.
+    next_episode: u64,
+    stats: Stats,
 }
 
 impl Engine {
@@ -148,6 +168,9 @@ impl Engine {
             retired: Vec::new(),
             admission: admission::Admission::default(),
             wall: None,
+            full: Vec::new(),
+            next_episode: 0,
+            stats: Stats::default(),
         }
     }
 
@@ -202,15 +225,33 @@ impl Engine {
         let Some(c) = self.conns.get_mut(&conn) else {
             return; // Already closed: anything still in flight from it is dropped.
         };
+        // What the transport says about its writes is not a packet from the client: it does
+        // not count for keep alive.
+        let from_client = match input {
+            Input::Congested => {
+                c.congested = true;
+                return;
+            }
+            Input::Drained => {
+                c.congested = false;
+                if let Some(sid) = c.session() {
+                    self.pump(conn, sid, now);
+                }
+                return;
+            }
+            Input::Packet(packet) => Ok(packet),
+            Input::Malformed(error) => Err(Some(error)),
+            Input::Closed => Err(None),
+        };
         c.last_packet = now;
-        if c.refusal.is_some() && !matches!(input, Input::Closed) {
+        if c.refusal.is_some() && !matches!(from_client, Err(None)) {
             // A refused login waits for its CONNACK; nothing else is read [MQTT-3.1.4-6].
             return;
         }
-        match input {
-            Input::Packet(packet) => self.handle_packet(conn, packet, now),
-            Input::Malformed(error) => self.protocol_violation(conn, &error, now),
-            Input::Closed => {
+        match from_client {
+            Ok(packet) => self.handle_packet(conn, packet, now),
+            Err(Some(error)) => self.protocol_violation(conn, &error, now),
+            Err(None) => {
                 let c = &self.conns[&conn];
                 if c.session().is_some() {
                     tracing::info!(conn = %conn, client_id = %c.client_id, "connection lost");
@@ -228,6 +269,11 @@ impl Engine {
     /// The number of sessions held, online and offline.
     pub fn session_count(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// What the engine has counted so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
     }
 
     /// The number of connections that have completed CONNECT.

@@ -145,10 +145,20 @@ impl Engine {
         true
     }
 
-    /// Sends queued deliveries while the window has room.
+    /// Sends queued deliveries while the window has room and the connection's writes are
+    /// not backed up; then, if the queue got down to its low-water mark, the publishers it
+    /// held back go on.
     pub(super) fn pump(&mut self, conn: ConnId, sid: SubscriberId, now: Instant) {
+        self.send_queued(conn, sid, now);
+        self.relieve(sid);
+    }
+
+    fn send_queued(&mut self, conn: ConnId, sid: SubscriberId, now: Instant) {
         let window = self.window(conn);
         loop {
+            if self.conns[&conn].congested {
+                return;
+            }
             let s = self.sessions.get_mut(&sid).expect("session exists");
             // First the resends that did not fit when the client came back, in order.
             let waiting = s.inflight.awaiting_resend();

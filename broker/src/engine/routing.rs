@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use super::message::{Delivery, Message};
 use super::outbound::window;
-use super::session::Enqueued;
 use super::Engine;
 use crate::codec::QoS;
 use crate::router::SubscriberId;
@@ -16,8 +15,10 @@ impl Engine {
     /// Routes a message: updates the retained store, then delivers to every matching
     /// session, once per session with the highest QoS of its matching subscriptions
     /// [MQTT-3.3.4-2] and all their identifiers [MQTT-3.3.4-3]. Returns how many sessions
-    /// it went to.
+    /// it went to; the online sessions it found over their high-water marks are left in
+    /// `self.full`, for the caller to hold the publisher back (see `flow`).
     pub(super) fn route(&mut self, message: Arc<Message>, now: Instant) -> usize {
+        self.full.clear();
         if message.retain && self.settings.retain_available {
             if message.payload.is_empty() {
                 // [MQTT-3.3.1-6] [MQTT-3.3.1-7]
@@ -91,26 +92,39 @@ impl Engine {
     }
 
     /// Hands a delivery to a session: sent now if its connection has room in the inflight
-    /// window and nothing is queued ahead of it, queued otherwise. Offline sessions keep QoS
-    /// 1 and 2 messages only (3.1.1 [MQTT-3.1.2-5]; QoS 0 may be dropped).
+    /// window, its writes are not backed up and nothing is queued ahead of it; queued
+    /// otherwise. An online session keeps everything it is given [MQTT-4.1.0-1]; one whose
+    /// queue is over its high-water mark is noted in `self.full`. Offline sessions keep QoS 1
+    /// and 2 messages only (3.1.1 [MQTT-3.1.2-5]; QoS 0 may be dropped), within their limits.
     pub(super) fn deliver(&mut self, sid: SubscriberId, delivery: Delivery, now: Instant) {
         let limits = self.settings.queue;
         let Some(s) = self.sessions.get_mut(&sid) else {
             return;
         };
         let Some(conn) = s.conn else {
-            if delivery.qos != QoS::AtMostOnce && s.enqueue(delivery, limits) != Enqueued::Queued {
-                tracing::debug!(client_id = %s.client_id, dropped = s.dropped, "queue full: message dropped");
+            if delivery.qos == QoS::AtMostOnce {
+                return;
+            }
+            let dropped = s.enqueue_offline(delivery, limits, self.settings.offline_policy);
+            if dropped > 0 {
+                self.stats.offline_dropped += dropped;
+                // One line per session going over, not one per message.
+                if s.dropped == 1 || s.dropped.is_power_of_two() {
+                    tracing::info!(client_id = %s.client_id, dropped = s.dropped,
+                        policy = ?self.settings.offline_policy,
+                        "offline session's queue full: a message dropped");
+                }
             }
             return;
         };
-        // Only QoS 1 and 2 need the connection's window (one lookup less for QoS 0, the
-        // fan-out case).
+        let c = &self.conns[&conn];
+        // Only QoS 1 and 2 need the connection's window (the fan-out case is QoS 0).
+        let full = || s.inflight.len() >= window(c, self.settings.max_inflight);
         let qos0 = delivery.qos == QoS::AtMostOnce;
-        let full = || s.inflight.len() >= window(&self.conns[&conn], self.settings.max_inflight);
-        if !s.queue.is_empty() || (!qos0 && full()) {
-            if s.enqueue(delivery, limits) != Enqueued::Queued {
-                tracing::debug!(client_id = %s.client_id, dropped = s.dropped, "queue full: message dropped");
+        if !s.queue.is_empty() || c.congested || (!qos0 && full()) {
+            s.push(delivery);
+            if s.over_limits(limits) {
+                self.full.push(sid);
             }
             return;
         }

@@ -14,7 +14,7 @@ use bytestring::ByteString;
 use super::conn::ConnId;
 use super::inflight::InflightWindow;
 use super::message::Delivery;
-use crate::codec::{PacketId, Protocol, QoS, TopicFilter};
+use crate::codec::{PacketId, Protocol, TopicFilter};
 use crate::router::Subscription;
 
 /// The will a connection left with its session, waiting for its delay.
@@ -24,21 +24,38 @@ pub struct PendingWill {
     pub will: crate::codec::Will,
 }
 
-/// The limits a session's queue works within.
+/// The limits a session's queue works within. For an online session they are its
+/// high-water mark: a queue at or over them holds back the publishers that feed it (see
+/// `flow`), and half of each is the low-water mark at which they go on. For an offline session
+/// they are a ceiling, kept by the [`OfflinePolicy`].
 #[derive(Clone, Copy, Debug)]
 pub struct QueueLimits {
     pub max_messages: usize,
     pub max_bytes: usize,
 }
 
-/// What became of a delivery offered to a full queue.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Enqueued {
-    Queued,
-    /// The new delivery was dropped.
-    DroppedNew,
-    /// An older QoS 0 delivery was dropped to make room.
-    DroppedOldQoS0,
+impl QueueLimits {
+    /// Whether a queue of `messages` holding `bytes` is at or over the high-water mark.
+    pub fn reached(&self, messages: usize, bytes: usize) -> bool {
+        messages >= self.max_messages || bytes >= self.max_bytes
+    }
+
+    /// Whether a queue of `messages` holding `bytes` is at or under the low-water mark, half
+    /// of each limit.
+    pub fn drained(&self, messages: usize, bytes: usize) -> bool {
+        messages <= self.max_messages / 2 && bytes <= self.max_bytes / 2
+    }
+}
+
+/// What an offline session's full queue gives up for a new message (`[limits]
+/// offline_queue_policy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OfflinePolicy {
+    /// The oldest queued message makes room for the new one.
+    #[default]
+    DropOldest,
+    /// The new message is dropped.
+    DropNewest,
 }
 
 #[derive(Debug)]
@@ -68,8 +85,11 @@ pub struct Session {
     next_packet_id: u16,
     /// A will waiting for its Will Delay Interval (5.0); boxed, as it is rare.
     pub pending_will: Option<Box<PendingWill>>,
-    /// Messages dropped because a queue was full, for the logs and metrics.
+    /// Messages dropped because the offline queue was full, for the logs and metrics.
     pub dropped: u64,
+    /// The publishers held back while the queue is over its high-water mark (see `flow`);
+    /// boxed, as it is rare.
+    pub pressure: Option<Box<super::flow::Pressure>>,
 }
 
 impl Session {
@@ -89,6 +109,7 @@ impl Session {
             next_packet_id: 1,
             pending_will: None,
             dropped: 0,
+            pressure: None,
         }
     }
 
@@ -123,34 +144,64 @@ impl Session {
         }
     }
 
-    /// Queues a delivery within the limits. The policy, in order: a full queue drops a new QoS
-    /// 0 delivery; otherwise it drops its oldest QoS 0 delivery to make room; otherwise it drops
-    /// the new delivery. Every drop is counted.
-    pub fn enqueue(&mut self, delivery: Delivery, limits: QueueLimits) -> Enqueued {
+    /// Holds a delivery for an online session. Nothing is dropped here: what was routed to a
+    /// session that has a connection is kept [MQTT-4.1.0-1], and the caller holds back the
+    /// publishers while the queue is over its high-water mark.
+    pub fn push(&mut self, delivery: Delivery) {
+        self.queued_bytes += delivery.cost();
+        self.queue.push_back(delivery);
+    }
+
+    /// Whether the queue is at or over its high-water mark.
+    pub fn over_limits(&self, limits: QueueLimits) -> bool {
+        limits.reached(self.queue.len(), self.queued_bytes)
+    }
+
+    /// Queues a delivery for an offline session within its limits, making room as `policy`
+    /// says. Returns how many messages were dropped (counted in `dropped` too).
+    pub fn enqueue_offline(
+        &mut self,
+        delivery: Delivery,
+        limits: QueueLimits,
+        policy: OfflinePolicy,
+    ) -> u64 {
         let cost = delivery.cost();
         let fits = |s: &Session| {
             s.queue.len() < limits.max_messages && s.queued_bytes + cost <= limits.max_bytes
         };
-        let mut outcome = Enqueued::Queued;
-        if !fits(self) {
-            if delivery.qos == QoS::AtMostOnce {
-                self.dropped += 1;
-                return Enqueued::DroppedNew;
-            }
-            if let Some(pos) = self.queue.iter().position(|d| d.qos == QoS::AtMostOnce) {
-                let old = self.queue.remove(pos).expect("position is in range");
-                self.queued_bytes -= old.cost();
-                self.dropped += 1;
-                outcome = Enqueued::DroppedOldQoS0;
-            }
-            if !fits(self) {
-                self.dropped += 1;
-                return Enqueued::DroppedNew;
-            }
+        let mut dropped = 0;
+        if policy == OfflinePolicy::DropNewest && !fits(self) {
+            self.dropped += 1;
+            return 1;
         }
-        self.queued_bytes += cost;
-        self.queue.push_back(delivery);
-        outcome
+        while !fits(self) && self.dequeue().is_some() {
+            dropped += 1;
+        }
+        if !fits(self) {
+            // Larger than the whole queue may hold.
+            dropped += 1;
+        } else {
+            self.push(delivery);
+        }
+        self.dropped += dropped;
+        dropped
+    }
+
+    /// Brings the queue of a session gone offline within its limits, dropping the oldest or
+    /// the newest messages as `policy` says. Returns how many were dropped.
+    pub fn trim(&mut self, limits: QueueLimits, policy: OfflinePolicy) -> u64 {
+        let mut dropped = 0;
+        while self.queue.len() > limits.max_messages || self.queued_bytes > limits.max_bytes {
+            let d = match policy {
+                OfflinePolicy::DropOldest => self.queue.pop_front(),
+                OfflinePolicy::DropNewest => self.queue.pop_back(),
+            };
+            let Some(d) = d else { break };
+            self.queued_bytes -= d.cost();
+            dropped += 1;
+        }
+        self.dropped += dropped;
+        dropped
     }
 
     /// Takes out of the queue every delivery `take` selects, keeping the others in order.
@@ -182,7 +233,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::codec::TopicName;
+    use crate::codec::{QoS, TopicName};
     use crate::engine::message::Message;
 
     fn delivery(qos: QoS, payload: usize) -> Delivery {
@@ -226,35 +277,70 @@ mod tests {
     }
 
     #[test]
-    fn full_queue_drops_qos0_first() {
+    fn an_online_queue_holds_everything_and_reports_its_marks() {
+        let limits = QueueLimits {
+            max_messages: 4,
+            max_bytes: usize::MAX,
+        };
+        let mut s = session();
+        for _ in 0..6 {
+            s.push(delivery(QoS::AtLeastOnce, 1));
+        }
+        assert_eq!(
+            s.queue.len(),
+            6,
+            "nothing routed to an online session is dropped"
+        );
+        assert_eq!(s.dropped, 0);
+        assert!(s.over_limits(limits));
+        while !limits.drained(s.queue.len(), s.queued_bytes) {
+            s.dequeue();
+        }
+        assert_eq!(s.queue.len(), 2, "the low-water mark is half the limit");
+        assert!(!s.over_limits(limits));
+    }
+
+    #[test]
+    fn an_offline_queue_keeps_its_limits_by_its_policy() {
         let limits = QueueLimits {
             max_messages: 2,
             max_bytes: usize::MAX,
         };
-        let mut s = session();
-        assert_eq!(
-            s.enqueue(delivery(QoS::AtMostOnce, 1), limits),
-            Enqueued::Queued
-        );
-        assert_eq!(
-            s.enqueue(delivery(QoS::AtLeastOnce, 1), limits),
-            Enqueued::Queued
-        );
-        assert_eq!(
-            s.enqueue(delivery(QoS::AtMostOnce, 1), limits),
-            Enqueued::DroppedNew
-        );
-        assert_eq!(
-            s.enqueue(delivery(QoS::ExactlyOnce, 1), limits),
-            Enqueued::DroppedOldQoS0
-        );
-        assert_eq!(
-            s.enqueue(delivery(QoS::AtLeastOnce, 1), limits),
-            Enqueued::DroppedNew
-        );
-        assert_eq!(s.queue.len(), 2);
-        assert_eq!(s.dropped, 3);
-        assert!(s.queue.iter().all(|d| d.qos != QoS::AtMostOnce));
+        let numbered = |n: usize| delivery(QoS::AtLeastOnce, n);
+        let sizes = |s: &Session| {
+            s.queue
+                .iter()
+                .map(|d| d.message.payload.len())
+                .collect::<Vec<_>>()
+        };
+
+        let mut oldest = session();
+        for n in 1..=4 {
+            oldest.enqueue_offline(numbered(n), limits, OfflinePolicy::DropOldest);
+        }
+        assert_eq!(sizes(&oldest), [3, 4]);
+        assert_eq!(oldest.dropped, 2);
+
+        let mut newest = session();
+        for n in 1..=4 {
+            newest.enqueue_offline(numbered(n), limits, OfflinePolicy::DropNewest);
+        }
+        assert_eq!(sizes(&newest), [1, 2]);
+        assert_eq!(newest.dropped, 2);
+
+        // A session that goes offline over its limits is trimmed the same way.
+        let mut trimmed = session();
+        for n in 1..=5 {
+            trimmed.push(numbered(n));
+        }
+        assert_eq!(trimmed.trim(limits, OfflinePolicy::DropOldest), 3);
+        assert_eq!(sizes(&trimmed), [4, 5]);
+        let mut trimmed = session();
+        for n in 1..=5 {
+            trimmed.push(numbered(n));
+        }
+        assert_eq!(trimmed.trim(limits, OfflinePolicy::DropNewest), 3);
+        assert_eq!(sizes(&trimmed), [1, 2]);
     }
 
     #[test]
@@ -263,20 +349,21 @@ mod tests {
             max_messages: 100,
             max_bytes: 200,
         };
+        let policy = OfflinePolicy::DropNewest;
         let mut s = session();
         assert_eq!(
-            s.enqueue(delivery(QoS::AtLeastOnce, 100), limits),
-            Enqueued::Queued
+            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy),
+            0
         );
         assert_eq!(
-            s.enqueue(delivery(QoS::AtLeastOnce, 100), limits),
-            Enqueued::DroppedNew
+            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy),
+            1
         );
         assert!(s.dequeue().is_some());
         assert_eq!(s.queued_bytes, 0);
         assert_eq!(
-            s.enqueue(delivery(QoS::AtLeastOnce, 100), limits),
-            Enqueued::Queued
+            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy),
+            0
         );
     }
 }

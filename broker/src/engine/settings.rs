@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::codec::{QoS, TopicFilter};
 
 use super::admission::ListenerSettings;
-use super::session::QueueLimits;
+use super::session::{OfflinePolicy, QueueLimits};
 
 /// What the engine enforces and advertises. The defaults are those of the embedded
 /// configuration (see `config/default-config.toml`).
@@ -22,8 +22,14 @@ pub struct Settings {
     /// Outbound QoS 1/2 messages in flight per client (the lower of this and the client's
     /// Receive Maximum).
     pub max_inflight: u16,
-    /// The queue of each session, online or offline.
+    /// The queue of each session: the high-water mark of an online one (see `flow`), the
+    /// ceiling of an offline one.
     pub queue: QueueLimits,
+    /// What an offline session's full queue gives up for a new message.
+    pub offline_policy: OfflinePolicy,
+    /// How long a session's queue may stay over its high-water mark, holding its publishers
+    /// back, before its connection is closed with 0x97 Quota exceeded. `None`: never.
+    pub slow_subscriber_timeout: Option<Duration>,
     /// Inbound topic aliases per connection, advertised as Topic Alias Maximum.
     pub topic_alias_maximum: u16,
     pub max_client_id_len: usize,
@@ -70,6 +76,8 @@ impl Default for Settings {
                 max_messages: 1000,
                 max_bytes: 16 << 20,
             },
+            offline_policy: OfflinePolicy::DropOldest,
+            slow_subscriber_timeout: Some(Duration::from_secs(5)),
             topic_alias_maximum: 64,
             max_client_id_len: 256,
             max_session_expiry_interval: 7 * 86_400,

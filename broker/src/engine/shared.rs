@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use super::inflight::OutboundState;
 use super::message::Delivery;
-use super::session::QueueLimits;
 use super::Engine;
 use crate::codec::QoS;
 use crate::router::SubscriberId;
@@ -64,13 +63,9 @@ impl Engine {
                 }
                 None => {
                     // No one else is there: it waits for this member, at the back of its queue
-                    // (it was within the queue limits a moment ago, so they are not applied again).
-                    let limits = QueueLimits {
-                        max_messages: usize::MAX,
-                        max_bytes: usize::MAX,
-                    };
+                    // (it was held already, so it is not dropped now).
                     let s = self.sessions.get_mut(&sid).expect("session exists");
-                    s.enqueue(delivery, limits);
+                    s.push(delivery);
                 }
             }
         }

@@ -26,6 +26,9 @@ pub(super) enum Timer {
     Refuse(ConnId),
     /// The credentials of a connection expire (a JWT's `exp`).
     Credentials(ConnId),
+    /// A session's queue went over its high-water mark (episode number): a slow subscriber
+    /// if it is still there.
+    Slow(SubscriberId, u64),
 }
 
 /// How often expired retained messages are purged.
@@ -51,6 +54,7 @@ impl Engine {
                 Timer::Expiry(sid, generation) => self.expiry_timer(sid, generation, now),
                 Timer::Refuse(id) => self.refusal_timer(id, now),
                 Timer::Credentials(id) => self.credentials_timer(id, now),
+                Timer::Slow(sid, episode) => self.slow_timer(sid, episode, now),
                 Timer::Housekeeping => {
                     // Expired retained messages are never sent [MQTT-3.3.2-5]; here they also
                     // give their memory back.
@@ -72,6 +76,12 @@ impl Engine {
             return; // Gone, or a refused login that its refusal timer closes.
         };
         match c.keep_alive_deadline() {
+            // A connection held back as a publisher is not read: its silence is the
+            // broker's doing, so it is given another keep alive period.
+            Some(deadline) if deadline <= now && c.paused => {
+                let again = now + c.keep_alive.unwrap_or_default() * 3 / 2;
+                self.schedule(again, Timer::Conn(id));
+            }
             Some(deadline) if deadline <= now => {
                 let waiting = matches!(c.phase, Phase::AwaitingConnect { .. });
                 tracing::info!(conn = %id, client_id = %c.client_id,

@@ -1,5 +1,5 @@
 //! One network connection: read and decode packets for the engine, write what the engine
-//! sends back.
+//! sends back, and close so that the client reads the last packet.
 //!
 //! Most connections are idle most of the time, so what one holds while it waits is kept
 //! small: the read buffer shrinks back to a few dozen bytes once a burst is over (and grows,
@@ -7,17 +7,26 @@
 //! the engine encoded it (several are gathered in a write buffer, given back when large), and
 //! the rare wait for room in the engine's channel is boxed rather than stored in every
 //! connection's future.
+//!
+//! While the engine holds the connection back (it publishes to a full destination, see the
+//! engine's `flow`), the reader forwards only what may overtake a PUBLISH: the
+//! acknowledgements of messages sent to this client, and PINGREQ. Everything else waits, in
+//! order, until the engine resumes it; once [`HOLD`] packets wait, the reader stops reading.
+//!
+//! When the engine closes the connection, the writer flushes the last frames (a DISCONNECT
+//! with its reason code, a refusing CONNACK) and shuts its side down; the reader then reads
+//! and discards what the client still sends, for up to [`DRAIN_ON_CLOSE`] or until it closes
+//! too. Closing at once would answer a client still writing with a reset, and it might never
+//! read the reason.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc::{self, error::TrySendError};
 
 use super::outbox::{Frames, Outbox};
-use super::Event;
+use super::to_engine::{Event, Sending, ToEngine};
 use crate::codec::{decode, Packet, Protocol};
 use crate::engine::{ConnId, Input};
 
@@ -25,15 +34,19 @@ use crate::engine::{ConnId, Input};
 const MIN_READ: usize = 32;
 /// The largest read a connection streaming data grows to.
 const MAX_READ: usize = 16 * 1024;
+/// Packets a paused connection keeps once read before it stops reading.
+const HOLD: usize = 64;
+/// How long a connection the engine closed goes on reading (and discarding) its input.
+const DRAIN_ON_CLOSE: Duration = Duration::from_secs(1);
 
 /// Runs a connection, given the two halves of its stream, until the engine closes it or the
 /// peer goes away.
 pub async fn run<R, W>(
-    reader: R,
+    mut reader: R,
     writer: W,
     conn: ConnId,
     outbox: &Outbox,
-    events: &mpsc::Sender<Event>,
+    to_engine: &ToEngine,
     max_packet_size: u32,
 ) where
     R: AsyncRead + Unpin,
@@ -44,8 +57,8 @@ pub async fn run<R, W>(
         // outbox (after flushing, so a final DISCONNECT goes out) or when a write fails. The
         // reader may end first (end of stream, malformed input): the engine has been told and
         // its Close will follow.
-        let read = read_loop(reader, conn, events, max_packet_size);
-        let write = write_loop(writer, outbox);
+        let read = read_loop(&mut reader, conn, outbox, to_engine, max_packet_size);
+        let write = write_loop(writer, conn, outbox, to_engine);
         tokio::pin!(read, write);
         let mut reading = true;
         loop {
@@ -55,56 +68,127 @@ pub async fn run<R, W>(
             }
         }
     }
-    if !outbox.is_closed() {
+    if outbox.is_closed() {
+        // Boxed: a timer is large, and every connection's future would hold its room.
+        Box::pin(drain(&mut reader)).await;
+    } else {
         // The write failed before the engine closed the connection: tell it.
-        let _ = send(events, Event::Input(conn, Input::Closed)).await;
+        let _ = to_engine
+            .send(Event::Input(conn, Input::Closed), Instant::now())
+            .await;
     }
 }
 
-/// Sends an event to the engine; the future gives false once the engine has stopped.
-///
-/// The channel almost always has room, and then the event is sent before this returns. The
-/// wait for room is a large future, so it is boxed: what an awaiting caller stores is a
-/// pointer, not the event and a channel future in every connection.
-pub(super) fn send(events: &mpsc::Sender<Event>, event: Event) -> Sending<'_> {
-    match events.try_send(event) {
-        Ok(()) => Sending::Done(true),
-        Err(TrySendError::Full(event)) => {
-            Sending::Waiting(Box::pin(async move { events.send(event).await.is_ok() }))
+/// Reads and discards what the client still sends after the close, until it closes its side
+/// or [`DRAIN_ON_CLOSE`] passes.
+async fn drain<R: AsyncRead + Unpin>(reader: &mut R) {
+    // On the heap: the future of every connection would otherwise hold it.
+    let mut scratch = vec![0u8; 512];
+    let _ = tokio::time::timeout(DRAIN_ON_CLOSE, async {
+        while let Ok(1..) = reader.read(&mut scratch).await {}
+    })
+    .await;
+}
+
+/// Whether a packet may go ahead of PUBLISHes its client sent before it: the
+/// acknowledgement of a message sent to the client (another flow than its own publishing),
+/// or PINGREQ.
+fn may_overtake(input: &Input) -> bool {
+    matches!(
+        input,
+        Input::Packet(Packet::PubAck(_) | Packet::PubRec(_) | Packet::PubComp(_) | Packet::PingReq)
+    )
+}
+
+/// What the reader has read and not yet handed to the engine, and the way there.
+struct Forward<'a> {
+    conn: ConnId,
+    outbox: &'a Outbox,
+    to_engine: &'a ToEngine,
+    /// Input read while the engine held the connection back, in order.
+    held: Option<VecDeque<(Instant, Input)>>,
+}
+
+impl Forward<'_> {
+    /// Hands one input, read at `at`, to the engine, or keeps it behind what is held; the
+    /// future gives false once the engine has stopped. (Not an `async fn`: the input is moved
+    /// on at once, and what an awaiting reader stores stays small.)
+    fn input(&mut self, input: Input, at: Instant) -> Sending<'_> {
+        // Acknowledgements of deliveries go ahead once the engine knows the connection (they
+        // cannot come before its CONNECT then).
+        if self.outbox.is_connected() && may_overtake(&input) {
+            let event = Event::Input(self.conn, input);
+            return self.to_engine.send_priority(event, at);
         }
-        Err(TrySendError::Closed(_)) => Sending::Done(false),
+        if self.outbox.is_paused() || self.held.is_some() {
+            self.held
+                .get_or_insert_with(Default::default)
+                .push_back((at, input));
+            return Sending::Done(true);
+        }
+        self.to_engine.send(Event::Input(self.conn, input), at)
     }
-}
 
-/// An event on its way to the engine: sent (or refused) already, or waiting for room.
-pub(super) enum Sending<'a> {
-    Done(bool),
-    Waiting(Pin<Box<dyn Future<Output = bool> + Send + 'a>>),
-}
-
-impl Future for Sending<'_> {
-    type Output = bool;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
-        match self.get_mut() {
-            Sending::Done(sent) => Poll::Ready(*sent),
-            Sending::Waiting(wait) => wait.as_mut().poll(cx),
+    /// Hands over what is held if the engine has resumed the connection. Waits for it while
+    /// the hold is full, or, with `all`, until nothing is held (the input has ended). False
+    /// once the engine has stopped.
+    async fn settle(&mut self, all: bool) -> bool {
+        loop {
+            while !self.outbox.is_paused() {
+                match self.next_held() {
+                    Some(sending) => {
+                        if !sending.await {
+                            return false;
+                        }
+                    }
+                    None => return true,
+                }
+            }
+            let Some(held) = &self.held else {
+                return true;
+            };
+            if !all && held.len() < HOLD {
+                return true;
+            }
+            self.outbox.resumed().await;
         }
+    }
+
+    /// Sends the first input held, if there is one (and lets the queue go with the last).
+    fn next_held(&mut self) -> Option<Sending<'_>> {
+        let held = self.held.as_mut()?;
+        let Some((at, input)) = held.pop_front() else {
+            self.held = None;
+            return None;
+        };
+        if held.is_empty() {
+            self.held = None;
+        }
+        Some(self.to_engine.send(Event::Input(self.conn, input), at))
     }
 }
 
 async fn read_loop<R: AsyncRead + Unpin>(
-    mut reader: R,
+    reader: &mut R,
     conn: ConnId,
-    events: &mpsc::Sender<Event>,
+    outbox: &Outbox,
+    to_engine: &ToEngine,
     max_packet_size: u32,
 ) {
+    let mut forward = Forward {
+        conn,
+        outbox,
+        to_engine,
+        held: None,
+    };
     let mut buf = BytesMut::new();
     // How much room the next read gets: doubled while reads fill it, cut back to what a read
     // brought when one does not.
     let mut want = MIN_READ;
     // CONNECT names its own protocol; until it arrives any protocol decodes it.
     let mut protocol = Protocol::V5;
+    // When the bytes being decoded were read.
+    let mut at = Instant::now();
     loop {
         loop {
             // The input is moved into the event before any await: what a read loop stores
@@ -120,9 +204,16 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 Err(error) => Input::Malformed(error),
             };
             let malformed = matches!(input, Input::Malformed(_));
-            if !send(events, Event::Input(conn, input)).await || malformed {
+            if !forward.input(input, at).await {
                 return;
             }
+            if malformed {
+                forward.settle(true).await;
+                return;
+            }
+        }
+        if !forward.settle(false).await {
+            return;
         }
         if buf.is_empty() && want == MIN_READ {
             // Everything read has been decoded and little is coming: start afresh rather
@@ -134,9 +225,13 @@ async fn read_loop<R: AsyncRead + Unpin>(
             buf.reserve(want);
         }
         let room = buf.capacity() - buf.len();
-        match reader.read_buf(&mut buf).await {
+        let read = reader.read_buf(&mut buf).await;
+        at = Instant::now();
+        match read {
             Ok(0) | Err(_) => {
-                send(events, Event::Input(conn, Input::Closed)).await;
+                if forward.input(Input::Closed, at).await {
+                    forward.settle(true).await;
+                }
                 return;
             }
             Ok(n) if n >= room => want = (want * 2).min(MAX_READ),
@@ -145,7 +240,12 @@ async fn read_loop<R: AsyncRead + Unpin>(
     }
 }
 
-async fn write_loop<W: AsyncWrite + Unpin>(mut writer: W, outbox: &Outbox) {
+async fn write_loop<W: AsyncWrite + Unpin>(
+    mut writer: W,
+    conn: ConnId,
+    outbox: &Outbox,
+    to_engine: &ToEngine,
+) {
     // Empty until several frames are to be written at once.
     let mut buf = BytesMut::new();
     let mut frames = Frames::new();
@@ -165,6 +265,12 @@ async fn write_loop<W: AsyncWrite + Unpin>(mut writer: W, outbox: &Outbox) {
         frames = Frames::new();
         if written.is_err() {
             return;
+        }
+        if outbox.written() {
+            let drained = Event::Input(conn, Input::Drained);
+            if !to_engine.send_priority(drained, Instant::now()).await {
+                return;
+            }
         }
     }
     let _ = writer.flush().await;

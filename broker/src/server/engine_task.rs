@@ -1,83 +1,103 @@
 //! The task that owns the engine: it feeds it events and timeouts, and hands what it
 //! produces to the connections.
 //!
-//! Work goes in rounds: one event, and up to 256 more already waiting, so that one round of
-//! output serves many events. The frames the engine produces are staged per connection as
-//! each event is handled (the engine's output stays small and hot in cache), and at the end
-//! of the round each connection's batch is handed to its outbox under one lock, which wakes
-//! its writer once. Only connections with frames this round have a batch.
+//! Work goes in rounds. A round starts when anything arrives (or a timer is due) and takes,
+//! in this order: everything waiting on the priority channel (subscribers'
+//! acknowledgements, drained writers: egress first, so that a flood of publications does not
+//! starve the windows that drain it); then up to [`ROUND`] ordered events, applied in the
+//! order their bytes were read; then the timers that are due. Queued events always go before
+//! timers. The frames the engine produces are staged per connection as each event is handled
+//! (the engine's output stays small and hot in cache), and at the end of the round each
+//! connection's batch is handed to its outbox under one lock, which wakes its writer once.
+//! Only connections with frames this round have a batch.
+//!
+//! The engine is given each event's own time (when its bytes were read), never earlier than
+//! a time it was already given: its clock only goes forward.
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use ahash::AHashMap;
-use tokio::sync::mpsc;
 
 use super::outbox::{Frames, Outbox};
-use super::Event;
+use super::to_engine::{Event, FromConnections, Stamped};
 use crate::engine::policy::Authorizer;
 use crate::engine::{ConnId, Engine, Input, Output};
 
-/// Events taken after the first of a round, at most.
+/// Ordered events taken in one round, at most.
 const ROUND: usize = 256;
 
-/// Runs the engine until every sender of `events` is gone.
-pub(super) async fn run(mut engine: Engine, mut events: mpsc::Receiver<Event>) {
-    let mut d = Dispatcher::default();
+/// Runs the engine until every sender of ordered events is gone.
+pub(super) async fn run(engine: Engine, mut from: FromConnections) {
+    let mut task = EngineTask {
+        engine,
+        d: Dispatcher::default(),
+        last: Instant::now(),
+    };
+    let mut round: Vec<Stamped> = Vec::with_capacity(ROUND + 1);
+    let mut priority_open = true;
     loop {
-        let timeout = engine.poll_timeout();
+        let timeout = task.engine.poll_timeout();
         tokio::select! {
-            event = events.recv() => {
-                let Some(event) = event else { break };
-                let now = clock(&mut engine);
-                d.apply(&mut engine, event, now);
-                for _ in 0..ROUND {
-                    match events.try_recv() {
-                        Ok(event) => d.apply(&mut engine, event, now),
-                        Err(_) => break,
-                    }
-                }
-            }
-            _ = sleep_until(timeout), if timeout.is_some() => {
-                let now = clock(&mut engine);
-                engine.handle_timeout(now);
+            biased;
+            event = from.priority.recv(), if priority_open => match event {
+                Some(event) => task.apply(event),
+                None => priority_open = false,
+            },
+            event = from.events.recv() => match event {
+                Some(event) => round.push(event),
+                None => break,
+            },
+            _ = sleep_until(timeout), if timeout.is_some() => {}
+        }
+        let now = task.clock();
+        while let Ok(event) = from.priority.try_recv() {
+            task.apply(event);
+        }
+        while round.len() < ROUND {
+            match from.events.try_recv() {
+                Ok(event) => round.push(event),
+                Err(_) => break,
             }
         }
-        d.end_round(&mut engine);
+        // Connections read on several threads: their events reach the channel in about, not
+        // exactly, the order they were read.
+        round.sort_by_key(|e| e.at);
+        for event in round.drain(..) {
+            task.apply(event);
+        }
+        if task.engine.poll_timeout().is_some_and(|at| at <= now) {
+            task.last = task.last.max(now);
+            task.engine.handle_timeout(task.last);
+        }
+        task.d.end_round(&mut task.engine);
     }
 }
 
-/// Reads the clock for a round: the instant the engine is given, and the wall-clock time it
-/// is, which the engine counts wall-clock times from (it reads no clock itself).
-fn clock(engine: &mut Engine) -> Instant {
-    let now = Instant::now();
-    engine.set_wall_clock(now, SystemTime::now());
-    now
+/// The engine, where its output goes, and the last time it was given.
+struct EngineTask {
+    engine: Engine,
+    d: Dispatcher,
+    last: Instant,
 }
 
-/// The connections' outboxes, and the frames staged for them this round.
-#[derive(Default)]
-struct Dispatcher {
-    outboxes: AHashMap<ConnId, Arc<Outbox>>,
-    /// The frames of this round, for the connections that have some.
-    staged: AHashMap<ConnId, Frames>,
-    /// Connections whose outbox overflowed, with the bytes that were waiting.
-    overflowed: Vec<(ConnId, usize)>,
-    /// The room a new batch starts with: the average batch of the last round. Each batch is
-    /// handed over to its writer, so without this every round would grow every batch anew.
-    batch_hint: usize,
-}
+impl EngineTask {
+    /// Reads the clock for a round: the engine counts wall-clock times from it (it reads no
+    /// clock itself).
+    fn clock(&mut self) -> Instant {
+        let now = Instant::now();
+        self.engine.set_wall_clock(now, SystemTime::now());
+        now
+    }
 
-/// Room `staged` keeps after a round; a burst that took more gives it back.
-const STAGED_ROOM: usize = 1024;
-/// The largest room a new batch starts with.
-const MAX_BATCH_HINT: usize = 1024;
-
-impl Dispatcher {
-    fn apply(&mut self, engine: &mut Engine, event: Event, now: Instant) {
+    fn apply(&mut self, Stamped { at, event }: Stamped) {
+        // Time only goes forward for the engine, whatever order events arrived in.
+        self.last = self.last.max(at);
+        let now = self.last;
+        let engine = &mut self.engine;
         match event {
             Event::Open(conn, info, outbox) => {
-                self.outboxes.insert(conn, outbox);
+                self.d.outboxes.insert(conn, outbox);
                 engine.open_with(conn, *info, now);
             }
             Event::Input(conn, input) => engine.handle(conn, input, now),
@@ -91,9 +111,31 @@ impl Dispatcher {
                 engine.set_acl(security.acl.map(|acl| acl as Arc<dyn Authorizer>));
             }
         }
-        self.collect(engine);
+        self.d.collect(engine);
     }
+}
 
+/// The connections' outboxes, and the frames staged for them this round.
+#[derive(Default)]
+struct Dispatcher {
+    outboxes: AHashMap<ConnId, Arc<Outbox>>,
+    /// The frames of this round, for the connections that have some.
+    staged: AHashMap<ConnId, Frames>,
+    /// Connections whose outbox overflowed, with the bytes that were waiting.
+    overflowed: Vec<(ConnId, usize)>,
+    /// Connections whose outbox has just gone past its high-water mark.
+    congested: Vec<ConnId>,
+    /// The room a new batch starts with: the average batch of the last round. Each batch is
+    /// handed over to its writer, so without this every round would grow every batch anew.
+    batch_hint: usize,
+}
+
+/// Room `staged` keeps after a round; a burst that took more gives it back.
+const STAGED_ROOM: usize = 1024;
+/// The largest room a new batch starts with.
+const MAX_BATCH_HINT: usize = 1024;
+
+impl Dispatcher {
     /// Stages everything the engine has produced so far.
     fn collect(&mut self, engine: &mut Engine) {
         for output in engine.drain_outputs() {
@@ -127,6 +169,16 @@ impl Dispatcher {
                     }
                     outbox.close();
                 }
+                Output::Pause { conn } => {
+                    if let Some(outbox) = self.outboxes.get(&conn) {
+                        outbox.pause();
+                    }
+                }
+                Output::Resume { conn } => {
+                    if let Some(outbox) = self.outboxes.get(&conn) {
+                        outbox.resume();
+                    }
+                }
             }
         }
     }
@@ -143,15 +195,20 @@ impl Dispatcher {
             }
             for (conn, mut frames) in self.staged.drain() {
                 if let Some(outbox) = self.outboxes.get(&conn) {
-                    if let Err(overflow) = outbox.push_all(&mut frames) {
-                        self.overflowed.push((conn, overflow.waiting));
+                    match outbox.push_all(&mut frames) {
+                        Ok(false) => {}
+                        Ok(true) => self.congested.push(conn),
+                        Err(overflow) => self.overflowed.push((conn, overflow.waiting)),
                     }
                 }
             }
-            if self.overflowed.is_empty() {
+            if self.overflowed.is_empty() && self.congested.is_empty() {
                 break;
             }
             let now = Instant::now();
+            for conn in std::mem::take(&mut self.congested) {
+                engine.handle(conn, Input::Congested, now);
+            }
             for (conn, waiting) in std::mem::take(&mut self.overflowed) {
                 tracing::warn!(conn = %conn, waiting,
                     "closed: the client does not read what it is sent (write buffer full)");

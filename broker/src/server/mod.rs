@@ -1,10 +1,14 @@
 //! The tokio layer: listeners, one task per connection, and the task that owns the engine.
 //!
-//! Connection tasks decode what they read and send it to the engine task over a bounded
-//! channel (a slow engine slows readers down instead of growing a queue). The engine task
-//! feeds the [`Engine`], gathers the frames it produces per connection, and moves each
-//! connection's batch into its outbox under one lock; the connection's writer sends
-//! everything waiting with one write.
+//! Connection tasks decode what they read and send it to the engine task over bounded
+//! channels (a slow engine slows readers down instead of growing a queue; see `to_engine`).
+//! The engine task feeds the [`Engine`], gathers the frames it produces per connection, and
+//! moves each connection's batch into its outbox under one lock; the connection's writer
+//! sends everything waiting with one write.
+//!
+//! If the engine task ends before the shutdown (it panicked: a bug), the server stops
+//! accepting, logs why and returns an error, and `tern start` exits non-zero so that a
+//! supervisor restarts it: a broker that accepts connections it cannot serve helps no one.
 
 mod connection;
 mod engine_task;
@@ -16,6 +20,7 @@ mod reload;
 mod reload_auth;
 mod serve;
 pub mod tls;
+mod to_engine;
 mod unix;
 mod websocket;
 
@@ -30,31 +35,22 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::options::Auth;
 use crate::auth::Security;
 use crate::engine::policy::Authorizer;
-use crate::engine::{ConnId, ConnInfo, Engine, Input, ProtocolSet, Settings};
+use crate::engine::{ConnId, ConnInfo, Engine, ProtocolSet, Settings};
 use options::{Listener, ProxyProtocol, Transport};
 use outbox::Outbox;
 use tls::TlsListener;
+use to_engine::{Event, ToEngine};
 
-/// How many events the engine's channel holds before readers wait.
-const EVENT_QUEUE: usize = 4096;
 /// How long a shutdown waits for connections to flush before giving up on them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// What connection tasks and the server tell the engine task.
-pub(crate) enum Event {
-    Open(ConnId, Box<ConnInfo>, Arc<Outbox>),
-    Input(ConnId, Input),
-    Shutdown(oneshot::Sender<()>),
-    /// The files of `[auth]` were read again (SIGHUP): new authenticator and ACL.
-    Security(Box<Security>),
-}
 
 /// What a server is made of, as the wiring (`crate::wiring`) assembles it from a
 /// configuration: the engine's settings, the adapters `[auth]` loaded, and the listeners.
@@ -135,10 +131,10 @@ impl Server {
         let settings = self.settings;
         let outbox_limit = settings.queue.max_bytes;
         let max_packet_size = settings.max_packet_size;
-        let (events, rx) = mpsc::channel(EVENT_QUEUE);
+        let (to_engine, from_connections) = to_engine::channels();
         let mut engine = Engine::with_authenticator(settings, self.security.authenticator);
         engine.set_acl(self.security.acl.map(|acl| acl as Arc<dyn Authorizer>));
-        let engine = tokio::spawn(engine_task::run(engine, rx));
+        let mut engine = tokio::spawn(engine_task::run(engine, from_connections));
 
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();
@@ -146,7 +142,7 @@ impl Server {
         tokio::spawn(reload_auth::reload_security(
             self.reload.subscribe(),
             self.auth,
-            events.clone(),
+            to_engine.clone(),
             token.clone(),
         ));
         tokio::spawn(reload::reload_certificates(
@@ -157,7 +153,7 @@ impl Server {
         let listeners = self.bound.into_iter().zip(self.tls);
         for (index, ((listener, tls), config)) in listeners.zip(&self.listeners).enumerate() {
             let handles = Arc::new(ConnectionHandles {
-                events: events.clone(),
+                to_engine: to_engine.clone(),
                 listener: index,
                 transport: config.transport,
                 tls,
@@ -211,11 +207,18 @@ impl Server {
             tracker.spawn(accept.run());
         }
 
-        shutdown.await;
+        if let Err(failure) = supervise(&mut engine, shutdown).await {
+            // Nothing can be served any more: stop accepting, and let the connections go.
+            token.cancel();
+            tracker.close();
+            tracing::error!("{failure}; no longer accepting connections");
+            return Err(failure);
+        }
         tracing::info!("shutting down");
         token.cancel();
         let (done, finished) = oneshot::channel();
-        if events.send(Event::Shutdown(done)).await.is_ok() {
+        let shutdown = Event::Shutdown(done);
+        if to_engine.send(shutdown, std::time::Instant::now()).await {
             let _ = finished.await;
         }
         tracker.close();
@@ -225,7 +228,7 @@ impl Server {
         {
             tracing::warn!("some connections did not finish flushing in time");
         }
-        drop(events);
+        drop(to_engine);
         // A connection that did not flush in time (a client that stopped reading) still holds
         // a sender of the engine's events: the engine is not waited for beyond a second grace.
         match tokio::time::timeout(SHUTDOWN_GRACE, engine).await {
@@ -234,6 +237,29 @@ impl Server {
         }
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Waits for `shutdown`; an engine task that ends first is a failure, with its cause.
+async fn supervise(
+    engine: &mut JoinHandle<()>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    tokio::select! {
+        _ = shutdown => Ok(()),
+        ended = engine => Err(match ended {
+            Err(e) if e.is_panic() => {
+                let panic = e.into_panic();
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".into());
+                anyhow::anyhow!("the engine task panicked: {why}")
+            }
+            Err(e) => anyhow::anyhow!("the engine task was cancelled: {e}"),
+            Ok(()) => anyhow::anyhow!("the engine task ended before the shutdown"),
+        }),
     }
 }
 
@@ -278,7 +304,7 @@ impl Acceptor {
 /// What a connection task needs of its acceptor: how its listener carries MQTT and the way
 /// to the engine. Shared by the listener's connections (each holds a pointer, not a copy).
 struct ConnectionHandles {
-    events: mpsc::Sender<Event>,
+    to_engine: ToEngine,
     /// The listener's position in the configuration.
     listener: usize,
     transport: Transport,
@@ -304,6 +330,31 @@ impl ConnectionHandles {
     async fn open(&self, conn: ConnId, info: Box<ConnInfo>) -> Option<Arc<Outbox>> {
         let outbox = Arc::new(Outbox::new(self.outbox_limit));
         let open = Event::Open(conn, info, outbox.clone());
-        connection::send(&self.events, open).await.then_some(outbox)
+        let opened = self.to_engine.send(open, std::time::Instant::now()).await;
+        opened.then_some(outbox)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::supervise;
+
+    #[tokio::test]
+    async fn an_engine_that_panics_is_a_failure_that_names_the_cause() {
+        let mut engine = tokio::spawn(async { panic!("an invariant broke") });
+        let failure = supervise(&mut engine, std::future::pending())
+            .await
+            .unwrap_err();
+        assert!(
+            failure.to_string().contains("panicked: an invariant broke"),
+            "{failure}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_shutdown_before_any_failure_is_not_one() {
+        let mut engine = tokio::spawn(std::future::pending::<()>());
+        assert!(supervise(&mut engine, async {}).await.is_ok());
+        engine.abort();
     }
 }

@@ -11,9 +11,17 @@
 //! A batch is handed over whole: it becomes the outbox's list when that is empty (the usual
 //! case, the writer having taken the last one), and the writer takes the list whole too. So
 //! no frame is moved twice, and an idle connection holds no list at all.
+//!
+//! The outbox is also where the engine's flow control meets the connection's two halves:
+//! - **Congestion.** Past [`HIGH_WATER`] bytes waiting (queued or being written), the push
+//!   says so once, and the engine is told ([`crate::engine::Input::Congested`]): deliveries
+//!   then wait in the session's queue. When a write brings the bytes down to [`LOW_WATER`],
+//!   the writer says so once ([`crate::engine::Input::Drained`]).
+//! - **Pause.** The engine pauses a publisher it holds back; the reader then takes no more
+//!   PUBLISHes until it resumes (see `connection`).
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -24,15 +32,25 @@ pub type Frames = Vec<(Bytes, bool)>;
 
 /// The largest write buffer a waiting writer keeps.
 const IDLE_WRITE_BUFFER: usize = 1024;
+/// Bytes waiting to be written past which the engine holds deliveries back.
+pub const HIGH_WATER: usize = 256 * 1024;
+/// Bytes waiting to be written at which deliveries flow again.
+pub const LOW_WATER: usize = 64 * 1024;
 
 #[derive(Default)]
 struct State {
     frames: Frames,
     /// The bytes of `frames`.
     bytes: usize,
+    /// The bytes the writer took and has not finished writing.
+    writing: usize,
+    /// Whether the engine was told the connection is congested (and not yet that it drained).
+    congested: bool,
     closed: bool,
     /// The writer, when it waits for frames.
     waker: Option<Waker>,
+    /// The reader, when it waits for the engine to resume the connection.
+    reader: Option<Waker>,
 }
 
 /// A connection's outgoing frames exceeded their ceiling.
@@ -48,6 +66,11 @@ pub struct Outbox {
     /// Above this many bytes waiting, droppable frames (QoS 0 PUBLISH) are dropped.
     limit: usize,
     dropped: AtomicU64,
+    /// Whether the engine paused the connection (the reader reads it without the lock).
+    paused: AtomicBool,
+    /// Whether a CONNACK has been queued: from then on the engine knows the connection, and
+    /// the acknowledgements it sends may take the priority channel.
+    connected: AtomicBool,
 }
 
 impl Outbox {
@@ -56,6 +79,8 @@ impl Outbox {
             state: Mutex::new(State::default()),
             limit,
             dropped: AtomicU64::new(0),
+            paused: AtomicBool::new(false),
+            connected: AtomicBool::new(false),
         }
     }
 
@@ -66,18 +91,24 @@ impl Outbox {
     /// caller closes the connection.
     #[cfg(test)]
     pub fn push(&self, frame: Bytes, droppable: bool) -> Result<(), Overflow> {
-        self.push_all(&mut vec![(frame, droppable)])
+        self.push_all(&mut vec![(frame, droppable)]).map(|_| ())
     }
 
     /// Queues frames in order under one lock, each as [`Outbox::push`] would, empties
     /// `frames` and wakes the writer. A frame past twice the limit is left out and the first
     /// such overflow is returned; the frames after it are still queued if they fit (the caller
-    /// closes the connection anyway).
-    pub fn push_all(&self, frames: &mut Frames) -> Result<(), Overflow> {
+    /// closes the connection anyway). `Ok(true)`: the bytes waiting have just gone past
+    /// [`HIGH_WATER`], and the engine should be told.
+    pub fn push_all(&self, frames: &mut Frames) -> Result<bool, Overflow> {
+        if !self.connected.load(Ordering::Relaxed)
+            && frames.iter().any(|(f, _)| f.first() == Some(&0x20))
+        {
+            self.connected.store(true, Ordering::Release);
+        }
         let mut s = self.lock();
         if s.closed {
             frames.clear();
-            return Ok(());
+            return Ok(false);
         }
         let mut overflow = None;
         let (limit, mut bytes, mut dropped) = (self.limit, s.bytes, 0);
@@ -97,6 +128,8 @@ impl Outbox {
             self.dropped.fetch_add(dropped, Ordering::Relaxed);
         }
         s.bytes = bytes;
+        let congested = !s.congested && s.bytes + s.writing > HIGH_WATER;
+        s.congested |= congested;
         if s.frames.is_empty() {
             std::mem::swap(&mut s.frames, frames);
         } else {
@@ -111,7 +144,61 @@ impl Outbox {
         if let Some(waker) = waker {
             waker.wake();
         }
-        overflow.map_or(Ok(()), Err)
+        overflow.map_or(Ok(congested), Err)
+    }
+
+    /// The writer has written what it took. `true`: the connection was congested and the
+    /// bytes waiting are down to [`LOW_WATER`], and the engine should be told it drained.
+    pub fn written(&self) -> bool {
+        let mut s = self.lock();
+        s.writing = 0;
+        let drained = s.congested && s.bytes <= LOW_WATER;
+        if drained {
+            s.congested = false;
+        }
+        drained
+    }
+
+    /// The engine takes no more PUBLISHes from this connection for now.
+    pub fn pause(&self) {
+        let _s = self.lock();
+        self.paused.store(true, Ordering::Release);
+    }
+
+    /// The engine takes PUBLISHes again: the reader goes on.
+    pub fn resume(&self) {
+        let mut s = self.lock();
+        self.paused.store(false, Ordering::Release);
+        let reader = s.reader.take();
+        drop(s);
+        if let Some(reader) = reader {
+            reader.wake();
+        }
+    }
+
+    /// Whether the engine has paused the connection.
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Acquire)
+    }
+
+    /// Whether the engine has sent CONNACK on this connection.
+    pub fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::Acquire)
+    }
+
+    /// Waits until the engine resumes the connection (at once if it is not paused).
+    pub fn resumed(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            let mut s = self.lock();
+            if !self.paused.load(Ordering::Acquire) {
+                return Poll::Ready(());
+            }
+            match &mut s.reader {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+            Poll::Pending
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -159,6 +246,7 @@ impl Outbox {
         let mut s = self.lock();
         if !s.frames.is_empty() {
             *frames = std::mem::take(&mut s.frames);
+            s.writing = s.bytes;
             s.bytes = 0;
             return Poll::Ready(true);
         }

@@ -4,11 +4,10 @@
 //! SUBSCRIBEs and PUBLISHes meet the new files. A file that does not load keeps everything as
 //! it was, with one error line. (The configuration file itself is not read again.)
 
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::reload::Reloads;
-use super::Event;
+use super::to_engine::{Event, ToEngine};
 use crate::auth::options::Auth;
 use crate::auth::Security;
 
@@ -16,7 +15,7 @@ use crate::auth::Security;
 pub(super) async fn reload_security(
     mut reloads: Reloads,
     auth: Auth,
-    events: mpsc::Sender<Event>,
+    to_engine: ToEngine,
     stop: CancellationToken,
 ) {
     if auth.password_file.is_none() && auth.acl_file.is_none() && auth.jwt.is_none() {
@@ -34,11 +33,8 @@ pub(super) async fn reload_security(
         match loaded {
             Ok(Ok(security)) => {
                 tracing::info!("authentication and ACL files reloaded");
-                if events
-                    .send(Event::Security(Box::new(security)))
-                    .await
-                    .is_err()
-                {
+                let security = Event::Security(Box::new(security));
+                if !to_engine.send(security, std::time::Instant::now()).await {
                     return;
                 }
             }

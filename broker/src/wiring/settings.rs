@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use crate::codec::{QoS, TopicFilter};
-use crate::config::{Config, Listener};
-use crate::engine::{ListenerSettings, QueueLimits, Settings};
+use crate::config::{Config, Listener, OfflineQueuePolicy};
+use crate::engine::{ListenerSettings, OfflinePolicy, QueueLimits, Settings};
 
 /// The settings a configuration asks for. The configuration has been validated, so every
 /// filter in the deny list parses.
@@ -21,6 +21,12 @@ pub fn settings(config: &Config) -> Settings {
             max_messages: l.max_queued_messages as usize,
             max_bytes: usize::try_from(l.max_queued_bytes).unwrap_or(usize::MAX),
         },
+        offline_policy: match l.offline_queue_policy {
+            OfflineQueuePolicy::DropOldest => OfflinePolicy::DropOldest,
+            OfflineQueuePolicy::DropNewest => OfflinePolicy::DropNewest,
+        },
+        slow_subscriber_timeout: (l.slow_subscriber_timeout_ms > 0)
+            .then(|| Duration::from_millis(l.slow_subscriber_timeout_ms.into())),
         topic_alias_maximum: l.topic_alias_maximum,
         max_client_id_len: usize::from(l.max_client_id_len),
         max_session_expiry_interval: l.max_session_expiry_interval,

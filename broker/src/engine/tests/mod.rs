@@ -24,6 +24,8 @@ struct Harness {
     protocols: HashMap<ConnId, Protocol>,
     inbox: HashMap<ConnId, VecDeque<Packet>>,
     closed: HashSet<ConnId>,
+    /// Connections the engine paused (as the transport would, it stops taking PUBLISHes).
+    paused: HashSet<ConnId>,
 }
 
 impl Harness {
@@ -43,6 +45,7 @@ impl Harness {
             protocols: HashMap::new(),
             inbox: HashMap::new(),
             closed: HashSet::new(),
+            paused: HashSet::new(),
         }
     }
 
@@ -109,6 +112,12 @@ impl Harness {
                 }
                 Output::Close { conn } => {
                     self.closed.insert(conn);
+                }
+                Output::Pause { conn } => {
+                    assert!(self.paused.insert(conn), "{conn} paused twice");
+                }
+                Output::Resume { conn } => {
+                    assert!(self.paused.remove(&conn), "{conn} resumed but not paused");
                 }
             }
         }
@@ -207,6 +216,7 @@ mod auth;
 mod authz;
 mod conn_info;
 mod connect;
+mod flow;
 mod footprint;
 mod lifecycle;
 mod publish;

@@ -20,12 +20,14 @@
 //! read the reason.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::outbox::{Frames, Outbox};
+use super::stamp::{self, Stamp};
 use super::to_engine::{Event, Sending, ToEngine};
 use crate::codec::{decode, Packet, Protocol};
 use crate::engine::{ConnId, Input};
@@ -168,6 +170,15 @@ impl Forward<'_> {
     }
 }
 
+/// Marks a reader settled when it ends, however it ends.
+struct Settled<'a>(&'a Stamp);
+
+impl Drop for Settled<'_> {
+    fn drop(&mut self) {
+        self.0.settled();
+    }
+}
+
 async fn read_loop<R: AsyncRead + Unpin>(
     reader: &mut R,
     conn: ConnId,
@@ -187,8 +198,10 @@ async fn read_loop<R: AsyncRead + Unpin>(
     let mut want = MIN_READ;
     // CONNECT names its own protocol; until it arrives any protocol decodes it.
     let mut protocol = Protocol::V5;
-    // When the bytes being decoded were read.
+    // When the bytes being decoded arrived, and the waker that tells.
     let mut at = Instant::now();
+    let arrival = Arc::new(Stamp::new(to_engine.arriving.clone()));
+    let _settled = Settled(&arrival);
     loop {
         loop {
             // The input is moved into the event before any await: what a read loop stores
@@ -208,10 +221,13 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 return;
             }
             if malformed {
+                arrival.settled();
                 forward.settle(true).await;
                 return;
             }
         }
+        // Everything this read brought has been handed over (or held).
+        arrival.settled();
         if !forward.settle(false).await {
             return;
         }
@@ -225,11 +241,21 @@ async fn read_loop<R: AsyncRead + Unpin>(
             buf.reserve(want);
         }
         let room = buf.capacity() - buf.len();
-        let read = reader.read_buf(&mut buf).await;
-        at = Instant::now();
+        let (read, arrived) = if forward.held.is_some() {
+            // What is held must go as soon as the engine resumes the connection, whether
+            // or not the client sends more: it may be waiting for their acknowledgements.
+            tokio::select! {
+                read = stamp::read(reader, &mut buf, &arrival) => read,
+                _ = outbox.resumed() => continue,
+            }
+        } else {
+            stamp::read(reader, &mut buf, &arrival).await
+        };
+        at = arrived;
         match read {
             Ok(0) | Err(_) => {
                 if forward.input(Input::Closed, at).await {
+                    arrival.settled();
                     forward.settle(true).await;
                 }
                 return;

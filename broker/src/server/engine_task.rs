@@ -15,7 +15,7 @@
 //! a time it was already given: its clock only goes forward.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use ahash::AHashMap;
 
@@ -26,6 +26,9 @@ use crate::engine::{ConnId, Engine, Input, Output};
 
 /// Ordered events taken in one round, at most.
 const ROUND: usize = 256;
+/// How long a small round waits at most for readers that were woken and have not handed
+/// their bytes over.
+const CATCH_UP: Duration = Duration::from_millis(2);
 
 /// Runs the engine until every sender of ordered events is gone.
 pub(super) async fn run(engine: Engine, mut from: FromConnections) {
@@ -49,6 +52,12 @@ pub(super) async fn run(engine: Engine, mut from: FromConnections) {
                 None => break,
             },
             _ = sleep_until(timeout), if timeout.is_some() => {}
+        }
+        if round.len() < ROUND / 4 {
+            // Readers woken before this event may not have handed their bytes over yet (on
+            // another thread, or behind the last task woken): a small round waits a moment
+            // for them, so that it can be put in arrival order.
+            from.arriving.caught_up(CATCH_UP).await;
         }
         let now = task.clock();
         while let Ok(event) = from.priority.try_recv() {

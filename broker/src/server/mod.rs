@@ -19,6 +19,7 @@ mod proxy;
 mod reload;
 mod reload_auth;
 mod serve;
+mod stamp;
 pub mod tls;
 mod to_engine;
 mod unix;

@@ -21,6 +21,7 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::sync::oneshot;
 
 use super::outbox::Outbox;
+use super::stamp::Arriving;
 use crate::auth::Security;
 use crate::engine::{ConnId, ConnInfo, Input};
 
@@ -44,12 +45,15 @@ pub(crate) struct Stamped {
 pub(crate) struct ToEngine {
     events: mpsc::Sender<Stamped>,
     priority: mpsc::Sender<Stamped>,
+    /// Readers woken and not yet done handing over what they read (see `stamp`).
+    pub arriving: Arc<Arriving>,
 }
 
 /// The receiving ends, the engine task's.
 pub(crate) struct FromConnections {
     pub events: mpsc::Receiver<Stamped>,
     pub priority: mpsc::Receiver<Stamped>,
+    pub arriving: Arc<Arriving>,
 }
 
 /// Room in each channel before senders wait: a slow engine slows readers down instead of
@@ -60,11 +64,17 @@ const CAPACITY: usize = 4096;
 pub(crate) fn channels() -> (ToEngine, FromConnections) {
     let (events, events_rx) = mpsc::channel(CAPACITY);
     let (priority, priority_rx) = mpsc::channel(CAPACITY);
+    let arriving = Arc::new(Arriving::default());
     (
-        ToEngine { events, priority },
+        ToEngine {
+            events,
+            priority,
+            arriving: arriving.clone(),
+        },
         FromConnections {
             events: events_rx,
             priority: priority_rx,
+            arriving,
         },
     )
 }

@@ -1,0 +1,197 @@
+//! When a connection's bytes arrived, as the runtime saw it.
+//!
+//! Arrival order across connections is the order the engine must apply their packets in
+//! (rule 4 of the house): a SUBSCRIBE that reached the broker before another client's PUBLISH
+//! must be applied first. The order reader tasks *run* in says little about it: the runtime
+//! wakes them in the order their sockets became readable, but may run the last one woken
+//! first (tokio's LIFO slot), or on another thread. So a read that had to wait is stamped with
+//! the moment its task was woken, which follows the order the sockets became readable; a read
+//! that found its bytes already there is stamped with when it started. The engine task sorts
+//! each round by these stamps.
+//!
+//! The engine task may still be ahead of a reader that was woken before the event it is about
+//! to apply, and has not run yet. So the readers woken and not yet done handing their bytes
+//! over are counted (per server); the engine task, when a round is small, lets them catch up
+//! for a few microseconds before it orders the round.
+//!
+//! The stamp is taken by wrapping the reader's waker for the read: one allocation per
+//! connection, reused for every read.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use tokio::io::AsyncRead;
+use tokio::sync::Notify;
+use tokio_util::io::poll_read_buf;
+
+/// The waker a connection's reads wait with: it notes when it was woken, then wakes the task.
+pub(super) struct Stamp {
+    state: Mutex<State>,
+    /// Readers of this server woken and not yet done handing over what they read.
+    arriving: Arc<Arriving>,
+}
+
+/// How many readers are woken and not yet done handing over what they read, and a way to
+/// wait for none to be.
+#[derive(Default)]
+pub(crate) struct Arriving {
+    count: AtomicUsize,
+    settled: Notify,
+}
+
+impl Arriving {
+    /// Waits until no reader is between its wake and its hand-over, or `within` passes.
+    pub async fn caught_up(&self, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let settled = self.settled.notified();
+            tokio::pin!(settled);
+            settled.as_mut().enable();
+            if self.count.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, settled).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    task: Option<Waker>,
+    /// When the read under way started, and when its waker was woken, if it was.
+    started: Option<Instant>,
+    woken: Option<Instant>,
+    /// Whether this reader counts in `arriving`.
+    counted: bool,
+}
+
+impl Stamp {
+    pub fn new(arriving: Arc<Arriving>) -> Stamp {
+        Stamp {
+            state: Mutex::default(),
+            arriving,
+        }
+    }
+
+    /// The reader has handed over what its last read brought (or is gone).
+    pub fn settled(&self) {
+        let mut s = self.lock();
+        if std::mem::take(&mut s.counted) && self.arriving.count.fetch_sub(1, Ordering::AcqRel) == 1
+        {
+            self.arriving.settled.notify_waiters();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Wake for Stamp {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let task = {
+            let mut s = self.lock();
+            s.woken.get_or_insert_with(Instant::now);
+            if !std::mem::replace(&mut s.counted, true) {
+                self.arriving.count.fetch_add(1, Ordering::AcqRel);
+            }
+            s.task.take()
+        };
+        if let Some(task) = task {
+            task.wake();
+        }
+    }
+}
+
+/// Reads into `buf` from `reader`, and returns with the result when the bytes arrived (see
+/// the module's text). A future of three pointers: every connection's future holds one.
+pub(super) fn read<'a, R: AsyncRead + Unpin>(
+    reader: &'a mut R,
+    buf: &'a mut BytesMut,
+    stamp: &'a Arc<Stamp>,
+) -> StampedRead<'a, R> {
+    {
+        let mut s = stamp.lock();
+        s.woken = None;
+        s.started = Some(Instant::now());
+    }
+    StampedRead { reader, buf, stamp }
+}
+
+/// A read that notes when its bytes arrived.
+pub(super) struct StampedRead<'a, R> {
+    reader: &'a mut R,
+    buf: &'a mut BytesMut,
+    stamp: &'a Arc<Stamp>,
+}
+
+impl<R: AsyncRead + Unpin> Future for StampedRead<'_, R> {
+    type Output = (io::Result<usize>, Instant);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        {
+            let mut s = this.stamp.lock();
+            match &s.task {
+                Some(task) if task.will_wake(cx.waker()) => {}
+                _ => s.task = Some(cx.waker().clone()),
+            }
+        }
+        let waker = Waker::from(this.stamp.clone());
+        let mut stamped = Context::from_waker(&waker);
+        match poll_read_buf(Pin::new(&mut *this.reader), &mut stamped, this.buf) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(result) => {
+                let s = this.stamp.lock();
+                let at = s.woken.or(s.started).unwrap_or_else(Instant::now);
+                Poll::Ready((result, at))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use bytes::BytesMut;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test]
+    async fn a_read_that_waits_is_stamped_when_its_bytes_came() {
+        let (mut client, mut server) = tokio::io::duplex(64);
+        let stamp = Arc::new(super::Stamp::new(Default::default()));
+        let writer = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let written = std::time::Instant::now();
+            client.write_all(b"x").await.unwrap();
+            (client, written)
+        });
+        let mut buf = BytesMut::new();
+        let (read, at) = super::read(&mut server, &mut buf, &stamp).await;
+        let received = std::time::Instant::now();
+        let (_client, written) = writer.await.unwrap();
+        assert_eq!(read.unwrap(), 1);
+        assert!(at >= written && at <= received, "stamped when woken");
+        // Bytes already there: stamped when the read started.
+        let before = std::time::Instant::now();
+        let mut buf = BytesMut::new();
+        let mut ready: &[u8] = b"yz";
+        let (read, at) = super::read(&mut ready, &mut buf, &stamp).await;
+        assert_eq!(read.unwrap(), 2);
+        assert!(at >= before && at <= std::time::Instant::now());
+    }
+}

@@ -9,8 +9,8 @@
 //! that sent it is held back:
 //!
 //! - its acknowledgement (PUBACK, PUBREC) is withheld, and so is every acknowledgement owed
-//!   to it after that one, to keep their order [MQTT-4.6.0-2]: its Receive Maximum (or, in
-//!   3.x, its own window) stops it;
+//!   to it after that one, to keep them in the order of its PUBLISHes (as section 4.6 asks
+//!   of acknowledgements): its Receive Maximum (or, in 3.x, its own window) stops it;
 //! - its connection is paused ([`Output::Pause`]): the transport stops taking PUBLISHes from
 //!   it, and takes only the acknowledgements of messages sent to it.
 //!

@@ -8,10 +8,14 @@
 //! the rare wait for room in the engine's channel is boxed rather than stored in every
 //! connection's future.
 //!
+//! The acknowledgements of messages sent to this client (PUBACK, PUBREC, PUBCOMP) take the
+//! engine's priority channel when everything the client sent before them has been applied
+//! (the outbox counts what is on its way), so they never overtake the client's own packets.
+//!
 //! While the engine holds the connection back (it publishes to a full destination, see the
-//! engine's `flow`), the reader forwards only what may overtake a PUBLISH: the
-//! acknowledgements of messages sent to this client, and PINGREQ. Everything else waits, in
-//! order, until the engine resumes it; once [`HOLD`] packets wait, the reader stops reading.
+//! engine's `flow`), the reader forwards only those acknowledgements. Everything else waits,
+//! in order, until the engine resumes it; once [`HOLD`] packets wait, the reader stops
+//! reading.
 //!
 //! When the engine closes the connection, the writer flushes the last frames (a DISCONNECT
 //! with its reason code, a refusing CONNACK) and shuts its side down; the reader then reads
@@ -92,13 +96,13 @@ async fn drain<R: AsyncRead + Unpin>(reader: &mut R) {
     .await;
 }
 
-/// Whether a packet may go ahead of PUBLISHes its client sent before it: the
-/// acknowledgement of a message sent to the client (another flow than its own publishing),
-/// or PINGREQ.
+/// Whether a packet may go ahead of PUBLISHes its client sent before it: the acknowledgement
+/// of a message sent to the client (another flow than its own publishing). PINGREQ may not:
+/// a client that broke the protocol before it must not get its PINGRESP.
 fn may_overtake(input: &Input) -> bool {
     matches!(
         input,
-        Input::Packet(Packet::PubAck(_) | Packet::PubRec(_) | Packet::PubComp(_) | Packet::PingReq)
+        Input::Packet(Packet::PubAck(_) | Packet::PubRec(_) | Packet::PubComp(_))
     )
 }
 
@@ -117,8 +121,13 @@ impl Forward<'_> {
     /// on at once, and what an awaiting reader stores stays small.)
     fn input(&mut self, input: Input, at: Instant) -> Sending<'_> {
         // Acknowledgements of deliveries go ahead once the engine knows the connection (they
-        // cannot come before its CONNECT then).
-        if self.outbox.is_connected() && may_overtake(&input) {
+        // cannot come before its CONNECT then), when everything sent before them has been
+        // applied and only PUBLISHes are held: nothing they overtake could change the answer.
+        if may_overtake(&input)
+            && self.outbox.is_connected()
+            && !self.holds_other_than_publish()
+            && self.outbox.all_applied()
+        {
             let event = Event::Input(self.conn, input);
             return self.to_engine.send_priority(event, at);
         }
@@ -128,7 +137,17 @@ impl Forward<'_> {
                 .push_back((at, input));
             return Sending::Done(true);
         }
+        self.outbox.sent_in_order();
         self.to_engine.send(Event::Input(self.conn, input), at)
+    }
+
+    /// Whether something other than a PUBLISH is held (at most [`HOLD`] and a read's worth
+    /// are, and this is asked only of an acknowledgement while some are).
+    fn holds_other_than_publish(&self) -> bool {
+        let publish = |input: &Input| matches!(input, Input::Packet(Packet::Publish(_)));
+        self.held
+            .as_ref()
+            .is_some_and(|held| held.iter().any(|(_, input)| !publish(input)))
     }
 
     /// Hands over what is held if the engine has resumed the connection. Waits for it while
@@ -166,6 +185,7 @@ impl Forward<'_> {
         if held.is_empty() {
             self.held = None;
         }
+        self.outbox.sent_in_order();
         Some(self.to_engine.send(Event::Input(self.conn, input), at))
     }
 }

@@ -44,7 +44,7 @@ pub(super) async fn run(engine: Engine, mut from: FromConnections) {
         tokio::select! {
             biased;
             event = from.priority.recv(), if priority_open => match event {
-                Some(event) => task.apply(event),
+                Some(event) => task.apply(event, false),
                 None => priority_open = false,
             },
             event = from.events.recv() => match event {
@@ -53,27 +53,29 @@ pub(super) async fn run(engine: Engine, mut from: FromConnections) {
             },
             _ = sleep_until(timeout), if timeout.is_some() => {}
         }
-        if round.len() < ROUND / 4 {
+        if !round.is_empty() && round.len() < ROUND / 4 {
             // Readers woken before this event may not have handed their bytes over yet (on
             // another thread, or behind the last task woken): a small round waits a moment
             // for them, so that it can be put in arrival order.
             from.arriving.caught_up(CATCH_UP).await;
         }
         let now = task.clock();
-        while let Ok(event) = from.priority.try_recv() {
-            task.apply(event);
-        }
         while round.len() < ROUND {
             match from.events.try_recv() {
                 Ok(event) => round.push(event),
                 Err(_) => break,
             }
         }
+        // Egress first. Taken after the round, so that an acknowledgement a reader sent before
+        // an event of this round is applied before it.
+        while let Ok(event) = from.priority.try_recv() {
+            task.apply(event, false);
+        }
         // Connections read on several threads: their events reach the channel in about, not
         // exactly, the order they were read.
         round.sort_by_key(|e| e.at);
         for event in round.drain(..) {
-            task.apply(event);
+            task.apply(event, true);
         }
         if task.engine.poll_timeout().is_some_and(|at| at <= now) {
             task.last = task.last.max(now);
@@ -99,7 +101,8 @@ impl EngineTask {
         now
     }
 
-    fn apply(&mut self, Stamped { at, event }: Stamped) {
+    /// Applies one event; `ordered`: it came on the ordered channel.
+    fn apply(&mut self, Stamped { at, event }: Stamped, ordered: bool) {
         // Time only goes forward for the engine, whatever order events arrived in.
         self.last = self.last.max(at);
         let now = self.last;
@@ -109,7 +112,16 @@ impl EngineTask {
                 self.d.outboxes.insert(conn, outbox);
                 engine.open_with(conn, *info, now);
             }
-            Event::Input(conn, input) => engine.handle(conn, input, now),
+            Event::Input(conn, input) => {
+                if ordered {
+                    // Before it is applied, not after: the engine task applies nothing else
+                    // meanwhile, and the connection may be gone after.
+                    if let Some(outbox) = self.d.outboxes.get(&conn) {
+                        outbox.applied_in_order();
+                    }
+                }
+                engine.handle(conn, input, now)
+            }
             Event::Shutdown(done) => {
                 engine.shutdown(now);
                 let _ = done.send(());

@@ -21,7 +21,7 @@
 //!   PUBLISHes until it resumes (see `connection`).
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -71,6 +71,9 @@ pub struct Outbox {
     /// Whether a CONNACK has been queued: from then on the engine knows the connection, and
     /// the acknowledgements it sends may take the priority channel.
     connected: AtomicBool,
+    /// Input the reader has sent on the ordered channel and the engine has not applied yet:
+    /// an acknowledgement takes the priority channel only when there is none.
+    in_order: AtomicUsize,
 }
 
 impl Outbox {
@@ -81,6 +84,7 @@ impl Outbox {
             dropped: AtomicU64::new(0),
             paused: AtomicBool::new(false),
             connected: AtomicBool::new(false),
+            in_order: AtomicUsize::new(0),
         }
     }
 
@@ -179,6 +183,21 @@ impl Outbox {
     /// Whether the engine has paused the connection.
     pub fn is_paused(&self) -> bool {
         self.paused.load(Ordering::Acquire)
+    }
+
+    /// The reader sends an input on the ordered channel.
+    pub fn sent_in_order(&self) {
+        self.in_order.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The engine task has applied an input that came on the ordered channel.
+    pub fn applied_in_order(&self) {
+        self.in_order.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Whether everything the reader sent on the ordered channel has been applied.
+    pub fn all_applied(&self) -> bool {
+        self.in_order.load(Ordering::Acquire) == 0
     }
 
     /// Whether the engine has sent CONNACK on this connection.

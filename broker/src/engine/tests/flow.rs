@@ -59,8 +59,8 @@ fn a_full_subscriber_holds_its_publisher_back_and_loses_nothing() {
     );
     assert_eq!(h.engine.stats().publishers_held_back, 1);
 
-    // The subscriber reads on: at the low-water mark the withheld PUBACKs go out, in order
-    // [MQTT-4.6.0-2], and the publisher resumes.
+    // The subscriber reads on: at the low-water mark the withheld PUBACKs go out, in the order
+    // of their PUBLISHes (section 4.6), and the publisher resumes.
     let mut got = Vec::new();
     while got.len() < 10 {
         let more = take_and_ack(&mut h, sub);

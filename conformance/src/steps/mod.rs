@@ -4,6 +4,7 @@
 pub mod acl;
 pub mod auth;
 pub(crate) mod connection;
+mod load;
 mod receive;
 mod send;
 mod websocket;

@@ -54,7 +54,9 @@ pub struct Limits {
     /// Milliseconds an online client's queue may stay over `max_queued_messages` or
     /// `max_queued_bytes` (holding its publishers back) without getting down to half, before
     /// the client is disconnected as a slow subscriber: DISCONNECT 0x97 Quota exceeded (3.x: a
-    /// plain close), one log line, counted (default 5000). Its session, if it is kept, goes on
+    /// plain close), one log line, counted (default 5000). A client that shows no sign of
+    /// reading at all meanwhile (no acknowledgement, no write to it drained) is disconnected
+    /// after one second already, or this long if shorter. Its session, if it is kept, goes on
     /// offline. 0: never.
     pub slow_subscriber_timeout_ms: u32,
     /// Highest Topic Alias a 5.0 client may use towards the broker (default 64). Advertised as

@@ -23,18 +23,25 @@
 //! A destination that stays over its high-water mark (never getting back to its low-water
 //! mark) for `[limits] slow_subscriber_timeout_ms` is a slow subscriber: its connection is
 //! closed with 0x97 Quota exceeded, logged once and counted, so that it holds its publishers'
-//! other subscribers back no longer than that. Its session, if it outlives the connection, is
-//! offline from then on, and an offline queue never holds anyone back: it keeps its limits by
+//! other subscribers back no longer than that. One that shows no sign of reading at all for
+//! [`STUCK`] (no acknowledgement of what it was sent, no write to it drained) is closed then
+//! already: a client that hangs with its connection open would otherwise hold everyone back
+//! for the whole timeout. Its session, if it outlives the connection, is offline from then
+//! on, and an offline queue never holds anyone back: it keeps its limits by
 //! `[limits] offline_queue_policy`.
 
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::conn::ConnId;
 use super::timers::Timer;
 use super::{Engine, Output};
 use crate::codec::{Ack, Packet, PacketId, ReasonCode};
 use crate::router::SubscriberId;
+
+/// How long a subscriber whose queue holds publishers back may show no sign of reading before
+/// it is closed as a slow subscriber (at most `slow_subscriber_timeout_ms`).
+pub const STUCK: Duration = Duration::from_secs(1);
 
 /// Which acknowledgement a publisher is owed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,12 +58,15 @@ pub(super) struct Held {
     waiting_for: Vec<SubscriberId>,
 }
 
-/// A destination over its high-water mark: the publishers waiting for it to drain, and the
-/// number of this episode, which its slow-subscriber timer names.
+/// A destination over its high-water mark: the publishers waiting for it to drain, the
+/// number of this episode, which its slow-subscriber timer names, when it began, and whether
+/// its client has shown since that it reads.
 #[derive(Debug)]
 pub struct Pressure {
     waiters: Vec<ConnId>,
     episode: u64,
+    since: Instant,
+    progressed: bool,
 }
 
 impl Engine {
@@ -100,14 +110,15 @@ impl Engine {
                     self.next_episode += 1;
                     let episode = self.next_episode;
                     if let Some(timeout) = timeout {
-                        self.timers.push(std::cmp::Reverse((
-                            now + timeout,
-                            Timer::Slow(sid, episode),
-                        )));
+                        let check = now + timeout.min(STUCK);
+                        let timer = Timer::Slow(sid, episode);
+                        self.timers.push(std::cmp::Reverse((check, timer)));
                     }
                     s.pressure.insert(Box::new(Pressure {
                         waiters: Vec::new(),
                         episode,
+                        since: now,
+                        progressed: false,
                     }))
                 }
             };
@@ -131,6 +142,17 @@ impl Engine {
             self.stats.publishers_held_back += 1;
             tracing::debug!(conn = %conn, "publisher held back: a destination is full");
             self.out.push(Output::Pause { conn });
+        }
+    }
+
+    /// The client of `sid` acknowledged a delivery, or its writes drained: it reads.
+    pub(super) fn progress(&mut self, sid: SubscriberId) {
+        if let Some(p) = self
+            .sessions
+            .get_mut(&sid)
+            .and_then(|s| s.pressure.as_mut())
+        {
+            p.progressed = true;
         }
     }
 
@@ -180,21 +202,35 @@ impl Engine {
     }
 
     /// The slow-subscriber timer of `sid`'s episode `episode`: if the queue has stayed over
-    /// its high-water mark all along, its connection is closed with 0x97 Quota exceeded.
+    /// its high-water mark all along, and the client showed no sign of reading since the
+    /// episode began or the timeout has passed, its connection is closed with 0x97 Quota
+    /// exceeded; otherwise the timer is set again for the end of the timeout.
     pub(super) fn slow_timer(&mut self, sid: SubscriberId, episode: u64, now: Instant) {
         let Some(s) = self.sessions.get(&sid) else {
             return;
         };
-        if s.pressure.as_ref().map(|p| p.episode) != Some(episode) {
+        let Some(pressure) = s.pressure.as_ref().filter(|p| p.episode == episode) else {
             return;
-        }
+        };
         let Some(conn) = s.conn else {
             return;
         };
-        let waited = self.settings.slow_subscriber_timeout.unwrap_or_default();
+        let timeout = self.settings.slow_subscriber_timeout.unwrap_or_default();
+        let stuck = !pressure.progressed;
+        let until = pressure.since + timeout;
+        if !stuck && now < until {
+            self.schedule(until, Timer::Slow(sid, episode));
+            return;
+        }
+        let waited = now.saturating_duration_since(pressure.since);
+        let why = if stuck {
+            "reads nothing"
+        } else {
+            "cannot keep up"
+        };
         tracing::warn!(conn = %conn, client_id = %s.client_id, queued = s.queue.len(),
-            waited = ?waited, "closed: slow subscriber (0x97 Quota exceeded): its queue stayed \
-            over its limit, holding its publishers back");
+            waited = ?waited, "closed: slow subscriber (0x97 Quota exceeded): it {why}, and its \
+            queue stayed over its limit, holding its publishers back");
         self.stats.slow_subscribers_closed += 1;
         self.close_with(
             conn,

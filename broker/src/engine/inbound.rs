@@ -61,7 +61,10 @@ impl Engine {
                 // A resent PUBLISH before PUBREL: acknowledge again, deliver nothing twice.
                 return self.acknowledge(conn, AckKind::PubRec, id, ReasonCode::SUCCESS);
             }
-            if s.inbound_qos2.len() >= usize::from(self.settings.receive_maximum) {
+            // Receive Maximum is 5.0's [MQTT-3.3.4-7]; 3.x has no such window (the packet
+            // identifiers bound what a 3.x client can leave unreleased).
+            let v5 = self.conns[&conn].protocol.is_v5();
+            if v5 && s.inbound_qos2.len() >= usize::from(self.settings.receive_maximum) {
                 return self.close_with(conn, ReasonCode::RECEIVE_MAXIMUM_EXCEEDED, None, now);
             }
         }

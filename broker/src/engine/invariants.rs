@@ -35,7 +35,9 @@ impl Engine {
                     bytes, s.queued_bytes
                 ));
             }
-            if s.inbound_qos2.len() > usize::from(self.settings.receive_maximum) {
+            if s.protocol.is_v5()
+                && s.inbound_qos2.len() > usize::from(self.settings.receive_maximum)
+            {
                 return Err(format!(
                     "{sid:?}: {} inbound QoS 2 > Receive Maximum",
                     s.inbound_qos2.len()

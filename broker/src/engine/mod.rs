@@ -235,6 +235,7 @@ impl Engine {
             Input::Drained => {
                 c.congested = false;
                 if let Some(sid) = c.session() {
+                    self.progress(sid);
                     self.pump(conn, sid, now);
                 }
                 return;

@@ -243,6 +243,7 @@ impl Engine {
         ack: Ack,
         now: Instant,
     ) {
+        self.progress(sid);
         let id = ack.packet_id;
         let s = self.sessions.get_mut(&sid).expect("session exists");
         match s.inflight.get(id.get()) {
@@ -286,6 +287,7 @@ impl Engine {
         what: &str,
         now: Instant,
     ) {
+        self.progress(sid);
         let s = self.sessions.get_mut(&sid).expect("session exists");
         if s.inflight.get(id.get()).is_some_and(awaited) {
             s.inflight.finish(id.get());

@@ -21,6 +21,9 @@ pub enum Scenario {
     Million,
     /// C idle clients held open; reports the broker's RSS per connection.
     Connections,
+    /// One publisher to S subscribers of the same topic, one of which stops reading after
+    /// `--stuck-after` messages: do the others keep their rate, and the broker its memory?
+    Slow,
 }
 
 /// Tern's MQTT load generator: one scenario, one JSON line on stdout, one sentence on stderr.
@@ -45,14 +48,15 @@ pub struct Args {
     /// MQTT version: 3.1.1 or 5 (shared: default 5, others 3.1.1).
     #[arg(long, value_parser = ["3.1.1", "5"])]
     pub protocol: Option<String>,
-    /// Messages published in all (split among publishers; fanout: by its one publisher).
-    /// Defaults: fanin, pairs, shared 1,000,000; fanout 20,000; million 1,000,000.
+    /// Messages published in all (split among publishers; fanout, slow: by the one publisher).
+    /// Defaults: fanin, pairs, shared 1,000,000; fanout, slow 20,000; million 1,000,000.
     #[arg(long)]
     pub count: Option<u64>,
     /// Publishers (fanin and shared; default 8).
     #[arg(long)]
     pub publishers: Option<usize>,
-    /// Subscribers (fanout, default 100; shared group members, default 4).
+    /// Subscribers (fanout and slow, default 100, the stuck one included in slow; shared group
+    /// members, default 4).
     #[arg(long)]
     pub subscribers: Option<usize>,
     /// Publisher/subscriber pairs (pairs).
@@ -67,16 +71,22 @@ pub struct Args {
     /// Idle clients (connections).
     #[arg(long, default_value_t = 10_000)]
     pub connections: usize,
-    /// Seconds the idle clients are held (connections).
-    #[arg(long, default_value_t = 3.0)]
-    pub hold: f64,
-    /// End-to-end window: most deliveries outstanding (published but not yet received) across
-    /// the run; 0 publishes open loop, as fast as sockets and in-flight windows allow.
-    #[arg(long, default_value_t = 10_000)]
+    /// Seconds the idle clients are held (connections, default 3); seconds the stuck subscriber
+    /// stays connected without reading, counted from when it stopped (slow, default 8: longer
+    /// than Tern's 5 s slow-subscriber timeout, so that what the broker does about it is seen).
+    #[arg(long)]
+    pub hold: Option<f64>,
+    /// Messages the stuck subscriber reads and acknowledges before it stops reading (slow).
+    #[arg(long, default_value_t = 100)]
+    pub stuck_after: u64,
+    /// End-to-end pacing, off by default: at most this many deliveries outstanding (published
+    /// but not yet received) across the run. 0 publishes open loop, as real clients do: each
+    /// publisher is bounded only by its socket and, at QoS 1/2, its in-flight window.
+    #[arg(long, default_value_t = 0)]
     pub window: u64,
-    /// Most unacknowledged QoS 1/2 PUBLISHes per publisher (capped by the broker's Receive
-    /// Maximum in 5.0).
-    #[arg(long, default_value_t = 1000)]
+    /// Most unacknowledged QoS 1/2 PUBLISHes per publisher, QoS 2 counting until PUBCOMP
+    /// (capped by the broker's Receive Maximum in 5.0).
+    #[arg(long, default_value_t = 100)]
     pub inflight: u16,
     /// Seconds after which the run stops, whatever it has done.
     #[arg(long, default_value_t = 120.0)]
@@ -113,8 +123,15 @@ impl Args {
 
     pub fn count(&self) -> u64 {
         self.count.unwrap_or(match self.scenario {
-            Scenario::Fanout => 20_000,
+            Scenario::Fanout | Scenario::Slow => 20_000,
             _ => 1_000_000,
+        })
+    }
+
+    pub fn hold(&self) -> f64 {
+        self.hold.unwrap_or(match self.scenario {
+            Scenario::Slow => 8.0,
+            _ => 3.0,
         })
     }
 }
@@ -133,5 +150,25 @@ mod tests {
         assert_eq!(a.qos(), QoS::ExactlyOnce);
         assert_eq!(a.protocol(), Protocol::V5);
         assert!(Args::try_parse_from(["loadgen", "--scenario", "pairs", "--qos", "3"]).is_err());
+    }
+
+    #[test]
+    fn publishers_are_open_loop_with_a_window_of_100_unless_told() {
+        let a = Args::parse_from(["loadgen", "--scenario", "fanin"]);
+        assert_eq!(a.window, 0);
+        assert_eq!(a.inflight, 100);
+        let a = Args::parse_from(["loadgen", "--scenario", "fanin", "--window", "5000"]);
+        assert_eq!(a.window, 5000);
+    }
+
+    #[test]
+    fn slow_defaults() {
+        let a = Args::parse_from(["loadgen", "--scenario", "slow"]);
+        assert_eq!(a.count(), 20_000);
+        assert_eq!(a.stuck_after, 100);
+        assert_eq!(a.hold(), 8.0);
+        assert_eq!(a.qos(), QoS::AtMostOnce);
+        let a = Args::parse_from(["loadgen", "--scenario", "connections"]);
+        assert_eq!(a.hold(), 3.0);
     }
 }

@@ -8,6 +8,13 @@
 //! costs a copy and a few stores; as many messages as the windows allow go out in one write.
 //! A subscriber decodes everything one read returned, then writes all the acknowledgements it
 //! owes with one write.
+//!
+//! Publishers are open loop by default: each is bounded only by its socket and, at QoS 1 and
+//! 2, by its own in-flight window, as a real client is. [`Flow`] is an optional end-to-end
+//! pacing on top of that (`loadgen --window N`).
+//!
+//! The `slow` scenario adds a [`stuck_subscriber`], which stops reading after a few messages,
+//! and [`probe_end`], which finds out at the end whether the broker closed it.
 
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
@@ -17,8 +24,8 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tern::codec::{
-    decode, Ack, Connect, Packet, Property, PropertyId, Protocol, Publish, QoS, Subscribe,
-    SubscriptionOptions, TopicFilter, TopicName, MAX_PACKET_SIZE,
+    decode, Ack, Connect, Packet, PacketId, Property, PropertyId, Protocol, Publish, QoS,
+    ReasonCode, Subscribe, SubscriptionOptions, TopicFilter, TopicName, MAX_PACKET_SIZE,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -61,16 +68,7 @@ impl Connection {
         let stream = TcpStream::connect(addr)
             .await
             .map_err(|e| format!("connect {addr}: {e}"))?;
-        let _ = stream.set_nodelay(true);
-        let (reader, writer) = stream.into_split();
-        let mut conn = Connection {
-            reader,
-            writer,
-            rbuf: BytesMut::with_capacity(read_capacity),
-            protocol,
-            server_receive_maximum: u16::MAX,
-            next_id: 1,
-        };
+        let mut conn = Connection::from_stream(stream, protocol, read_capacity);
         let mut connect = Connect::new(protocol, client_id.to_string());
         connect.keep_alive = keep_alive;
         if protocol.is_v5() {
@@ -89,6 +87,20 @@ impl Connection {
             }
             Packet::ConnAck(ack) => Err(format!("CONNACK refused: {:?}", ack.code)),
             other => Err(format!("expected CONNACK, got {:?}", other.packet_type())),
+        }
+    }
+
+    /// Wraps a TCP stream on which no packet has been exchanged yet.
+    fn from_stream(stream: TcpStream, protocol: Protocol, read_capacity: usize) -> Connection {
+        let _ = stream.set_nodelay(true);
+        let (reader, writer) = stream.into_split();
+        Connection {
+            reader,
+            writer,
+            rbuf: BytesMut::with_capacity(read_capacity),
+            protocol,
+            server_receive_maximum: u16::MAX,
+            next_id: 1,
         }
     }
 
@@ -206,10 +218,12 @@ impl Template {
     }
 }
 
-/// End-to-end flow control shared by the publishers of a run: at most `window` deliveries may
-/// be outstanding (sent by a publisher, times the number of receivers that should get it, and
-/// not yet seen by a subscriber). 0 turns it off: publishers then go as fast as their sockets
-/// (and, at QoS 1 and 2, their in-flight windows) let them.
+/// Optional end-to-end pacing shared by the publishers of a run (`loadgen --window N`): at
+/// most `window` deliveries may be outstanding (sent by a publisher, times the number of
+/// receivers that should get it, and not yet seen by a subscriber). It measures the rate a
+/// broker sustains with short queues, which is not what real clients do, so it is off (0) by
+/// default: publishers then go as fast as their sockets and, at QoS 1 and 2, their in-flight
+/// windows let them.
 pub struct Flow {
     window: u64,
     issued: Cell<u64>,
@@ -553,14 +567,8 @@ pub async fn subscriber(
                     Packet::Publish(p) => {
                         t.deliver(group, &p.payload, now, now_ns);
                         delivered += 1;
-                        match (p.qos, p.packet_id) {
-                            (QoS::AtLeastOnce, Some(id)) => {
-                                let _ = Packet::PubAck(Ack::new(id)).encode(protocol, &mut out);
-                            }
-                            (QoS::ExactlyOnce, Some(id)) => {
-                                let _ = Packet::PubRec(Ack::new(id)).encode(protocol, &mut out);
-                            }
-                            _ => {}
+                        if let Some(ack) = acknowledgement(p.qos, p.packet_id) {
+                            let _ = ack.encode(protocol, &mut out);
                         }
                     }
                     Packet::PubRel(a) => {
@@ -614,11 +622,310 @@ pub async fn subscriber(
     }
 }
 
+/// What a receiver owes for a PUBLISH: PUBACK at QoS 1, PUBREC at QoS 2 (whose PUBREL it
+/// then answers with PUBCOMP), nothing at QoS 0.
+fn acknowledgement(qos: QoS, packet_id: Option<PacketId>) -> Option<Packet> {
+    match (qos, packet_id) {
+        (QoS::AtLeastOnce, Some(id)) => Some(Packet::PubAck(Ack::new(id))),
+        (QoS::ExactlyOnce, Some(id)) => Some(Packet::PubRec(Ack::new(id))),
+        _ => None,
+    }
+}
+
+/// What the stuck subscriber of the `slow` scenario did.
+#[derive(Debug, Default)]
+pub struct Stuck {
+    /// Messages it read and acknowledged before it stopped reading.
+    pub received: Cell<u64>,
+    /// When it stopped reading; `None` while it still waits for its messages.
+    pub stopped_at: Cell<Option<Instant>>,
+}
+
+/// A subscriber that reads and acknowledges `stop_after` messages like any other, then stops
+/// reading for good and hands its connection back, still open: from then on the broker sees a
+/// subscriber whose socket fills up and stays full. Give it a small read buffer, so that what
+/// it takes off the socket beyond its `stop_after` messages is small too.
+pub async fn stuck_subscriber(
+    mut conn: Connection,
+    stop_after: u64,
+    stuck: Rc<Stuck>,
+) -> Result<Connection, String> {
+    while stuck.received.get() < stop_after {
+        match conn.read_packet().await? {
+            Packet::Publish(p) => {
+                stuck.received.set(stuck.received.get() + 1);
+                if let Some(ack) = acknowledgement(p.qos, p.packet_id) {
+                    conn.send(&ack).await?;
+                }
+            }
+            Packet::PubRel(a) => conn.send(&Packet::PubComp(Ack::new(a.packet_id))).await?,
+            Packet::Disconnect(d) => return Err(format!("DISCONNECT {:?}", d.reason)),
+            _ => {}
+        }
+    }
+    stuck.stopped_at.set(Some(Instant::now()));
+    Ok(conn)
+}
+
+/// How a connection that stopped reading turned out, found by [`probe_end`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum End {
+    /// Still open: the probe read nothing more than messages, then silence.
+    Open,
+    /// The broker closed it (end of file after whatever it had sent before).
+    Closed,
+    /// The broker sent a DISCONNECT (5.0, or a broker that sends one anyway).
+    Disconnect(ReasonCode),
+    /// The connection was reset (closed by the broker with our data unread) or broke.
+    Failed(String),
+}
+
+impl End {
+    /// Whether the broker ended the connection.
+    pub fn by_broker(&self) -> bool {
+        *self != End::Open
+    }
+
+    /// A short word for the JSON line and the report.
+    pub fn describe(&self) -> String {
+        match self {
+            End::Open => "open".into(),
+            End::Closed => "closed".into(),
+            End::Disconnect(code) => format!("DISCONNECT 0x{:02x}", code.0),
+            End::Failed(why) => format!("failed: {why}"),
+        }
+    }
+}
+
+/// Reads what is left on a connection that stopped reading, to learn whether the broker closed
+/// it: whatever the broker sent before closing comes first, so the probe reads (without
+/// acknowledging) until end of file, a DISCONNECT, an error, `quiet` without a byte, or
+/// `limit` in all. Returns how it ended and how many PUBLISHes were still on their way.
+pub async fn probe_end(conn: Connection, quiet: Duration, limit: Duration) -> (End, u64) {
+    let Connection {
+        mut reader,
+        rbuf: mut buf,
+        protocol,
+        ..
+    } = conn;
+    let give_up = Instant::now() + limit;
+    let mut publishes = 0;
+    loop {
+        loop {
+            match decode(&mut buf, protocol, MAX_PACKET_SIZE) {
+                Ok(Some(Packet::Publish(_))) => publishes += 1,
+                Ok(Some(Packet::Disconnect(d))) => return (End::Disconnect(d.reason), publishes),
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => return (End::Failed(format!("decode: {e}")), publishes),
+            }
+        }
+        let left = give_up.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return (End::Open, publishes);
+        }
+        buf.reserve(READ_CHUNK);
+        match tokio::time::timeout(quiet.min(left), reader.read_buf(&mut buf)).await {
+            Err(_) => return (End::Open, publishes),
+            Ok(Ok(0)) => return (End::Closed, publishes),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return (End::Failed(e.to_string()), publishes),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::loadgen::stats::read_header;
-    use tern::codec::decode_exact;
+    use std::future::Future;
+    use tern::codec::{decode_exact, Disconnect};
+    use tokio::net::TcpListener;
+
+    /// Runs `f` on a current-thread runtime inside a `LocalSet`, as `loadgen` does.
+    fn local<F: Future>(f: F) -> F::Output {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        tokio::task::LocalSet::new().block_on(&rt, f)
+    }
+
+    /// A client connection (no CONNECT exchanged) and the fake broker's end of it.
+    async fn pair(protocol: Protocol, read_capacity: usize) -> (Connection, Peer) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (client, server) = tokio::join!(TcpStream::connect(addr), listener.accept());
+        let conn = Connection::from_stream(client.unwrap(), protocol, read_capacity);
+        let peer = Peer {
+            stream: server.unwrap().0,
+            buf: BytesMut::new(),
+            protocol,
+        };
+        (conn, peer)
+    }
+
+    /// The fake broker's side: whole packets in and out.
+    struct Peer {
+        stream: TcpStream,
+        buf: BytesMut,
+        protocol: Protocol,
+    }
+
+    impl Peer {
+        async fn read(&mut self) -> Packet {
+            loop {
+                if let Some(p) = decode(&mut self.buf, self.protocol, MAX_PACKET_SIZE).unwrap() {
+                    return p;
+                }
+                assert_ne!(self.stream.read_buf(&mut self.buf).await.unwrap(), 0);
+            }
+        }
+
+        async fn send(&mut self, packet: Packet) {
+            let bytes = packet.to_bytes(self.protocol).unwrap();
+            self.stream.write_all(&bytes).await.unwrap();
+        }
+
+        /// A PUBLISH whose payload carries the load generator's header.
+        async fn publish(&mut self, qos: QoS, id: u16, publisher: u32, seq: u64) {
+            let mut payload = vec![0; HEADER_LEN];
+            write_header(&mut payload, publisher, seq, now_ns());
+            let mut p = Publish::new(TopicName::new("t".to_string()).unwrap(), payload);
+            p.qos = qos;
+            p.packet_id = (qos != QoS::AtMostOnce).then(|| pid(id));
+            self.send(Packet::Publish(p)).await;
+        }
+    }
+
+    fn plan(qos: QoS, count: u64, inflight: u16) -> PublishPlan {
+        PublishPlan {
+            index: 0,
+            topic: "t".into(),
+            qos,
+            payload: 64,
+            count,
+            inflight,
+            rate: None,
+            fanout: 1,
+            start: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn a_qos2_publisher_releases_on_pubrec_and_completes_on_pubcomp() {
+        local(async {
+            let (conn, mut broker) = pair(Protocol::V3_1_1, 4096).await;
+            let tracker = Rc::new(RefCell::new(Tracker::new(1, &[vec![0]], 300)));
+            let publishing = tokio::task::spawn_local(publisher(
+                conn,
+                plan(QoS::ExactlyOnce, 300, 100),
+                tracker.clone(),
+                Rc::new(Flow::new(0)),
+            ));
+            // Answer every PUBLISH with PUBREC and every PUBREL with PUBCOMP; never more than
+            // the window may be unreleased at once.
+            let (mut open, mut released) = (0u32, 0u64);
+            while released < 300 {
+                match broker.read().await {
+                    Packet::Publish(p) => {
+                        assert_eq!(p.qos, QoS::ExactlyOnce);
+                        open += 1;
+                        assert!(open <= 100, "in-flight window exceeded");
+                        broker
+                            .send(Packet::PubRec(Ack::new(p.packet_id.unwrap())))
+                            .await;
+                    }
+                    Packet::PubRel(a) => {
+                        open -= 1;
+                        released += 1;
+                        broker.send(Packet::PubComp(Ack::new(a.packet_id))).await;
+                    }
+                    other => panic!("unexpected {:?}", other.packet_type()),
+                }
+            }
+            assert!(publishing.await.unwrap().is_ok());
+            let t = tracker.borrow();
+            assert_eq!((t.total_sent(), t.total_acked()), (300, 300));
+        });
+    }
+
+    #[test]
+    fn a_qos2_subscriber_answers_pubrec_and_pubcomp_and_counts_a_duplicate() {
+        local(async {
+            let (conn, mut broker) = pair(Protocol::V3_1_1, 4096).await;
+            let tracker = Rc::new(RefCell::new(Tracker::new(1, &[vec![0]], 10)));
+            tracker.borrow().sent[0].set(2);
+            let receiving = tokio::task::spawn_local(subscriber(
+                conn,
+                0,
+                tracker.clone(),
+                Rc::new(Flow::new(0)),
+            ));
+            // Message 0, message 1, then message 0 again under another packet identifier.
+            for (id, seq) in [(1, 0), (2, 1), (3, 0)] {
+                broker.publish(QoS::ExactlyOnce, id, 0, seq).await;
+                let Packet::PubRec(rec) = broker.read().await else {
+                    panic!("expected PUBREC");
+                };
+                assert_eq!(rec.packet_id.get(), id);
+                broker.send(Packet::PubRel(Ack::new(pid(id)))).await;
+                let Packet::PubComp(comp) = broker.read().await else {
+                    panic!("expected PUBCOMP");
+                };
+                assert_eq!(comp.packet_id.get(), id);
+            }
+            drop(broker);
+            assert!(receiving.await.unwrap().is_err(), "the broker closed it");
+            let t = tracker.borrow();
+            assert_eq!((t.unique(), t.duplicates(), t.lost()), (2, 1, 0));
+        });
+    }
+
+    #[test]
+    fn the_stuck_subscriber_stops_after_its_messages_and_the_probe_finds_the_rest() {
+        local(async {
+            let (conn, mut broker) = pair(Protocol::V3_1_1, 256).await;
+            for i in 0..10u16 {
+                broker
+                    .publish(QoS::AtLeastOnce, i + 1, 0, u64::from(i))
+                    .await;
+            }
+            let stuck = Rc::new(Stuck::default());
+            let conn = stuck_subscriber(conn, 4, stuck.clone()).await.unwrap();
+            assert_eq!(stuck.received.get(), 4);
+            assert!(stuck.stopped_at.get().is_some());
+            for id in 1..=4 {
+                let Packet::PubAck(a) = broker.read().await else {
+                    panic!("expected PUBACK");
+                };
+                assert_eq!(a.packet_id.get(), id);
+            }
+            drop(broker);
+            let quiet = Duration::from_secs(2);
+            assert_eq!(probe_end(conn, quiet, quiet).await, (End::Closed, 6));
+        });
+    }
+
+    #[test]
+    fn the_probe_tells_open_from_disconnected() {
+        local(async {
+            let quiet = Duration::from_millis(100);
+            let (conn, _broker) = pair(Protocol::V5, 256).await;
+            assert_eq!(probe_end(conn, quiet, quiet * 10).await, (End::Open, 0));
+
+            let (conn, mut broker) = pair(Protocol::V5, 256).await;
+            broker.publish(QoS::AtMostOnce, 0, 0, 0).await;
+            let quota = ReasonCode::QUOTA_EXCEEDED;
+            broker
+                .send(Packet::Disconnect(Disconnect::new(quota)))
+                .await;
+            let (end, publishes) = probe_end(conn, quiet, quiet * 10).await;
+            assert_eq!((end.clone(), publishes), (End::Disconnect(quota), 1));
+            assert!(end.by_broker());
+            assert_eq!(end.describe(), "DISCONNECT 0x97");
+        });
+    }
 
     #[test]
     fn template_patches_id_and_header() {

@@ -72,7 +72,16 @@ async fn run(a: &Args) -> scenario::Report {
         }
         Million => scenario::run(&common, scenario::million(&common)).await,
         Connections => {
-            scenario::connections(&common, a.connections, Duration::from_secs_f64(a.hold)).await
+            scenario::connections(&common, a.connections, Duration::from_secs_f64(a.hold())).await
+        }
+        Slow => {
+            let shape = scenario::slow(
+                &common,
+                a.subscribers.unwrap_or(100),
+                a.stuck_after,
+                Duration::from_secs_f64(a.hold()),
+            );
+            scenario::run(&common, shape).await
         }
     }
 }

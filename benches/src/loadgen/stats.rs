@@ -264,12 +264,28 @@ impl Percentiles {
     }
 }
 
-/// The resident set size of process `pid`, in KiB (`VmRSS` of `/proc/PID/status`).
+/// The resident set size of process `pid` now, in KiB (`VmRSS` of `/proc/PID/status`).
 pub fn rss_kib(pid: u32) -> Option<u64> {
+    proc_status_kib(pid, "VmRSS")
+}
+
+/// The largest resident set size process `pid` has had since it started, in KiB (`VmHWM`,
+/// the "high water mark", of `/proc/PID/status`). The kernel keeps it, so unlike sampling it
+/// misses no short peak; the benchmark starts a fresh broker per run, so it is that run's peak.
+pub fn vmhwm_kib(pid: u32) -> Option<u64> {
+    proc_status_kib(pid, "VmHWM")
+}
+
+fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status_field_kib(&status, field)
+}
+
+/// The value of a `Field:   1234 kB` line of a `/proc/PID/status` text.
+fn status_field_kib(status: &str, field: &str) -> Option<u64> {
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
@@ -340,6 +356,29 @@ mod tests {
             t.errors(),
             &[("closed".to_string(), 2), ("refused".to_string(), 1)]
         );
+    }
+
+    #[test]
+    fn status_fields() {
+        let status = "Name:\tx\nVmHWM:\t   4321 kB\nVmRSS:\t   1234 kB\n";
+        assert_eq!(status_field_kib(status, "VmRSS"), Some(1234));
+        assert_eq!(status_field_kib(status, "VmHWM"), Some(4321));
+        assert_eq!(status_field_kib(status, "VmSwap"), None);
+        assert_eq!(
+            status_field_kib(status, "Vm"),
+            None,
+            "a prefix is not a field"
+        );
+    }
+
+    #[test]
+    fn high_water_mark_of_a_live_process() {
+        let me = std::process::id();
+        // RSS first: the high-water mark read after it can only be as large or larger.
+        let rss = rss_kib(me).unwrap();
+        let hwm = vmhwm_kib(me).unwrap();
+        assert!(hwm > 0 && hwm >= rss, "VmHWM {hwm} < VmRSS {rss}");
+        assert_eq!(vmhwm_kib(u32::MAX), None);
     }
 
     #[test]

@@ -34,12 +34,12 @@ impl Drop for Running {
 }
 
 pub(super) const TERN_NOTES: &str = "\
-- `max_connections = 20000`: room for the 10,000 idle connections and the clients of every scenario.
-- `receive_maximum = 65535`: the inbound QoS 1/2 window of 5.0 publishers is never what limits them.
-- `max_inflight = 1000`: outbound QoS 1/2 window per subscriber (the same as Mosquitto's below).
-- `max_queued_messages = 10000000`, `max_queued_bytes = 4294967296`: a subscriber's queue never
-  drops a message; the load generator's end-to-end window keeps it short anyway.
-- `[log] level = \"warn\"`: no log line per connection.";
+- Tern's defaults, but for two keys: `max_connections = 20000` (room for the 10,000 idle
+  connections and the clients of every scenario) and `[log] level = \"warn\"` (no log line
+  per connection). So: an outbound QoS 1/2 window of 32 per subscriber, a session queue whose
+  high-water mark is 1000 messages or 16 MiB (over it, publishers are held back; nothing
+  acknowledged is dropped), a 5.0 Receive Maximum of 32, and a slow subscriber closed with
+  0x97 after 5 s (1 s if it reads nothing). `--tern-set KEY=VALUE` changes a `[limits]` key.";
 
 pub(super) const MOSQUITTO_NOTES: &str = "\
 - `persistence false`: nothing written to disk (Tern keeps nothing on disk either here).
@@ -64,9 +64,7 @@ impl Broker {
     pub(super) fn tern(bin: &Path, out: &Path, opts: &Options) -> Broker {
         let mut config = String::from(
             "[[listener]]\nbind = \"127.0.0.1:{port}\"\ntransport = \"tcp\"\n\n[limits]\n\
-             max_connections = 20000\nreceive_maximum = 65535\nmax_inflight = 1000\n\
-             max_queued_messages = 10000000\nmax_queued_bytes = 4294967296\n\n[log]\n\
-             level = \"warn\"\n",
+             max_connections = 20000\n\n[log]\nlevel = \"warn\"\n",
         );
         for (key, value) in &opts.tern_set {
             let line = format!("{key} = {value}\n");

@@ -5,10 +5,13 @@
 //! started broker on a free loopback port, pinned to one core while the load generator is
 //! pinned to another (when the machine has two cores and `taskset`). The load generator prints
 //! one JSON line per run; this collects them into `target/bench/results.jsonl`, then writes
-//! `target/bench/report.md` (median and min-max per broker and scenario, the ratio Tern / each
-//! peer, loss and duplicates) and `target/bench/plot.svg`. The broker's RSS is sampled every
-//! 100 ms by the load generator, which is given the broker's PID (`taskset` execs, so the
-//! child's PID is the broker's).
+//! `target/bench/report.md` (per scenario and broker: delivered and acknowledged rates, loss,
+//! duplicates, p99 latency, peak RSS, the ratio Tern / each peer) and `target/bench/plot.svg`.
+//!
+//! Publishers are open loop, bounded only by their MQTT in-flight window (the load
+//! generator's defaults); `--window N` opts into the load generator's end-to-end pacing. The
+//! load generator is given the broker's PID (`taskset` execs, so the child's PID is the
+//! broker's) and reports its peak RSS as the kernel's high-water mark, `VmHWM`.
 
 mod brokers;
 mod plot;
@@ -49,6 +52,16 @@ enum Metric {
     /// Broker RSS per idle connection, KiB (lower is better).
     RssPerConnection,
 }
+
+/// The `slow` scenarios: what the stuck subscriber does, on top of their counts.
+const SLOW_SHAPE: &[&str] = &[
+    "--subscribers",
+    "100",
+    "--stuck-after",
+    "100",
+    "--hold",
+    "8",
+];
 
 impl Metric {
     fn name(self) -> &'static str {
@@ -146,6 +159,16 @@ fn scenarios() -> Vec<Scenario> {
             });
         }
     }
+    for qos in ["0", "1"] {
+        let base = ["--scenario", "slow", "--qos", qos];
+        out.push(Scenario {
+            id: format!("slow-q{qos}"),
+            family: "slow",
+            args: strings(&[&base[..], SLOW_SHAPE, &["--count", "50000"]].concat()),
+            quick: strings(&[&base[..], SLOW_SHAPE, &["--count", "2000"]].concat()),
+            metric: Metric::Throughput,
+        });
+    }
     for qos in ["0", "1", "2"] {
         let base = ["--scenario", "latency", "--qos", qos, "--rate", "10000"];
         out.push(Scenario {
@@ -193,7 +216,11 @@ struct Options {
     scenarios: Vec<String>,
     compare: Vec<String>,
     payload: usize,
+    /// The load generator's end-to-end pacing, passed only when asked for: without it the
+    /// publishers are open loop, as real clients are.
     window: Option<u64>,
+    /// Each publisher's QoS 1/2 in-flight window; the load generator's default (100) unless
+    /// asked for.
     inflight: Option<u16>,
     tern_set: Vec<(String, String)>,
     broker_cpus: String,
@@ -380,38 +407,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 };
                 let mut child = broker.start(port, v5_port, &opts, pin)?;
                 let pid = child.0.id();
-                let mut args = if opts.quick {
-                    scenario.quick.clone()
-                } else {
-                    scenario.args.clone()
-                };
                 // rumqttd speaks 5.0 on a listener of its own; `shared` uses 5.0.
                 let addr_port = if scenario.family == "shared" {
                     v5_port
                 } else {
                     port
                 };
-                args.extend(strings(&[
-                    "--addr",
-                    &SocketAddr::from((Ipv4Addr::LOCALHOST, addr_port)).to_string(),
-                    "--broker-pid",
-                    &pid.to_string(),
-                    "--label",
-                    &broker.name,
-                    "--payload",
-                    &opts.payload.to_string(),
-                ]));
-                if let Some(w) = opts.window {
-                    args.extend(strings(&["--window", &w.to_string()]));
-                }
-                if let Some(i) = opts.inflight {
-                    args.extend(strings(&["--inflight", &i.to_string()]));
-                }
-                if opts.quick {
-                    args.extend(strings(&["--deadline", "30", "--idle", "3"]));
-                } else {
-                    args.extend(strings(&["--deadline", "120", "--idle", "5"]));
-                }
+                let args = loadgen_args(scenario, &opts, &broker.name, addr_port, pid);
                 println!(
                     "\n==> [{}/{}] {} round {}: {}",
                     scenario.id,
@@ -465,6 +467,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         rounds: opts.rounds,
         quick: opts.quick,
         payload: opts.payload,
+        load: load_description(&opts),
         elapsed: started.elapsed(),
         brokers: brokers
             .iter()
@@ -513,6 +516,45 @@ struct Run {
     json: Value,
 }
 
+/// The load generator's arguments for one run of `scenario` against `broker`, listening on
+/// `port` as process `pid`.
+fn loadgen_args(
+    scenario: &Scenario,
+    opts: &Options,
+    broker: &str,
+    port: u16,
+    pid: u32,
+) -> Vec<String> {
+    let mut args = if opts.quick {
+        scenario.quick.clone()
+    } else {
+        scenario.args.clone()
+    };
+    args.extend(strings(&[
+        "--addr",
+        &SocketAddr::from((Ipv4Addr::LOCALHOST, port)).to_string(),
+        "--broker-pid",
+        &pid.to_string(),
+        "--label",
+        broker,
+        "--payload",
+        &opts.payload.to_string(),
+    ]));
+    if let Some(w) = opts.window {
+        args.extend(strings(&["--window", &w.to_string()]));
+    }
+    if let Some(i) = opts.inflight {
+        args.extend(strings(&["--inflight", &i.to_string()]));
+    }
+    // The deadline also covers the `slow` runs' 8 s hold of their stuck subscriber.
+    if opts.quick {
+        args.extend(strings(&["--deadline", "30", "--idle", "3"]));
+    } else {
+        args.extend(strings(&["--deadline", "120", "--idle", "5"]));
+    }
+    args
+}
+
 /// Runs the load generator; returns its JSON line.
 fn run_loadgen(loadgen: &Path, args: &[String], pin: bool, cpus: &str) -> Result<Value, String> {
     let mut command = if pin {
@@ -544,8 +586,25 @@ struct Context {
     rounds: usize,
     quick: bool,
     payload: usize,
+    /// How the publishers were paced, in words.
+    load: String,
     elapsed: Duration,
     brokers: Vec<(String, String, String, &'static str)>,
+}
+
+/// How the load generator's publishers were bounded, for the report.
+fn load_description(opts: &Options) -> String {
+    let inflight = opts.inflight.unwrap_or(100);
+    match opts.window {
+        Some(w) if w > 0 => format!(
+            "publishers paced end to end (`--window {w}`: at most {w} deliveries outstanding), \
+             QoS 1/2 in-flight window {inflight} per publisher"
+        ),
+        _ => format!(
+            "publishers open loop, bounded only by their QoS 1/2 in-flight window of {inflight} \
+             (and their sockets); subscribers read and acknowledge as fast as they can"
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -568,6 +627,40 @@ mod tests {
         assert_eq!(ids.len(), all.len());
         assert!(all.iter().any(|s| s.id == "million-q1"));
         assert_eq!(all.iter().filter(|s| s.family == "fanin").count(), 3);
+        assert!(all.iter().any(|s| s.id == "slow-q0"));
+        assert!(all.iter().any(|s| s.id == "slow-q1"));
+    }
+
+    #[test]
+    fn the_load_is_open_loop_unless_a_window_is_asked_for() {
+        let all = scenarios();
+        let fanin = all.iter().find(|s| s.id == "fanin-q1").unwrap();
+        let opts = parse(&[]).unwrap().unwrap();
+        let args = loadgen_args(fanin, &opts, "tern", 1883, 42);
+        assert!(!args.iter().any(|a| a == "--window"), "{args:?}");
+        assert!(!args.iter().any(|a| a == "--inflight"), "{args:?}");
+        let opts = parse(&strings(&["--window", "10000", "--inflight", "1000"]))
+            .unwrap()
+            .unwrap();
+        let args = loadgen_args(fanin, &opts, "tern", 1883, 42).join(" ");
+        assert!(args.contains("--window 10000"), "{args}");
+        assert!(args.contains("--inflight 1000"), "{args}");
+    }
+
+    #[test]
+    fn a_slow_run_outlasts_its_hold() {
+        let all = scenarios();
+        let slow = all.iter().find(|s| s.id == "slow-q1").unwrap();
+        let mut opts = parse(&[]).unwrap().unwrap();
+        for quick in [false, true] {
+            opts.quick = quick;
+            let args = loadgen_args(slow, &opts, "tern", 1883, 42);
+            let value = |flag: &str| -> f64 {
+                let at = args.iter().position(|a| a == flag).unwrap();
+                args[at + 1].parse().unwrap()
+            };
+            assert!(value("--deadline") >= value("--hold") + 10.0, "{args:?}");
+        }
     }
 
     #[test]

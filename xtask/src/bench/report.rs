@@ -1,4 +1,7 @@
-//! `target/bench/report.md`: medians, ranges, ratios, targets and configurations.
+//! `target/bench/report.md`: per scenario and broker the delivered and acknowledged rates,
+//! loss, duplicates, p99 and peak RSS, the ratio Tern / peer, flags for runs that lost or
+//! duplicated; then the slow subscriber's fate, run details, latency percentiles, targets and
+//! configurations.
 
 use super::*;
 
@@ -41,6 +44,17 @@ pub(super) fn sum_u64(runs: &[Run], scenario: &str, broker: &str, key: &str) -> 
         .sum()
 }
 
+/// Median, minimum and maximum over the rounds of a figure each run's JSON line may carry.
+pub(super) fn field_stats(
+    runs: &[Run],
+    scenario: &str,
+    broker: &str,
+    field: impl Fn(&Value) -> Option<f64>,
+) -> Option<(f64, f64, f64)> {
+    let v: Vec<f64> = values(runs, scenario, broker).filter_map(field).collect();
+    stats(&v)
+}
+
 pub(super) fn max_u64(runs: &[Run], scenario: &str, broker: &str, key: &str) -> Option<u64> {
     values(runs, scenario, broker)
         .filter_map(|j| j[key].as_u64())
@@ -81,6 +95,44 @@ pub(super) fn cell(metric: Metric, s: Option<(f64, f64, f64)>, runs: usize) -> S
     }
 }
 
+/// What is wrong with a scenario's runs, for every broker: any message lost, any duplicate
+/// at QoS 2 (where the protocol promises exactly once; at QoS 1 duplicates are allowed and
+/// only counted), any run that failed. Empty when nothing is.
+pub(super) fn flags(runs: &[Run], scenario: &str) -> Vec<String> {
+    let of_scenario: Vec<&Run> = runs.iter().filter(|r| r.scenario == scenario).collect();
+    let with = |keep: &dyn Fn(&Value) -> bool| -> Vec<String> {
+        let mut names: Vec<String> = of_scenario
+            .iter()
+            .filter(|r| keep(&r.json))
+            .map(|r| r.broker.clone())
+            .collect();
+        names.dedup();
+        names
+    };
+    let mut out = Vec::new();
+    let lost = with(&|j| j["lost"].as_u64().unwrap_or(0) > 0);
+    if !lost.is_empty() {
+        out.push(format!("⚠ LOSS ({})", lost.join(", ")));
+    }
+    let dup = with(&|j| j["qos"].as_u64() == Some(2) && j["duplicates"].as_u64().unwrap_or(0) > 0);
+    if !dup.is_empty() {
+        out.push(format!("⚠ QoS 2 DUPLICATES ({})", dup.join(", ")));
+    }
+    let failed = with(&|j| j.get("error").is_some());
+    if !failed.is_empty() {
+        out.push(format!("⚠ FAILED ({})", failed.join(", ")));
+    }
+    out
+}
+
+/// Whether a broker's runs of a scenario lost or, at QoS 2, duplicated anything.
+fn lost_or_duplicated(runs: &[Run], scenario: &str, broker: &str) -> bool {
+    values(runs, scenario, broker).any(|j| {
+        j["lost"].as_u64().unwrap_or(0) > 0
+            || (j["qos"].as_u64() == Some(2) && j["duplicates"].as_u64().unwrap_or(0) > 0)
+    })
+}
+
 pub(super) fn summary_table(chosen: &[&Scenario], brokers: &[Broker], runs: &[Run]) -> String {
     let mut t = String::new();
     let _ = write!(t, "{:<14} {:<9}", "scenario", "figure");
@@ -94,14 +146,17 @@ pub(super) fn summary_table(chosen: &[&Scenario], brokers: &[Broker], runs: &[Ru
             let m = metric_stats(runs, s, &b.name)
                 .map(|(m, _, _)| s.metric.format(m))
                 .unwrap_or_else(|| "failed".into());
-            let lost = sum_u64(runs, &s.id, &b.name, "lost");
-            let mark = if lost > 0 { "*" } else { "" };
+            let mark = if lost_or_duplicated(runs, &s.id, &b.name) {
+                "*"
+            } else {
+                ""
+            };
             let _ = write!(t, " {:>14}", format!("{m}{mark}"));
         }
         t.push('\n');
     }
     if t.contains('*') {
-        t.push_str("(* = some messages were lost; see the report)\n");
+        t.push_str("(* = messages lost, or duplicated at QoS 2; see the report)\n");
     }
     t
 }
@@ -166,128 +221,35 @@ pub(super) fn report(
         c.payload,
         c.elapsed.as_secs_f64()
     );
+    let _ = writeln!(r, "- load: {}", c.load);
     for (name, version, _, _) in &c.brokers {
         let _ = writeln!(r, "- {name}: {version}");
     }
-    let _ = writeln!(
-        r,
-        "\nMedian (min–max over rounds) of each scenario's headline figure. The ratio is Tern / peer \
-         of that figure; for throughput higher is better, for latency, time and memory lower is \
-         better.\n"
-    );
-    let _ = write!(r, "| scenario | figure |");
-    for b in brokers {
-        let _ = write!(r, " {} |", b.name);
+    let messaging: Vec<&Scenario> = chosen
+        .iter()
+        .copied()
+        .filter(|s| s.metric != Metric::RssPerConnection)
+        .collect();
+    if !messaging.is_empty() {
+        results_table(&mut r, &messaging, brokers, runs);
     }
-    for b in brokers.iter().skip(1) {
-        let _ = write!(r, " Tern / {} |", b.name);
+    let idle: Vec<&Scenario> = chosen
+        .iter()
+        .copied()
+        .filter(|s| s.metric == Metric::RssPerConnection)
+        .collect();
+    if !idle.is_empty() {
+        connections_table(&mut r, &idle, brokers, runs);
     }
-    let _ = write!(r, "\n|---|---|");
-    for _ in 0..(2 * brokers.len() - 1) {
-        r.push_str("---|");
+    let slow: Vec<&Scenario> = chosen
+        .iter()
+        .copied()
+        .filter(|s| s.family == "slow")
+        .collect();
+    if !slow.is_empty() {
+        slow_table(&mut r, &slow, brokers, runs);
     }
-    r.push('\n');
-    for s in chosen {
-        let _ = write!(r, "| {} | {} |", s.id, s.metric.name());
-        let tern = metric_stats(runs, s, "tern");
-        for b in brokers {
-            let n = values(runs, &s.id, &b.name).count();
-            let _ = write!(
-                r,
-                " {} |",
-                cell(s.metric, metric_stats(runs, s, &b.name), n)
-            );
-        }
-        for b in brokers.iter().skip(1) {
-            let text = match (tern, metric_stats(runs, s, &b.name)) {
-                (Some((t, _, _)), Some((p, _, _))) => ratio(s.metric, t, p),
-                _ => "–".into(),
-            };
-            let _ = write!(r, " {text} |");
-        }
-        r.push('\n');
-    }
-
-    let _ = writeln!(
-        r,
-        "\n## Loss, duplicates and memory\n\nSums over the rounds. *Lost*: expected deliveries \
-         that never arrived before the run ended; *dup*: deliveries of a message a receiver \
-         (group) already had; *peak RSS*: the broker's largest resident set, sampled every \
-         100 ms, over the rounds; *steal*: the largest share of the machine's CPU time its \
-         host took away during a round (`/proc/stat`), when the machine is a virtual one. \
-         A run with much of it measured the host as much as the broker.\n"
-    );
-    let _ = writeln!(
-        r,
-        "| scenario | broker | expected | delivered | lost | dup | peak RSS | steal | errors |"
-    );
-    let _ = writeln!(r, "|---|---|---|---|---|---|---|---|---|");
-    for s in chosen {
-        for b in brokers {
-            let errors: Vec<String> = values(runs, &s.id, &b.name)
-                .flat_map(|j| {
-                    let mut e: Vec<String> = j["errors"]
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .map(|x| {
-                                    format!(
-                                        "{} ×{}",
-                                        x["message"].as_str().unwrap_or("?"),
-                                        x["count"]
-                                    )
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    if let Some(err) = j["error"].as_str() {
-                        e.push(err.to_string());
-                    }
-                    if j["timed_out"].as_bool() == Some(true) {
-                        e.push("deadline reached".into());
-                    }
-                    if j["broker_exited"].as_bool() == Some(true) {
-                        e.push("broker exited".into());
-                    }
-                    e
-                })
-                .collect();
-            let peak = max_u64(runs, &s.id, &b.name, "broker_rss_peak_kib")
-                .map_or("?".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
-            let steal = values(runs, &s.id, &b.name)
-                .filter_map(|j| j["host_steal_pct"].as_f64())
-                .reduce(f64::max)
-                .map_or("?".into(), |p| format!("{p:.0}%"));
-            if s.metric == Metric::RssPerConnection {
-                let _ = writeln!(
-                    r,
-                    "| {} | {} | {} connections | {} held | {} failed | – | {} | {} | {} |",
-                    s.id,
-                    b.name,
-                    sum_u64(runs, &s.id, &b.name, "connections"),
-                    sum_u64(runs, &s.id, &b.name, "connected"),
-                    sum_u64(runs, &s.id, &b.name, "failed"),
-                    peak,
-                    steal,
-                    errors.join("; ")
-                );
-                continue;
-            }
-            let _ = writeln!(
-                r,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                s.id,
-                b.name,
-                sum_u64(runs, &s.id, &b.name, "expected"),
-                sum_u64(runs, &s.id, &b.name, "unique"),
-                sum_u64(runs, &s.id, &b.name, "lost"),
-                sum_u64(runs, &s.id, &b.name, "duplicates"),
-                peak,
-                steal,
-                errors.join("; ")
-            );
-        }
-    }
+    details_table(&mut r, chosen, brokers, runs);
 
     let latency: Vec<&&Scenario> = chosen.iter().filter(|s| s.family == "latency").collect();
     if !latency.is_empty() {
@@ -326,14 +288,14 @@ pub(super) fn report(
             "\n## Targets\n\nAgainst the reference figures measured on this machine with an \
              independent load generator (Mosquitto 2.0.11 and rumqttd 0.20, same pinning, \
              64-byte payloads, medians). Throughput targets also require zero loss and a broker \
-             RSS under 64 MiB through the run.\n"
+             peak RSS (VmHWM) under 64 MiB.\n"
         );
         let _ = writeln!(r, "| scenario | target | Tern (median) | reached |");
         let _ = writeln!(r, "|---|---|---|---|");
         for (s, (goal, text)) in with_targets {
             let tern = metric_stats(runs, s, "tern");
             let lost = sum_u64(runs, &s.id, "tern", "lost");
-            let peak = max_u64(runs, &s.id, "tern", "broker_rss_peak_kib").unwrap_or(0);
+            let peak = max_u64(runs, &s.id, "tern", "vmhwm_kib").unwrap_or(0);
             let scaled_down =
                 c.quick && matches!(s.metric, Metric::Completion | Metric::RssPerConnection);
             let verdict = match tern {
@@ -389,6 +351,282 @@ pub(super) fn report(
     r
 }
 
+/// Per scenario and broker: the rates, loss, duplicates, p99 and peak memory, and the ratio
+/// Tern / broker of the scenario's headline figure. A scenario's first row carries its id and
+/// its flags; the rows of its other brokers leave the id out.
+fn results_table(r: &mut String, chosen: &[&Scenario], brokers: &[Broker], runs: &[Run]) {
+    let _ = writeln!(
+        r,
+        "\n## Results\n\n\
+         Medians over the rounds (min–max when there were several).\n\n\
+         - *delivered/s*: distinct expected messages received by the subscribers, over the time \
+         from the first publish to the last delivery (`slow`: the 99 subscribers that read);\n\
+         - *acked/s*: messages whose PUBACK (QoS 1) or PUBCOMP (QoS 2) came back to their \
+         publisher, over the publishing phase; QoS 0 has no acknowledgement, so its cell is \
+         the messages written per second, marked *(sent)*. A message counts once here and once \
+         per subscriber in *delivered/s* (`fanout`, `slow`: 100 and 99 times);\n\
+         - *lost*, *dup*: totals over the rounds of the expected deliveries that never arrived \
+         and of second deliveries of a message; a scenario where any run lost, or duplicated at \
+         QoS 2, is flagged ⚠;\n\
+         - *p99*: end-to-end latency, publisher's write to subscriber's read;\n\
+         - *peak RSS*: the broker's `VmHWM` read at the end of the run (the largest over the \
+         rounds);\n\
+         - *Tern / broker*: the ratio of the scenario's headline figure: {} (`latency-*`: {}; \
+         `million-q1`: {}).\n",
+        Metric::Throughput.name(),
+        Metric::LatencyP99.name(),
+        Metric::Completion.name(),
+    );
+    let _ = writeln!(
+        r,
+        "| scenario | broker | delivered/s | acked/s | lost | dup | p99 | peak RSS | Tern / broker |"
+    );
+    let _ = writeln!(r, "|---|---|---|---|---|---|---|---|---|");
+    for s in chosen {
+        let tern = metric_stats(runs, s, "tern");
+        let flags = flags(runs, &s.id);
+        for (i, b) in brokers.iter().enumerate() {
+            let id = if i > 0 {
+                String::new()
+            } else if flags.is_empty() {
+                format!("**{}**", s.id)
+            } else {
+                format!("**{}** {}", s.id, flags.join(" "))
+            };
+            let ratio_text = match (i, tern, metric_stats(runs, s, &b.name)) {
+                (0, _, _) => String::new(),
+                (_, Some((t, _, _)), Some((p, _, _))) => ratio(s.metric, t, p),
+                _ => "–".into(),
+            };
+            let _ = writeln!(
+                r,
+                "| {id} | {} | {} | {} | {} | {} | {} | {} | {ratio_text} |",
+                b.name,
+                rate_cell(runs, &s.id, &b.name, "delivered_per_s"),
+                acked_cell(runs, &s.id, &b.name),
+                count_cell(runs, &s.id, &b.name, "lost", true),
+                count_cell(
+                    runs,
+                    &s.id,
+                    &b.name,
+                    "duplicates",
+                    qos_of(runs, &s.id) == Some(2)
+                ),
+                p99_cell(runs, &s.id, &b.name),
+                peak_rss_cell(runs, &s.id, &b.name),
+            );
+        }
+    }
+}
+
+/// The QoS a scenario's runs used.
+fn qos_of(runs: &[Run], scenario: &str) -> Option<u64> {
+    runs.iter()
+        .filter(|r| r.scenario == scenario)
+        .find_map(|r| r.json["qos"].as_u64())
+}
+
+/// Median (min–max) of a rate, or "failed" when no run has it.
+fn rate_cell(runs: &[Run], scenario: &str, broker: &str, key: &str) -> String {
+    let n = values(runs, scenario, broker).count();
+    cell(
+        Metric::Throughput,
+        field_stats(runs, scenario, broker, |j| j[key].as_f64()),
+        n,
+    )
+}
+
+fn acked_cell(runs: &[Run], scenario: &str, broker: &str) -> String {
+    let rate = rate_cell(runs, scenario, broker, "acked_per_s");
+    if qos_of(runs, scenario) == Some(0) && rate != "failed" {
+        format!("{rate} (sent)")
+    } else {
+        rate
+    }
+}
+
+/// A total over the rounds, in bold when it is not 0 and `bad` says it should not be.
+fn count_cell(runs: &[Run], scenario: &str, broker: &str, key: &str, bad: bool) -> String {
+    if values(runs, scenario, broker).all(|j| j[key].is_null()) {
+        return "–".into();
+    }
+    match sum_u64(runs, scenario, broker, key) {
+        n if n > 0 && bad => format!("**{n}**"),
+        n => n.to_string(),
+    }
+}
+
+fn p99_cell(runs: &[Run], scenario: &str, broker: &str) -> String {
+    field_stats(runs, scenario, broker, |j| j["latency_us"]["p99"].as_f64())
+        .map_or("–".into(), |(m, _, _)| format_us(m))
+}
+
+fn peak_rss_cell(runs: &[Run], scenario: &str, broker: &str) -> String {
+    max_u64(runs, scenario, broker, "vmhwm_kib").map_or("?".into(), mib)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+/// The idle-connection scenarios: memory per connection, and the ratio.
+fn connections_table(r: &mut String, chosen: &[&Scenario], brokers: &[Broker], runs: &[Run]) {
+    let _ = writeln!(
+        r,
+        "\n## Idle connections\n\n*RSS / connection*: (broker RSS after connecting and 1 s \
+         of settling − RSS before) / connections held, median over the rounds; *peak RSS*: \
+         `VmHWM` at the end of the run.\n"
+    );
+    let _ = writeln!(
+        r,
+        "| scenario | broker | held | failed | RSS / connection | peak RSS | Tern / broker |"
+    );
+    let _ = writeln!(r, "|---|---|---|---|---|---|---|");
+    for s in chosen {
+        let tern = metric_stats(runs, s, "tern");
+        for (i, b) in brokers.iter().enumerate() {
+            let n = values(runs, &s.id, &b.name).count();
+            let ratio_text = match (i, tern, metric_stats(runs, s, &b.name)) {
+                (0, _, _) => String::new(),
+                (_, Some((t, _, _)), Some((p, _, _))) => ratio(s.metric, t, p),
+                _ => "–".into(),
+            };
+            let _ = writeln!(
+                r,
+                "| {} | {} | {} | {} | {} | {} | {ratio_text} |",
+                if i == 0 { s.id.as_str() } else { "" },
+                b.name,
+                sum_u64(runs, &s.id, &b.name, "connected"),
+                sum_u64(runs, &s.id, &b.name, "failed"),
+                cell(s.metric, metric_stats(runs, s, &b.name), n),
+                peak_rss_cell(runs, &s.id, &b.name),
+            );
+        }
+    }
+}
+
+/// What became of each `slow` run's stuck subscriber. Its delivered rate, loss and memory
+/// are in the results table; this is the rest of its story, one row per run.
+fn slow_table(r: &mut String, chosen: &[&Scenario], brokers: &[Broker], runs: &[Run]) {
+    let _ = writeln!(
+        r,
+        "\n## Slow subscriber\n\nOne publisher, open loop, to 100 subscribers of one topic; \
+         one of them reads 100 messages, then stops reading and stays connected (it is left \
+         out of the expected deliveries). *stopped at*: when it stopped, from the first \
+         publish; *held*: how long it was left stuck before the end; *waiting*: messages \
+         still readable on its connection at the end (read then, not acknowledged); *end*: \
+         how its connection was found at the end (`open`, `closed` by the broker, \
+         `DISCONNECT` with its reason code, or `failed`).\n"
+    );
+    let _ = writeln!(
+        r,
+        "| scenario | broker | round | read | stopped at | held | waiting | end |"
+    );
+    let _ = writeln!(r, "|---|---|---|---|---|---|---|---|");
+    for s in chosen {
+        for b in brokers {
+            for run in runs
+                .iter()
+                .filter(|x| x.scenario == s.id && x.broker == b.name)
+            {
+                let stuck = &run.json["stuck"];
+                let secs = |v: &Value| v.as_f64().map_or("–".into(), |x| format!("{x:.2} s"));
+                let end = match stuck["end"].as_str() {
+                    Some(e) if stuck["disconnected"].as_bool() == Some(true) => format!("**{e}**"),
+                    Some(e) => e.to_string(),
+                    None => "–".into(),
+                };
+                let _ = writeln!(
+                    r,
+                    "| {} | {} | {} | {} | {} | {} | {} | {end} |",
+                    s.id,
+                    b.name,
+                    run.json["round"],
+                    stuck["received"],
+                    secs(&stuck["stopped_after_s"]),
+                    secs(&stuck["held_s"]),
+                    stuck["drained_at_end"],
+                );
+            }
+        }
+    }
+}
+
+/// Per scenario and broker: what was expected and delivered, the host's steal time, errors.
+fn details_table(r: &mut String, chosen: &[&Scenario], brokers: &[Broker], runs: &[Run]) {
+    let _ = writeln!(
+        r,
+        "\n## Run details\n\nSums over the rounds. *expected*: deliveries the subscribers \
+         should have had, given what the publishers sent; *delivered*: distinct ones they \
+         had; *steal*: the largest share of the machine's CPU time its host took away during a \
+         round (`/proc/stat`), when the machine is a virtual one: a run with much of it \
+         measured the host as much as the broker.\n"
+    );
+    let _ = writeln!(
+        r,
+        "| scenario | broker | expected | delivered | steal | errors |"
+    );
+    let _ = writeln!(r, "|---|---|---|---|---|---|");
+    for s in chosen {
+        for b in brokers {
+            let (expected, delivered) = if s.metric == Metric::RssPerConnection {
+                (
+                    format!(
+                        "{} connections",
+                        sum_u64(runs, &s.id, &b.name, "connections")
+                    ),
+                    format!("{} held", sum_u64(runs, &s.id, &b.name, "connected")),
+                )
+            } else {
+                (
+                    sum_u64(runs, &s.id, &b.name, "expected").to_string(),
+                    sum_u64(runs, &s.id, &b.name, "unique").to_string(),
+                )
+            };
+            let steal = values(runs, &s.id, &b.name)
+                .filter_map(|j| j["host_steal_pct"].as_f64())
+                .reduce(f64::max)
+                .map_or("?".into(), |p| format!("{p:.0}%"));
+            let _ = writeln!(
+                r,
+                "| {} | {} | {expected} | {delivered} | {steal} | {} |",
+                s.id,
+                b.name,
+                run_errors(runs, &s.id, &b.name).join("; ")
+            );
+        }
+    }
+}
+
+/// Every error a broker's runs of a scenario reported, with the deadline and a broker that
+/// exited.
+fn run_errors(runs: &[Run], scenario: &str, broker: &str) -> Vec<String> {
+    values(runs, scenario, broker)
+        .flat_map(|j| {
+            let mut e: Vec<String> = j["errors"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|x| {
+                            format!("{} ×{}", x["message"].as_str().unwrap_or("?"), x["count"])
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(err) = j["error"].as_str() {
+                e.push(err.to_string());
+            }
+            if j["timed_out"].as_bool() == Some(true) {
+                e.push("deadline reached".into());
+            }
+            if j["broker_exited"].as_bool() == Some(true) {
+                e.push("broker exited".into());
+            }
+            e
+        })
+        .collect()
+}
+
 pub(super) fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -418,5 +656,84 @@ pub(super) fn format_us(v: f64) -> String {
         format!("{:.2} ms", v / 1e3)
     } else {
         format!("{v:.0} µs")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(scenario: &str, broker: &str, json: Value) -> Run {
+        Run {
+            scenario: scenario.into(),
+            broker: broker.into(),
+            json,
+        }
+    }
+
+    #[test]
+    fn loss_and_qos2_duplicates_are_flagged_qos1_duplicates_are_not() {
+        let runs = vec![
+            run(
+                "a-q1",
+                "tern",
+                json!({"qos": 1, "lost": 0, "duplicates": 5}),
+            ),
+            run(
+                "a-q1",
+                "mosquitto",
+                json!({"qos": 1, "lost": 0, "duplicates": 0}),
+            ),
+            run(
+                "b-q2",
+                "tern",
+                json!({"qos": 2, "lost": 0, "duplicates": 1}),
+            ),
+            run(
+                "c-q0",
+                "tern",
+                json!({"qos": 0, "lost": 0, "duplicates": 0}),
+            ),
+            run(
+                "c-q0",
+                "tern",
+                json!({"qos": 0, "lost": 7, "duplicates": 0}),
+            ),
+            run("d-q0", "rumqttd", json!({"error": "refused"})),
+        ];
+        assert!(flags(&runs, "a-q1").is_empty());
+        assert_eq!(flags(&runs, "b-q2"), ["⚠ QoS 2 DUPLICATES (tern)"]);
+        assert_eq!(flags(&runs, "c-q0"), ["⚠ LOSS (tern)"]);
+        assert_eq!(flags(&runs, "d-q0"), ["⚠ FAILED (rumqttd)"]);
+        assert!(lost_or_duplicated(&runs, "c-q0", "tern"));
+        assert!(!lost_or_duplicated(&runs, "a-q1", "tern"));
+    }
+
+    #[test]
+    fn cells() {
+        let runs = vec![
+            run(
+                "x-q0",
+                "tern",
+                json!({"qos": 0, "lost": 3, "acked_per_s": 2000.0,
+                "latency_us": {"p99": 1500.0}, "vmhwm_kib": 2048}),
+            ),
+            run(
+                "x-q0",
+                "tern",
+                json!({"qos": 0, "lost": 0, "acked_per_s": 4000.0,
+                "latency_us": {"p99": 2500.0}, "vmhwm_kib": 4096}),
+            ),
+        ];
+        assert_eq!(acked_cell(&runs, "x-q0", "tern"), "3.0k (2.0k–4.0k) (sent)");
+        assert_eq!(count_cell(&runs, "x-q0", "tern", "lost", true), "**3**");
+        assert_eq!(count_cell(&runs, "x-q0", "tern", "duplicates", true), "–");
+        assert_eq!(p99_cell(&runs, "x-q0", "tern"), "2.00 ms");
+        assert_eq!(peak_rss_cell(&runs, "x-q0", "tern"), "4.0 MiB");
+        assert_eq!(
+            rate_cell(&runs, "x-q0", "mosquitto", "acked_per_s"),
+            "failed"
+        );
     }
 }

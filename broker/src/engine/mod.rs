@@ -11,6 +11,7 @@
 
 mod accept;
 mod admission;
+mod arena;
 mod auth;
 mod authz;
 mod conn;
@@ -137,6 +138,8 @@ pub struct Engine {
     full: Vec<SubscriberId>,
     /// The number of the last episode of a queue over its high-water mark.
     next_episode: u64,
+    /// Where frames are encoded.
+    arena: arena::Arena,
     stats: Stats,
 }
 
@@ -170,6 +173,7 @@ impl Engine {
             wall: None,
             full: Vec::new(),
             next_episode: 0,
+            arena: arena::Arena::default(),
             stats: Stats::default(),
         }
     }
@@ -327,8 +331,9 @@ impl Engine {
         let Some(c) = self.conns.get(&conn) else {
             return false;
         };
-        match packet.to_bytes(c.protocol) {
-            Ok(frame) if frame.len() <= c.client_max_packet_size as usize => {
+        let max = c.client_max_packet_size as usize;
+        match self.arena.encode(packet, c.protocol) {
+            Ok(frame) if frame.len() <= max => {
                 self.out.push(Output::Send {
                     conn,
                     frame,

@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::conn::ConnId;
 use super::inflight::{Inflight, OutboundState};
 use super::message::Delivery;
-use super::shape::{with_packet_id, Shape};
+use super::shape::Shape;
 use super::Engine;
 use crate::codec::{
     Ack, Packet, PacketId, Properties, Property, Protocol, Publish, QoS, ReasonCode, TopicName,
@@ -135,7 +135,10 @@ impl Engine {
         }
         let frame = match packet_id {
             None => encoded,
-            Some(id) => with_packet_id(&encoded, delivery.message.topic.len(), id),
+            Some(id) => {
+                let topic_len = delivery.message.topic.len();
+                self.arena.with_packet_id(&encoded, topic_len, id)
+            }
         };
         self.out.push(super::Output::Send {
             conn,

@@ -7,9 +7,9 @@
 //! with a hundred different identifiers stay one lookup each.
 
 use ahash::AHashMap;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
-use crate::codec::{PacketId, QoS};
+use crate::codec::QoS;
 
 /// What makes two subscribers' PUBLISH bytes the same, apart from the packet identifier.
 #[derive(Clone, Copy, Debug)]
@@ -85,19 +85,6 @@ impl ShapeCache {
         self.with_ids.insert(self.key.clone(), frame.clone());
         Some(frame)
     }
-}
-
-/// A copy of an encoded QoS 1/2 PUBLISH with another packet identifier, which sits right after
-/// the fixed header and the Topic Name.
-pub(super) fn with_packet_id(encoded: &Bytes, topic_len: usize, id: PacketId) -> Bytes {
-    let header_len = 1 + encoded[1..]
-        .iter()
-        .position(|b| b & 0x80 == 0)
-        .map_or(4, |p| p + 1);
-    let at = header_len + 2 + topic_len;
-    let mut frame = BytesMut::from(&encoded[..]);
-    frame[at..at + 2].copy_from_slice(&id.get().to_be_bytes());
-    frame.freeze()
 }
 
 #[cfg(test)]

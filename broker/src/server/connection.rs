@@ -113,6 +113,8 @@ struct Forward<'a> {
     to_engine: &'a ToEngine,
     /// Input read while the engine held the connection back, in order.
     held: Option<VecDeque<(Instant, Input)>>,
+    /// The ticket of the wake of the read being handed over (see `stamp`).
+    ticket: u64,
 }
 
 impl Forward<'_> {
@@ -138,7 +140,8 @@ impl Forward<'_> {
             return Sending::Done(true);
         }
         self.outbox.sent_in_order();
-        self.to_engine.send(Event::Input(self.conn, input), at)
+        self.to_engine
+            .send_read(Event::Input(self.conn, input), at, self.ticket)
     }
 
     /// Whether something other than a PUBLISH is held (at most [`HOLD`] and a read's worth
@@ -211,6 +214,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
         outbox,
         to_engine,
         held: None,
+        ticket: 0,
     };
     let mut buf = BytesMut::new();
     // How much room the next read gets: doubled while reads fill it, cut back to what a read
@@ -261,7 +265,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             buf.reserve(want);
         }
         let room = buf.capacity() - buf.len();
-        let (read, arrived) = if forward.held.is_some() {
+        let (read, arrived, ticket) = if forward.held.is_some() {
             // What is held must go as soon as the engine resumes the connection, whether
             // or not the client sends more: it may be waiting for their acknowledgements.
             tokio::select! {
@@ -272,6 +276,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             stamp::read(reader, &mut buf, &arrival).await
         };
         at = arrived;
+        forward.ticket = ticket;
         match read {
             Ok(0) | Err(_) => {
                 if forward.input(Input::Closed, at).await {

@@ -26,8 +26,8 @@ use crate::engine::{ConnId, Engine, Input, Output};
 
 /// Ordered events taken in one round, at most.
 const ROUND: usize = 256;
-/// How long a small round waits at most for readers that were woken and have not handed
-/// their bytes over.
+/// How long a small round waits at most for readers woken before its newest read that have
+/// not handed their bytes over.
 const CATCH_UP: Duration = Duration::from_millis(2);
 
 /// Runs the engine until every sender of ordered events is gone.
@@ -53,11 +53,14 @@ pub(super) async fn run(engine: Engine, mut from: FromConnections) {
             },
             _ = sleep_until(timeout), if timeout.is_some() => {}
         }
-        if !round.is_empty() && round.len() < ROUND / 4 {
-            // Readers woken before this event may not have handed their bytes over yet (on
-            // another thread, or behind the last task woken): a small round waits a moment
-            // for them, so that it can be put in arrival order.
-            from.arriving.caught_up(CATCH_UP).await;
+        let newest = round.iter().map(|e| e.ticket).max().unwrap_or(0);
+        if newest > 0 && round.len() < ROUND / 4 {
+            // Readers woken before the newest read of this round may not have handed their
+            // bytes over yet (on another thread, or behind the last task woken), and one of
+            // them may have arrived first: a small round waits a moment for those, so that
+            // it can be put in arrival order. (A full round does not wait: those readers may
+            // be waiting for room in the channel.)
+            from.arriving.caught_up(newest, CATCH_UP).await;
         }
         let now = task.clock();
         while round.len() < ROUND {
@@ -102,7 +105,7 @@ impl EngineTask {
     }
 
     /// Applies one event; `ordered`: it came on the ordered channel.
-    fn apply(&mut self, Stamped { at, event }: Stamped, ordered: bool) {
+    fn apply(&mut self, Stamped { at, event, .. }: Stamped, ordered: bool) {
         // Time only goes forward for the engine, whatever order events arrived in.
         self.last = self.last.max(at);
         let now = self.last;

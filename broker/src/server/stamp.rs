@@ -17,10 +17,11 @@
 //! The stamp is taken by wrapping the reader's waker for the read: one allocation per
 //! connection, reused for every read.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -37,23 +38,41 @@ pub(super) struct Stamp {
     arriving: Arc<Arriving>,
 }
 
-/// How many readers are woken and not yet done handing over what they read, and a way to
-/// wait for none to be.
+/// The readers woken and not yet done handing over what they read, by the ticket each got
+/// when it was woken (tickets count up from 1 in the order of the wakes), and a way to wait
+/// for those woken before a given one.
 #[derive(Default)]
 pub(crate) struct Arriving {
-    count: AtomicUsize,
+    last: AtomicU64,
+    outstanding: Mutex<BTreeSet<u64>>,
     settled: Notify,
 }
 
 impl Arriving {
-    /// Waits until no reader is between its wake and its hand-over, or `within` passes.
-    pub async fn caught_up(&self, within: Duration) {
+    fn woken(&self) -> u64 {
+        let ticket = self.last.fetch_add(1, Ordering::AcqRel) + 1;
+        self.lock().insert(ticket);
+        ticket
+    }
+
+    fn settled(&self, ticket: u64) {
+        self.lock().remove(&ticket);
+        self.settled.notify_waiters();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<u64>> {
+        self.outstanding.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until every reader woken before the one with `ticket` has handed its bytes
+    /// over, or `within` passes.
+    pub async fn caught_up(&self, ticket: u64, within: Duration) {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let settled = self.settled.notified();
             tokio::pin!(settled);
             settled.as_mut().enable();
-            if self.count.load(Ordering::Acquire) == 0 {
+            if self.lock().first().is_none_or(|&first| first >= ticket) {
                 return;
             }
             if tokio::time::timeout_at(deadline, settled).await.is_err() {
@@ -69,8 +88,8 @@ struct State {
     /// When the read under way started, and when its waker was woken, if it was.
     started: Option<Instant>,
     woken: Option<Instant>,
-    /// Whether this reader counts in `arriving`.
-    counted: bool,
+    /// The ticket of the wake under way, while this reader counts in `arriving`.
+    ticket: Option<u64>,
 }
 
 impl Stamp {
@@ -83,10 +102,9 @@ impl Stamp {
 
     /// The reader has handed over what its last read brought (or is gone).
     pub fn settled(&self) {
-        let mut s = self.lock();
-        if std::mem::take(&mut s.counted) && self.arriving.count.fetch_sub(1, Ordering::AcqRel) == 1
-        {
-            self.arriving.settled.notify_waiters();
+        let ticket = self.lock().ticket.take();
+        if let Some(ticket) = ticket {
+            self.arriving.settled(ticket);
         }
     }
 
@@ -104,8 +122,8 @@ impl Wake for Stamp {
         let task = {
             let mut s = self.lock();
             s.woken.get_or_insert_with(Instant::now);
-            if !std::mem::replace(&mut s.counted, true) {
-                self.arriving.count.fetch_add(1, Ordering::AcqRel);
+            if s.ticket.is_none() {
+                s.ticket = Some(self.arriving.woken());
             }
             s.task.take()
         };
@@ -138,7 +156,9 @@ pub(super) struct StampedRead<'a, R> {
 }
 
 impl<R: AsyncRead + Unpin> Future for StampedRead<'_, R> {
-    type Output = (io::Result<usize>, Instant);
+    /// The result, when the bytes arrived, and the ticket of the wake that brought them (0:
+    /// they were there already).
+    type Output = (io::Result<usize>, Instant, u64);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
@@ -156,7 +176,7 @@ impl<R: AsyncRead + Unpin> Future for StampedRead<'_, R> {
             Poll::Ready(result) => {
                 let s = this.stamp.lock();
                 let at = s.woken.or(s.started).unwrap_or_else(Instant::now);
-                Poll::Ready((result, at))
+                Poll::Ready((result, at, s.ticket.unwrap_or(0)))
             }
         }
     }
@@ -181,7 +201,7 @@ mod tests {
             (client, written)
         });
         let mut buf = BytesMut::new();
-        let (read, at) = super::read(&mut server, &mut buf, &stamp).await;
+        let (read, at, _) = super::read(&mut server, &mut buf, &stamp).await;
         let received = std::time::Instant::now();
         let (_client, written) = writer.await.unwrap();
         assert_eq!(read.unwrap(), 1);
@@ -190,7 +210,7 @@ mod tests {
         let before = std::time::Instant::now();
         let mut buf = BytesMut::new();
         let mut ready: &[u8] = b"yz";
-        let (read, at) = super::read(&mut ready, &mut buf, &stamp).await;
+        let (read, at, _) = super::read(&mut ready, &mut buf, &stamp).await;
         assert_eq!(read.unwrap(), 2);
         assert!(at >= before && at <= std::time::Instant::now());
     }

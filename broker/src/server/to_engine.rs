@@ -34,9 +34,11 @@ pub(crate) enum Event {
     Security(Box<Security>),
 }
 
-/// An event and when it happened.
+/// An event, when it happened, and the ticket of the wake of the read that brought it (0
+/// for anything else; see `stamp`).
 pub(crate) struct Stamped {
     pub at: Instant,
+    pub ticket: u64,
     pub event: Event,
 }
 
@@ -83,12 +85,18 @@ impl ToEngine {
     /// Sends `event`, which happened at `at`, in order with everything else; the future gives
     /// false once the engine has stopped.
     pub fn send(&self, event: Event, at: Instant) -> Sending<'_> {
-        send(&self.events, Stamped { at, event })
+        self.send_read(event, at, 0)
+    }
+
+    /// Sends `event`, read at `at` in a read woken with `ticket`, in order.
+    pub fn send_read(&self, event: Event, at: Instant, ticket: u64) -> Sending<'_> {
+        send(&self.events, Stamped { at, ticket, event })
     }
 
     /// Sends `event` ahead of the ordered events (see the module's text for what may).
     pub fn send_priority(&self, event: Event, at: Instant) -> Sending<'_> {
-        send(&self.priority, Stamped { at, event })
+        let ticket = 0;
+        send(&self.priority, Stamped { at, ticket, event })
     }
 }
 

@@ -32,7 +32,7 @@ pub struct Limits {
     /// that sends more is disconnected with 0x93 Receive Maximum exceeded. 3.x has no such
     /// window. Must be at least 1.
     pub receive_maximum: u16,
-    /// Outbound QoS 1/2 window per client (default 32): at most the lower of this and the
+    /// Outbound QoS 1/2 window per client (default 256): at most the lower of this and the
     /// client's Receive Maximum QoS 1/2 PUBLISHes are unacknowledged towards a client; further
     /// messages wait in the session queue. Must be at least 1.
     pub max_inflight: u16,
@@ -101,7 +101,7 @@ impl Default for Limits {
             max_connections: 10_000,
             max_packet_size: 1_048_576,
             receive_maximum: 32,
-            max_inflight: 32,
+            max_inflight: 256,
             max_queued_messages: 1000,
             max_queued_bytes: 16 * 1024 * 1024,
             offline_queue_policy: OfflineQueuePolicy::DropOldest,

@@ -71,7 +71,7 @@ impl Default for Settings {
             max_connections: 10_000,
             max_packet_size: 1_048_576,
             receive_maximum: 32,
-            max_inflight: 32,
+            max_inflight: 256,
             queue: QueueLimits {
                 max_messages: 1000,
                 max_bytes: 16 << 20,

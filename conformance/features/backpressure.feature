@@ -4,12 +4,13 @@ Feature: Backpressure: what the broker acknowledged it delivers, and how it ends
   acknowledgements and stops reading them) instead of dropping what it acknowledged. A
   subscriber that stops acknowledging altogether is disconnected with 0x97 Quota exceeded.
   And a connection the broker closes lets its client read why, even while the client is
-  still writing. The queue limits are made small here so that a few hundred messages
-  overflow them many times over.
+  still writing. The window and queue limits are made small here so that a few hundred
+  messages overflow them many times over.
 
   @MQTT-4.1.0-1 @v3.1.1 @v5 @needs-config
   Scenario: A subscriber slower than its publisher gets every message the broker acknowledged
     Given the broker is configured with limits.max_queued_messages = 10
+    And the broker is configured with limits.max_inflight = 5
     And client "s" is connected
     And "s" sends SUBSCRIBE id=1 filter=t qos=1
     And "s" receives SUBACK id=1
@@ -22,6 +23,7 @@ Feature: Backpressure: what the broker acknowledged it delivers, and how it ends
   @MQTT-3.14.2-1 @MQTT-4.13.2-1 @v5 @needs-config
   Scenario: A subscriber that stops acknowledging is disconnected with 0x97 Quota exceeded
     Given the broker is configured with limits.max_queued_messages = 5
+    And the broker is configured with limits.max_inflight = 5
     And the broker is configured with limits.slow_subscriber_timeout_ms = 500
     And client "s" is connected
     And "s" sends SUBSCRIBE id=1 filter=t qos=1

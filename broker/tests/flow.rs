@@ -8,155 +8,26 @@
 //!   subscribers of the same publishers go on.
 //! - A connection the broker closes lets its client read the last packet even while the
 //!   client is still writing.
-//! - A SUBSCRIBE read before another client's PUBLISH is applied first.
+//!
+//! (Arrival order across connections has a binary of its own, `tests/order.rs`, so that no
+//! other test loads the machine while it runs.)
 //!
 //! Every loop is bounded in count, and every wait in time.
+
+mod common;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use tern::codec::{
-    decode, Ack, Connect, Packet, PacketId, Protocol, Publish, QoS, ReasonCode, Subscribe,
-    SubscriptionOptions, TopicFilter, TopicName,
-};
-use tern::config::{Config, Listener};
+use bytes::BytesMut;
+use common::{publish, Broker, Client, WAIT};
+use tern::codec::{decode, Ack, Packet, Protocol, QoS, ReasonCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::sync::oneshot;
 use tokio::time::timeout;
 
 /// The longest a whole load test may take.
 const LOAD_WAIT: Duration = Duration::from_secs(60);
-/// The longest any single read may take.
-const WAIT: Duration = Duration::from_secs(5);
-
-/// A broker on its own runtime and threads, as `tern start` runs it: the clients' tasks do
-/// not share its workers.
-struct Broker {
-    addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl Broker {
-    /// A broker on 127.0.0.1, port 0, with `[limits]` keys set from `limits` (TOML).
-    async fn start(limits: &str) -> Broker {
-        let mut config = Config::from_toml_str(&format!("[limits]\n{limits}")).unwrap();
-        config.listeners = vec![Listener {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            ..Listener::default()
-        }];
-        let (stop, stopped) = oneshot::channel::<()>();
-        let (bound, addr) = oneshot::channel();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().unwrap();
-            runtime.block_on(async move {
-                let server = tern::wiring::bind(config).await.expect("bind");
-                let _ = bound.send(server.local_addrs()[0]);
-                let _ = server
-                    .run(async {
-                        let _ = stopped.await;
-                    })
-                    .await;
-            });
-        });
-        let addr = addr.await.expect("the broker binds");
-        Broker { addr, stop, thread }
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = tokio::task::spawn_blocking(move || self.thread.join()).await;
-    }
-}
-
-/// A client speaking MQTT 5.0 through `tern::codec`.
-struct Client {
-    stream: TcpStream,
-    buf: BytesMut,
-}
-
-impl Client {
-    async fn connect(addr: SocketAddr, id: &str) -> Client {
-        let stream = TcpStream::connect(addr).await.unwrap();
-        stream.set_nodelay(true).unwrap();
-        let mut c = Client {
-            stream,
-            buf: BytesMut::new(),
-        };
-        c.send(&Packet::Connect(Box::new(Connect::new(Protocol::V5, id))))
-            .await;
-        match c.recv().await {
-            Some(Packet::ConnAck(ack)) => assert_eq!(ack.code, ReasonCode::SUCCESS),
-            other => panic!("{id}: expected CONNACK, got {other:?}"),
-        }
-        c
-    }
-
-    async fn send(&mut self, packet: &Packet) {
-        let bytes = packet.to_bytes(Protocol::V5).unwrap();
-        self.stream.write_all(&bytes).await.unwrap();
-    }
-
-    /// The next packet, or `None` at the end of the stream (or a reset).
-    async fn recv(&mut self) -> Option<Packet> {
-        loop {
-            if let Some(p) = decode(&mut self.buf, Protocol::V5, u32::MAX).unwrap() {
-                return Some(p);
-            }
-            match timeout(WAIT, self.stream.read_buf(&mut self.buf)).await {
-                Ok(Ok(0)) | Ok(Err(_)) => return None,
-                Ok(Ok(_)) => {}
-                Err(_) => panic!("nothing read for {WAIT:?}"),
-            }
-        }
-    }
-
-    /// Every packet decodable from what one read brings (at least one packet).
-    async fn recv_batch(&mut self) -> Vec<Packet> {
-        let mut out = Vec::new();
-        match self.recv().await {
-            Some(p) => out.push(p),
-            None => return out,
-        }
-        while let Some(p) = decode(&mut self.buf, Protocol::V5, u32::MAX).unwrap() {
-            out.push(p);
-        }
-        out
-    }
-
-    async fn subscribe(&mut self, filter: &str, qos: QoS) {
-        self.send_subscribe(filter, qos).await;
-        match self.recv().await {
-            Some(Packet::SubAck(ack)) => assert!(!ack.reasons[0].is_error()),
-            other => panic!("expected SUBACK, got {other:?}"),
-        }
-    }
-
-    async fn send_subscribe(&mut self, filter: &str, qos: QoS) {
-        let subscribe = Subscribe {
-            packet_id: PacketId::new(1).unwrap(),
-            properties: Default::default(),
-            filters: vec![(
-                TopicFilter::new(filter.to_owned()).unwrap(),
-                SubscriptionOptions::qos(qos),
-            )],
-        };
-        self.send(&Packet::Subscribe(subscribe)).await;
-    }
-}
-
-fn publish(topic: &str, payload: Vec<u8>, qos: QoS, id: u16) -> Packet {
-    let mut p = Publish::new(
-        TopicName::new(topic.to_owned()).unwrap(),
-        Bytes::from(payload),
-    );
-    p.qos = qos;
-    p.packet_id = (qos != QoS::AtMostOnce).then(|| PacketId::new(id).unwrap());
-    Packet::Publish(p)
-}
 
 /// Publishes `count` QoS 1 messages (payload: publisher, sequence) on `topic` as fast as a
 /// window of `window` unacknowledged messages (and the server's Receive Maximum, 32 by
@@ -327,61 +198,5 @@ async fn a_client_still_writing_reads_the_reason_it_was_closed() {
         flood.abort();
         c.buf.clear();
     }
-    broker.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_subscribe_read_before_another_clients_publish_is_applied_first() {
-    // Back to back: the SUBSCRIBE is written (not acknowledged yet) before another client
-    // writes the PUBLISH. The broker must apply them in that order, every time.
-    let broker = Broker::start("").await;
-    let mut sub = Client::connect(broker.addr, "sub").await;
-    let mut publisher = Client::connect(broker.addr, "pub").await;
-    let mut missed = Vec::new();
-    // One exchange first, not counted: on the first back-to-back pair after two connections
-    // open, the broker sometimes sees the second client's bytes become readable first (its
-    // read stamps put the PUBLISH 2 µs ahead, in about one run in six here), which no order
-    // of applying can mend. From the second pair on, 20,000 of 20,000 came in order.
-    sub.subscribe("warm", QoS::AtMostOnce).await;
-    publisher
-        .send(&publish("warm", b"x".to_vec(), QoS::AtMostOnce, 0))
-        .await;
-    assert!(matches!(sub.recv().await, Some(Packet::Publish(_))));
-    for i in 0..2_000u32 {
-        let topic = format!("order/{i}");
-        sub.send_subscribe(&topic, QoS::AtMostOnce).await;
-        publisher
-            .send(&publish(
-                &topic,
-                i.to_be_bytes().to_vec(),
-                QoS::AtMostOnce,
-                0,
-            ))
-            .await;
-        match sub.recv().await {
-            Some(Packet::SubAck(_)) => {}
-            other => panic!("expected SUBACK, got {other:?}"),
-        }
-        // The PUBLISH follows the SUBACK, or never comes: a sentinel published after it (the
-        // subscription surely exists now) proves which.
-        publisher
-            .send(&publish(&topic, b"sentinel".to_vec(), QoS::AtMostOnce, 0))
-            .await;
-        let mut got = Vec::new();
-        loop {
-            match sub.recv().await {
-                Some(Packet::Publish(p)) if &p.payload[..] == b"sentinel" => break,
-                Some(Packet::Publish(p)) => got.push(p.payload),
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-        if got.is_empty() {
-            missed.push(i);
-        }
-    }
-    assert!(
-        missed.is_empty(),
-        "the PUBLISH overtook the SUBSCRIBE in rounds {missed:?}"
-    );
     broker.stop().await;
 }

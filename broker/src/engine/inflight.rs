@@ -2,10 +2,16 @@
 //! acknowledged, in the order they were sent.
 //!
 //! Every operation on the message path is O(1) amortised, however large the window (the
-//! server allows up to 65,535): an acknowledgement looks its delivery up by identifier, the
-//! send order is a queue from which finished flights are removed lazily, and the PUBLISH
-//! resends waiting for room after a reconnection are counted and queued as they are marked,
-//! so `pump` never scans the window.
+//! server allows up to 65,535). The flights sit in a queue in send order, each at the place
+//! its sequence number gives it, and a small map gives an identifier's sequence number: an
+//! acknowledgement (they come in order, almost always) takes the flight at the front, and a
+//! flight finished out of order leaves a hole until it reaches the front. The PUBLISH resends
+//! waiting for room after a reconnection are counted and queued as they are marked, so `pump`
+//! never scans the window.
+//!
+//! The queue, not a map of flights, because a map of a few hundred flights per session, for
+//! many sessions, is probed out of cache on every acknowledgement (it was the top of the
+//! profile of a fan-out).
 
 use std::collections::VecDeque;
 
@@ -30,8 +36,8 @@ pub struct Inflight {
     /// A PUBLISH sent on an earlier connection and not resent on this one yet: it waits for
     /// room in the client's Receive Maximum [MQTT-4.9.0-2].
     awaiting_resend: bool,
-    /// Its place in the send order: identifiers wrap and are reused, sequence numbers not.
-    seq: u64,
+    /// Its packet identifier (identifiers wrap and are reused; places in the queue do not).
+    id: u16,
 }
 
 impl Inflight {
@@ -48,36 +54,38 @@ pub struct InflightWindow(Option<Box<Flights>>);
 
 /// What an [`InflightWindow`] holds once used.
 ///
-/// `order` and `resends` hold `(seq, id)` pairs. Finishing a flight (or resending it) leaves
-/// its pair behind, *stale*: its identifier is gone, carries a newer flight, or no longer
-/// waits. Stale pairs are dropped when they reach the front, and all at once when `order`
-/// grows past twice the live entries (so an old flight that is never acknowledged cannot
-/// make it grow without bound).
+/// `slots[k]` holds the flight of sequence number `first + k`, or `None` once it finished
+/// (dropped when it reaches the front, and all at once when holes outnumber the flights, so
+/// that an old flight never acknowledged cannot make the queue grow without bound).
+/// `resends` holds `(seq, id)` pairs; a pair whose slot no longer waits is stale and skipped.
 #[derive(Debug, Default)]
 struct Flights {
-    entries: AHashMap<u16, Inflight>,
-    order: VecDeque<(u64, u16)>,
-    next_seq: u64,
+    slots: VecDeque<Option<Inflight>>,
+    /// The sequence number of `slots[0]`.
+    first: u64,
+    /// The sequence number of each identifier in flight.
+    seq_of: AHashMap<u16, u64>,
     /// The PUBLISH resends waiting for room, in send order.
     resends: VecDeque<(u64, u16)>,
-    /// How many entries have `awaiting_resend` set.
+    /// How many flights have `awaiting_resend` set.
     awaiting: usize,
 }
 
-/// Stale pairs `order` may hold beyond the live entries before it is compacted.
+/// Holes the queue may hold beyond the live flights before it is compacted.
 const SLACK: usize = 16;
 
 impl InflightWindow {
     pub fn len(&self) -> usize {
-        self.0.as_ref().map_or(0, |w| w.entries.len())
+        self.0.as_ref().map_or(0, |w| w.seq_of.len())
     }
 
     pub fn contains(&self, id: u16) -> bool {
-        self.0.as_ref().is_some_and(|w| w.entries.contains_key(&id))
+        self.0.as_ref().is_some_and(|w| w.seq_of.contains_key(&id))
     }
 
     pub fn get(&self, id: u16) -> Option<&Inflight> {
-        self.0.as_ref()?.entries.get(&id)
+        let w = self.0.as_ref()?;
+        w.slot(*w.seq_of.get(&id)?)
     }
 
     /// How many PUBLISH resends wait for room in the window.
@@ -107,7 +115,9 @@ impl InflightWindow {
 
     /// The identifiers in flight, in send order.
     pub fn ids(&self) -> impl Iterator<Item = u16> + '_ {
-        self.0.iter().flat_map(|w| w.ids())
+        self.0
+            .iter()
+            .flat_map(|w| w.slots.iter().flatten().map(|i| i.id))
     }
 
     /// Forgets every resend waiting (a new connection decides afresh what waits).
@@ -131,70 +141,96 @@ impl InflightWindow {
         self.0.as_mut()?.take_resend()
     }
 
-    /// Checks that the order, the counters and the queues agree with the entries.
+    /// Checks that the queue, the map, the counters and the resends agree.
     pub fn check(&self) -> Result<(), String> {
         self.0.as_ref().map_or(Ok(()), |w| w.check())
     }
 }
 
 impl Flights {
+    /// The flight of sequence number `seq`, if it is still in flight.
+    fn slot(&self, seq: u64) -> Option<&Inflight> {
+        let k = usize::try_from(seq.checked_sub(self.first)?).ok()?;
+        self.slots.get(k)?.as_ref()
+    }
+
+    fn slot_mut(&mut self, seq: u64) -> Option<&mut Inflight> {
+        let k = usize::try_from(seq.checked_sub(self.first)?).ok()?;
+        self.slots.get_mut(k)?.as_mut()
+    }
+
+    fn get_mut(&mut self, id: u16) -> Option<&mut Inflight> {
+        let seq = *self.seq_of.get(&id)?;
+        self.slot_mut(seq)
+    }
+
     /// Records a delivery as sent with `id`, at the back of the order.
     fn start(&mut self, id: u16, delivery: Delivery) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        let old = self.entries.insert(
-            id,
-            Inflight {
-                delivery,
-                state: OutboundState::Published,
-                awaiting_resend: false,
-                seq,
-            },
-        );
+        let seq = self.first + self.slots.len() as u64;
+        let old = self.seq_of.insert(id, seq);
         debug_assert!(old.is_none(), "packet identifier {id} already in flight");
-        self.order.push_back((seq, id));
+        self.slots.push_back(Some(Inflight {
+            delivery,
+            state: OutboundState::Published,
+            awaiting_resend: false,
+            id,
+        }));
     }
 
     /// Ends the flight of `id`, returning it if it was in flight.
     fn finish(&mut self, id: u16) -> Option<Inflight> {
-        let done = self.entries.remove(&id)?;
+        let seq = self.seq_of.remove(&id)?;
+        let k = usize::try_from(seq - self.first).ok()?;
+        let done = self.slots.get_mut(k)?.take()?;
         if done.awaiting_resend {
             self.awaiting -= 1;
         }
-        let entries = &self.entries;
-        let live = |&(seq, id): &(u64, u16)| entries.get(&id).is_some_and(|i| i.seq == seq);
-        while self.order.front().is_some_and(|p| !live(p)) {
-            self.order.pop_front();
+        while self.slots.front().is_some_and(Option::is_none) {
+            self.slots.pop_front();
+            self.first += 1;
         }
-        if self.order.len() > 2 * entries.len() + SLACK {
-            self.order.retain(live);
+        if self.slots.len() > 2 * self.seq_of.len() + SLACK {
+            self.compact();
         }
         Some(done)
+    }
+
+    /// Drops every hole: the flights get new sequence numbers, in the same order.
+    fn compact(&mut self) {
+        let first = self.first + self.slots.len() as u64;
+        let old_first = self.first;
+        let old: Vec<Option<Inflight>> = self.slots.drain(..).collect();
+        let mut renumbered = AHashMap::with_capacity(old.len());
+        for (k, slot) in old.into_iter().enumerate() {
+            let Some(i) = slot else { continue };
+            let seq = first + self.slots.len() as u64;
+            renumbered.insert(old_first + k as u64, seq);
+            self.seq_of.insert(i.id, seq);
+            self.slots.push_back(Some(i));
+        }
+        self.first = first;
+        self.resends = self
+            .resends
+            .drain(..)
+            .filter_map(|(seq, id)| Some((*renumbered.get(&seq)?, id)))
+            .collect();
     }
 
     /// PUBREC came for `id`: PUBREL is sent, and the flight waits for PUBCOMP. A PUBLISH
     /// resend still waiting is no longer owed.
     fn release(&mut self, id: u16) {
-        if let Some(i) = self.entries.get_mut(&id) {
-            i.state = OutboundState::Released;
-            if std::mem::take(&mut i.awaiting_resend) {
-                self.awaiting -= 1;
-            }
+        let Some(i) = self.get_mut(id) else { return };
+        i.state = OutboundState::Released;
+        if std::mem::take(&mut i.awaiting_resend) {
+            self.awaiting -= 1;
         }
-    }
-
-    /// The identifiers in flight, in send order.
-    fn ids(&self) -> impl Iterator<Item = u16> + '_ {
-        self.order
-            .iter()
-            .filter(|&&(seq, id)| self.entries.get(&id).is_some_and(|i| i.seq == seq))
-            .map(|&(_, id)| id)
     }
 
     /// Forgets every resend waiting (a new connection decides afresh what waits).
     fn clear_resends(&mut self) {
-        for (_, id) in self.resends.drain(..) {
-            if let Some(i) = self.entries.get_mut(&id) {
+        let resends = std::mem::take(&mut self.resends);
+        for (seq, id) in resends {
+            if let Some(i) = self.slot_mut(seq).filter(|i| i.id == id) {
                 i.awaiting_resend = false;
             }
         }
@@ -204,12 +240,14 @@ impl Flights {
     /// Marks the PUBLISH of `id` as waiting for room to be resent. Marks must come in send
     /// order (`resume` walks [`InflightWindow::ids`]) after [`InflightWindow::clear_resends`].
     fn mark_resend(&mut self, id: u16) {
-        if let Some(i) = self.entries.get_mut(&id) {
-            if !i.awaiting_resend {
-                i.awaiting_resend = true;
-                self.awaiting += 1;
-                self.resends.push_back((i.seq, id));
-            }
+        let Some(&seq) = self.seq_of.get(&id) else {
+            return;
+        };
+        let Some(i) = self.slot_mut(seq) else { return };
+        if !i.awaiting_resend {
+            i.awaiting_resend = true;
+            self.awaiting += 1;
+            self.resends.push_back((seq, id));
         }
     }
 
@@ -217,11 +255,12 @@ impl Flights {
     /// of its delivery. It stays in flight, no longer waiting.
     fn take_resend(&mut self) -> Option<(u16, Delivery)> {
         while let Some((seq, id)) = self.resends.pop_front() {
-            match self.entries.get_mut(&id) {
-                Some(i) if i.seq == seq && i.awaiting_resend => {
+            match self.slot_mut(seq) {
+                Some(i) if i.id == id && i.awaiting_resend => {
                     i.awaiting_resend = false;
+                    let delivery = i.delivery.clone();
                     self.awaiting -= 1;
-                    return Some((id, i.delivery.clone()));
+                    return Some((id, delivery));
                 }
                 _ => {} // Stale: acknowledged or released meanwhile.
             }
@@ -229,40 +268,42 @@ impl Flights {
         None
     }
 
-    /// Checks that the order, the counters and the queues agree with the entries.
+    /// Checks that the queue, the map, the counters and the resends agree.
     fn check(&self) -> Result<(), String> {
-        let mut last = None;
-        let mut live = 0;
-        for &(seq, id) in &self.order {
-            if self.entries.get(&id).is_some_and(|i| i.seq == seq) {
-                if last.is_some_and(|l| l >= seq) {
-                    return Err(format!("inflight order not increasing at id {id}"));
-                }
-                last = Some(seq);
-                live += 1;
+        let live = self.slots.iter().flatten().count();
+        if live != self.seq_of.len() {
+            return Err(format!(
+                "{} identifiers in flight, {live} flights in the queue",
+                self.seq_of.len()
+            ));
+        }
+        for (&id, &seq) in &self.seq_of {
+            if self.slot(seq).map(|i| i.id) != Some(id) {
+                return Err(format!("identifier {id} does not hold its place {seq}"));
             }
         }
-        if live != self.entries.len() {
+        if self.slots.front().is_some_and(Option::is_none) {
+            return Err("a hole at the front of the inflight queue".into());
+        }
+        if self.slots.len() > 2 * self.seq_of.len() + SLACK {
             return Err(format!(
-                "{} in flight, {live} of them in the order",
-                self.entries.len()
+                "inflight queue holds {} for {} in flight",
+                self.slots.len(),
+                self.seq_of.len()
             ));
         }
-        if self.order.len() > 2 * self.entries.len() + SLACK {
-            return Err(format!(
-                "inflight order holds {} for {} in flight",
-                self.order.len(),
-                self.entries.len()
-            ));
-        }
-        let awaiting = self.entries.values().filter(|i| i.awaiting_resend).count();
+        let awaiting = self
+            .slots
+            .iter()
+            .flatten()
+            .filter(|i| i.awaiting_resend)
+            .count();
         let queued = self
             .resends
             .iter()
             .filter(|&&(seq, id)| {
-                self.entries
-                    .get(&id)
-                    .is_some_and(|i| i.seq == seq && i.awaiting_resend)
+                self.slot(seq)
+                    .is_some_and(|i| i.id == id && i.awaiting_resend)
             })
             .count();
         if awaiting != self.awaiting || queued != self.awaiting {
@@ -327,8 +368,8 @@ mod tests {
             let id = 2 + (round % 100) as u16;
             w.start(id, delivery());
             w.finish(id);
-            let order = w.0.as_ref().unwrap().order.len();
-            assert!(order <= 2 * w.len() + SLACK);
+            let queue = w.0.as_ref().unwrap().slots.len();
+            assert!(queue <= 2 * w.len() + SLACK);
         }
         assert_eq!(w.ids().collect::<Vec<_>>(), [1]);
         w.check().unwrap();

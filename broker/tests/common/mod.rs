@@ -1,0 +1,148 @@
+//! What the tests of flow control and arrival order share: a broker on its own runtime, as
+//! `tern start` runs it, and a client written on `tern::codec`.
+
+// Each test binary uses a part of it.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tern::codec::{
+    decode, Connect, Packet, PacketId, Protocol, Publish, QoS, ReasonCode, Subscribe,
+    SubscriptionOptions, TopicFilter, TopicName,
+};
+use tern::config::{Config, Listener};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::time::timeout;
+
+/// The longest any single read may take.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+/// A broker on its own runtime and threads, as `tern start` runs it: the clients' tasks do
+/// not share its workers.
+pub struct Broker {
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Broker {
+    /// A broker on 127.0.0.1, port 0, with `[limits]` keys set from `limits` (TOML).
+    pub async fn start(limits: &str) -> Broker {
+        let mut config = Config::from_toml_str(&format!("[limits]\n{limits}")).unwrap();
+        config.listeners = vec![Listener {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            ..Listener::default()
+        }];
+        let (stop, stopped) = oneshot::channel::<()>();
+        let (bound, addr) = oneshot::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime.block_on(async move {
+                let server = tern::wiring::bind(config).await.expect("bind");
+                let _ = bound.send(server.local_addrs()[0]);
+                let _ = server
+                    .run(async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            });
+        });
+        let addr = addr.await.expect("the broker binds");
+        Broker { addr, stop, thread }
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = tokio::task::spawn_blocking(move || self.thread.join()).await;
+    }
+}
+
+/// A client speaking MQTT 5.0 through `tern::codec`.
+pub struct Client {
+    pub stream: TcpStream,
+    pub buf: BytesMut,
+}
+
+impl Client {
+    pub async fn connect(addr: SocketAddr, id: &str) -> Client {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let mut c = Client {
+            stream,
+            buf: BytesMut::new(),
+        };
+        c.send(&Packet::Connect(Box::new(Connect::new(Protocol::V5, id))))
+            .await;
+        match c.recv().await {
+            Some(Packet::ConnAck(ack)) => assert_eq!(ack.code, ReasonCode::SUCCESS),
+            other => panic!("{id}: expected CONNACK, got {other:?}"),
+        }
+        c
+    }
+
+    pub async fn send(&mut self, packet: &Packet) {
+        let bytes = packet.to_bytes(Protocol::V5).unwrap();
+        self.stream.write_all(&bytes).await.unwrap();
+    }
+
+    /// The next packet, or `None` at the end of the stream (or a reset).
+    pub async fn recv(&mut self) -> Option<Packet> {
+        loop {
+            if let Some(p) = decode(&mut self.buf, Protocol::V5, u32::MAX).unwrap() {
+                return Some(p);
+            }
+            match timeout(WAIT, self.stream.read_buf(&mut self.buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return None,
+                Ok(Ok(_)) => {}
+                Err(_) => panic!("nothing read for {WAIT:?}"),
+            }
+        }
+    }
+
+    /// Every packet decodable from what one read brings (at least one packet).
+    pub async fn recv_batch(&mut self) -> Vec<Packet> {
+        let mut out = Vec::new();
+        match self.recv().await {
+            Some(p) => out.push(p),
+            None => return out,
+        }
+        while let Some(p) = decode(&mut self.buf, Protocol::V5, u32::MAX).unwrap() {
+            out.push(p);
+        }
+        out
+    }
+
+    pub async fn subscribe(&mut self, filter: &str, qos: QoS) {
+        self.send_subscribe(filter, qos).await;
+        match self.recv().await {
+            Some(Packet::SubAck(ack)) => assert!(!ack.reasons[0].is_error()),
+            other => panic!("expected SUBACK, got {other:?}"),
+        }
+    }
+
+    pub async fn send_subscribe(&mut self, filter: &str, qos: QoS) {
+        let subscribe = Subscribe {
+            packet_id: PacketId::new(1).unwrap(),
+            properties: Default::default(),
+            filters: vec![(
+                TopicFilter::new(filter.to_owned()).unwrap(),
+                SubscriptionOptions::qos(qos),
+            )],
+        };
+        self.send(&Packet::Subscribe(subscribe)).await;
+    }
+}
+
+pub fn publish(topic: &str, payload: Vec<u8>, qos: QoS, id: u16) -> Packet {
+    let mut p = Publish::new(
+        TopicName::new(topic.to_owned()).unwrap(),
+        Bytes::from(payload),
+    );
+    p.qos = qos;
+    p.packet_id = (qos != QoS::AtMostOnce).then(|| PacketId::new(id).unwrap());
+    Packet::Publish(p)
+}

@@ -135,6 +135,8 @@ impl Engine {
 
         let s = self.sessions.get_mut(&sid).expect("session exists");
         s.conn = Some(conn);
+        // A new connection, with nothing waiting to be written yet.
+        s.congested = false;
         s.protocol = connect.protocol;
         s.expiry_interval = expiry;
         s.expires_at = None;

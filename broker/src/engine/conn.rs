@@ -92,9 +92,6 @@ pub struct Conn {
     pub held: Option<Box<super::flow::Held>>,
     /// Whether the transport was told to take no more PUBLISHes from it.
     pub paused: bool,
-    /// Whether the transport has more waiting to be written to it than it wants to hold:
-    /// deliveries wait in the session's queue meanwhile.
-    pub congested: bool,
 }
 
 impl Conn {
@@ -122,7 +119,6 @@ impl Conn {
             limiter: Default::default(),
             held: None,
             paused: false,
-            congested: false,
         }
     }
 

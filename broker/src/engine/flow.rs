@@ -69,6 +69,13 @@ pub struct Pressure {
     progressed: bool,
 }
 
+impl Pressure {
+    /// The client acknowledged a delivery, or its writes drained: it reads.
+    pub(super) fn note_progress(&mut self) {
+        self.progressed = true;
+    }
+}
+
 impl Engine {
     /// Sends a publisher the acknowledgement of one of its messages, or keeps it with those
     /// already withheld, behind them.
@@ -142,17 +149,6 @@ impl Engine {
             self.stats.publishers_held_back += 1;
             tracing::debug!(conn = %conn, "publisher held back: a destination is full");
             self.out.push(Output::Pause { conn });
-        }
-    }
-
-    /// The client of `sid` acknowledged a delivery, or its writes drained: it reads.
-    pub(super) fn progress(&mut self, sid: SubscriberId) {
-        if let Some(p) = self
-            .sessions
-            .get_mut(&sid)
-            .and_then(|s| s.pressure.as_mut())
-        {
-            p.progressed = true;
         }
     }
 

@@ -54,7 +54,6 @@ pub use admission::ListenerSettings;
 pub use auth::{AllowAnonymous, AuthDecision, Authenticator, Grant};
 pub use conn::ConnId;
 pub use conn_info::{CertLogin, ConnInfo, ProtocolSet};
-pub use flow::Pressure;
 pub use message::{Delivery, Message};
 pub use session::{OfflinePolicy, QueueLimits};
 pub use settings::Settings;
@@ -232,14 +231,17 @@ impl Engine {
         // What the transport says about its writes is not a packet from the client: it does
         // not count for keep alive.
         let from_client = match input {
-            Input::Congested => {
-                c.congested = true;
-                return;
-            }
-            Input::Drained => {
-                c.congested = false;
-                if let Some(sid) = c.session() {
-                    self.progress(sid);
+            Input::Congested | Input::Drained => {
+                let congested = matches!(input, Input::Congested);
+                let Some(sid) = c.session() else { return };
+                let Some(s) = self.sessions.get_mut(&sid) else {
+                    return;
+                };
+                s.congested = congested;
+                if !congested {
+                    if let Some(p) = &mut s.pressure {
+                        p.note_progress();
+                    }
                     self.pump(conn, sid, now);
                 }
                 return;

@@ -159,10 +159,10 @@ impl Engine {
     fn send_queued(&mut self, conn: ConnId, sid: SubscriberId, now: Instant) {
         let window = self.window(conn);
         loop {
-            if self.conns[&conn].congested {
+            let s = self.sessions.get_mut(&sid).expect("session exists");
+            if s.congested {
                 return;
             }
-            let s = self.sessions.get_mut(&sid).expect("session exists");
             // First the resends that did not fit when the client came back, in order.
             let waiting = s.inflight.awaiting_resend();
             if waiting > 0 {
@@ -246,9 +246,11 @@ impl Engine {
         ack: Ack,
         now: Instant,
     ) {
-        self.progress(sid);
         let id = ack.packet_id;
         let s = self.sessions.get_mut(&sid).expect("session exists");
+        if let Some(p) = &mut s.pressure {
+            p.note_progress();
+        }
         match s.inflight.get(id.get()) {
             Some(i) if i.delivery.qos == QoS::ExactlyOnce => {
                 if ack.reason.is_error() {
@@ -290,8 +292,10 @@ impl Engine {
         what: &str,
         now: Instant,
     ) {
-        self.progress(sid);
         let s = self.sessions.get_mut(&sid).expect("session exists");
+        if let Some(p) = &mut s.pressure {
+            p.note_progress();
+        }
         if s.inflight.get(id.get()).is_some_and(awaited) {
             s.inflight.finish(id.get());
             self.pump(conn, sid, now);

@@ -117,11 +117,11 @@ impl Engine {
             }
             return;
         };
-        let c = &self.conns[&conn];
-        // Only QoS 1 and 2 need the connection's window (the fan-out case is QoS 0).
-        let full = || s.inflight.len() >= window(c, self.settings.max_inflight);
+        // Only QoS 1 and 2 need the connection's window (one lookup less for QoS 0, the
+        // fan-out case).
+        let full = || s.inflight.len() >= window(&self.conns[&conn], self.settings.max_inflight);
         let qos0 = delivery.qos == QoS::AtMostOnce;
-        if !s.queue.is_empty() || c.congested || (!qos0 && full()) {
+        if !s.queue.is_empty() || s.congested || (!qos0 && full()) {
             s.push(delivery);
             if s.over_limits(limits) {
                 self.full.push(sid);

@@ -90,6 +90,10 @@ pub struct Session {
     /// The publishers held back while the queue is over its high-water mark (see `flow`);
     /// boxed, as it is rare.
     pub pressure: Option<Box<super::flow::Pressure>>,
+    /// Whether the transport has more waiting to be written to the connection than it wants
+    /// to hold: deliveries wait in the queue meanwhile. Kept here, not on the connection, so
+    /// that delivering QoS 0 (the fan-out case) looks nothing else up.
+    pub congested: bool,
 }
 
 impl Session {
@@ -110,6 +114,7 @@ impl Session {
             pending_will: None,
             dropped: 0,
             pressure: None,
+            congested: false,
         }
     }
 

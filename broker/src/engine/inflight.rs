@@ -3,15 +3,21 @@
 //!
 //! Every operation on the message path is O(1) amortised, however large the window (the
 //! server allows up to 65,535). The flights sit in a queue in send order, each at the place
-//! its sequence number gives it, and a small map gives an identifier's sequence number: an
-//! acknowledgement (they come in order, almost always) takes the flight at the front, and a
-//! flight finished out of order leaves a hole until it reaches the front. The PUBLISH resends
-//! waiting for room after a reconnection are counted and queued as they are marked, so `pump`
-//! never scans the window.
+//! its sequence number gives it: an acknowledgement (they come in order, almost always)
+//! takes the flight at the front, and a flight finished out of order leaves a hole until it
+//! reaches the front. The PUBLISH resends waiting for room after a reconnection are counted
+//! and queued as they are marked, so `pump` never scans the window.
 //!
-//! The queue, not a map of flights, because a map of a few hundred flights per session, for
-//! many sessions, is probed out of cache on every acknowledgement (it was the top of the
-//! profile of a fan-out).
+//! The window also hands out the packet identifiers, so that an identifier says where its
+//! flight is: sequence number `s` gets the identifier `(s + base) mod 65,535 + 1`, and
+//! finding the flight of an identifier is arithmetic and one look at the queue. Only an
+//! identifier that could not follow that rule (the one it should have had was still in
+//! flight, 65,535 sends later, or the flight was recorded with an identifier of the
+//! caller's) goes into a small map.
+//!
+//! The queue and the arithmetic, not a map of flights, because a map of a few hundred
+//! flights per session, for many sessions, is probed out of cache on every delivery and
+//! every acknowledgement (it was the top of the profile of a fan-out, twice).
 
 use std::collections::VecDeque;
 
@@ -63,8 +69,13 @@ struct Flights {
     slots: VecDeque<Option<Inflight>>,
     /// The sequence number of `slots[0]`.
     first: u64,
-    /// The sequence number of each identifier in flight.
-    seq_of: AHashMap<u16, u64>,
+    /// How many flights the queue holds (its length less the holes).
+    live: usize,
+    /// Sequence number `s` is given the identifier `regular_id(s)`: `(s + base) mod 65,535
+    /// + 1`; `base < 65,535`.
+    base: u64,
+    /// The sequence number of each identifier in flight that is not its place's regular one.
+    irregular: AHashMap<u16, u64>,
     /// The PUBLISH resends waiting for room, in send order.
     resends: VecDeque<(u64, u16)>,
     /// How many flights have `awaiting_resend` set.
@@ -74,18 +85,39 @@ struct Flights {
 /// Holes the queue may hold beyond the live flights before it is compacted.
 const SLACK: usize = 16;
 
+/// How many packet identifiers there are (1 to 65,535).
+const IDS: u64 = u16::MAX as u64;
+
 impl InflightWindow {
     pub fn len(&self) -> usize {
-        self.0.as_ref().map_or(0, |w| w.seq_of.len())
+        self.0.as_ref().map_or(0, |w| w.live)
     }
 
     pub fn contains(&self, id: u16) -> bool {
-        self.0.as_ref().is_some_and(|w| w.seq_of.contains_key(&id))
+        self.0.as_ref().is_some_and(|w| w.seq_of(id).is_some())
     }
 
     pub fn get(&self, id: u16) -> Option<&Inflight> {
         let w = self.0.as_ref()?;
-        w.slot(*w.seq_of.get(&id)?)
+        w.slot(w.seq_of(id)?)
+    }
+
+    /// A packet identifier for the next flight: the one its place in the order gives it,
+    /// or, if that one is still in flight, the next free one after it. Not 0
+    /// [MQTT-2.2.1-3]; never one in flight [MQTT-2.2.1-4].
+    pub fn next_id(&self) -> u16 {
+        let Some(w) = &self.0 else {
+            return Flights::default().regular_id(0);
+        };
+        let mut id = w.regular_id(w.first + w.slots.len() as u64);
+        // At most 65,535 flights: a free identifier exists whenever the caller may send.
+        for _ in 0..IDS {
+            if w.seq_of(id).is_none() {
+                break;
+            }
+            id = id % u16::MAX + 1;
+        }
+        id
     }
 
     /// How many PUBLISH resends wait for room in the window.
@@ -148,6 +180,29 @@ impl InflightWindow {
 }
 
 impl Flights {
+    /// The identifier sequence number `seq` is given when it can be.
+    fn regular_id(&self, seq: u64) -> u16 {
+        ((seq + self.base) % IDS + 1) as u16
+    }
+
+    /// The sequence number of the flight of `id`: the places whose regular identifier it is
+    /// (one, or up to three while the queue holds many holes), then the irregular ones.
+    fn seq_of(&self, id: u16) -> Option<u64> {
+        if id == 0 {
+            return None;
+        }
+        let residue = (u64::from(id) - 1 + IDS - self.base) % IDS;
+        let end = self.first + self.slots.len() as u64;
+        let mut seq = self.first + (residue + IDS - self.first % IDS) % IDS;
+        while seq < end {
+            if self.slot(seq).is_some_and(|i| i.id == id) {
+                return Some(seq);
+            }
+            seq += IDS;
+        }
+        self.irregular.get(&id).copied()
+    }
+
     /// The flight of sequence number `seq`, if it is still in flight.
     fn slot(&self, seq: u64) -> Option<&Inflight> {
         let k = usize::try_from(seq.checked_sub(self.first)?).ok()?;
@@ -160,15 +215,21 @@ impl Flights {
     }
 
     fn get_mut(&mut self, id: u16) -> Option<&mut Inflight> {
-        let seq = *self.seq_of.get(&id)?;
+        let seq = self.seq_of(id)?;
         self.slot_mut(seq)
     }
 
     /// Records a delivery as sent with `id`, at the back of the order.
     fn start(&mut self, id: u16, delivery: Delivery) {
+        debug_assert!(
+            self.seq_of(id).is_none(),
+            "packet identifier {id} already in flight"
+        );
         let seq = self.first + self.slots.len() as u64;
-        let old = self.seq_of.insert(id, seq);
-        debug_assert!(old.is_none(), "packet identifier {id} already in flight");
+        if id != self.regular_id(seq) {
+            self.irregular.insert(id, seq);
+        }
+        self.live += 1;
         self.slots.push_back(Some(Inflight {
             delivery,
             state: OutboundState::Published,
@@ -179,9 +240,13 @@ impl Flights {
 
     /// Ends the flight of `id`, returning it if it was in flight.
     fn finish(&mut self, id: u16) -> Option<Inflight> {
-        let seq = self.seq_of.remove(&id)?;
+        let seq = self.seq_of(id)?;
         let k = usize::try_from(seq - self.first).ok()?;
         let done = self.slots.get_mut(k)?.take()?;
+        if id != self.regular_id(seq) {
+            self.irregular.remove(&id);
+        }
+        self.live -= 1;
         if done.awaiting_resend {
             self.awaiting -= 1;
         }
@@ -189,13 +254,15 @@ impl Flights {
             self.slots.pop_front();
             self.first += 1;
         }
-        if self.slots.len() > 2 * self.seq_of.len() + SLACK {
+        if self.slots.len() > 2 * self.live + SLACK {
             self.compact();
         }
         Some(done)
     }
 
-    /// Drops every hole: the flights get new sequence numbers, in the same order.
+    /// Drops every hole: the flights get new sequence numbers, in the same order, and the
+    /// identifiers' rule starts again from the newest flight, so that the identifiers handed
+    /// out next are regular again.
     fn compact(&mut self) {
         let first = self.first + self.slots.len() as u64;
         let old_first = self.first;
@@ -205,10 +272,20 @@ impl Flights {
             let Some(i) = slot else { continue };
             let seq = first + self.slots.len() as u64;
             renumbered.insert(old_first + k as u64, seq);
-            self.seq_of.insert(i.id, seq);
             self.slots.push_back(Some(i));
         }
         self.first = first;
+        self.irregular.clear();
+        if let Some(Some(newest)) = self.slots.back() {
+            let seq = first + self.slots.len() as u64 - 1;
+            self.base = (u64::from(newest.id) - 1 + IDS - seq % IDS) % IDS;
+        }
+        for (k, i) in self.slots.iter().enumerate() {
+            let (seq, i) = (first + k as u64, i.as_ref().expect("no holes"));
+            if i.id != self.regular_id(seq) {
+                self.irregular.insert(i.id, seq);
+            }
+        }
         self.resends = self
             .resends
             .drain(..)
@@ -240,7 +317,7 @@ impl Flights {
     /// Marks the PUBLISH of `id` as waiting for room to be resent. Marks must come in send
     /// order (`resume` walks [`InflightWindow::ids`]) after [`InflightWindow::clear_resends`].
     fn mark_resend(&mut self, id: u16) {
-        let Some(&seq) = self.seq_of.get(&id) else {
+        let Some(seq) = self.seq_of(id) else {
             return;
         };
         let Some(i) = self.slot_mut(seq) else { return };
@@ -271,25 +348,44 @@ impl Flights {
     /// Checks that the queue, the map, the counters and the resends agree.
     fn check(&self) -> Result<(), String> {
         let live = self.slots.iter().flatten().count();
-        if live != self.seq_of.len() {
+        if live != self.live {
             return Err(format!(
-                "{} identifiers in flight, {live} flights in the queue",
-                self.seq_of.len()
+                "{} flights counted, {live} in the queue",
+                self.live
             ));
         }
-        for (&id, &seq) in &self.seq_of {
-            if self.slot(seq).map(|i| i.id) != Some(id) {
-                return Err(format!("identifier {id} does not hold its place {seq}"));
+        for (k, i) in self.slots.iter().enumerate() {
+            let Some(i) = i else { continue };
+            let seq = self.first + k as u64;
+            if self.seq_of(i.id) != Some(seq) {
+                return Err(format!(
+                    "identifier {} is not found at its place {seq}",
+                    i.id
+                ));
             }
+            let regular = i.id == self.regular_id(seq);
+            if regular == self.irregular.contains_key(&i.id) {
+                return Err(format!(
+                    "identifier {} at {seq}: regular {regular}, mapped {}",
+                    i.id, !regular
+                ));
+            }
+        }
+        if self.irregular.len() > self.live {
+            return Err(format!(
+                "{} identifiers mapped for {} in flight",
+                self.irregular.len(),
+                self.live
+            ));
         }
         if self.slots.front().is_some_and(Option::is_none) {
             return Err("a hole at the front of the inflight queue".into());
         }
-        if self.slots.len() > 2 * self.seq_of.len() + SLACK {
+        if self.slots.len() > 2 * self.live + SLACK {
             return Err(format!(
                 "inflight queue holds {} for {} in flight",
                 self.slots.len(),
-                self.seq_of.len()
+                self.live
             ));
         }
         let awaiting = self
@@ -392,6 +488,72 @@ mod tests {
         w.mark_resend(1);
         w.clear_resends();
         assert_eq!(w.awaiting_resend(), 0);
+        w.check().unwrap();
+    }
+    /// Sends with the identifiers the window hands out, acknowledging `lag` sends later.
+    fn stream(w: &mut InflightWindow, sends: usize, lag: usize) -> Vec<u16> {
+        let mut sent = Vec::new();
+        for n in 0..sends {
+            let id = w.next_id();
+            assert_ne!(id, 0);
+            assert!(!w.contains(id), "{id} handed out while in flight");
+            w.start(id, delivery());
+            sent.push(id);
+            if n >= lag {
+                assert!(w.finish(sent[n - lag]).is_some());
+            }
+        }
+        sent
+    }
+
+    #[test]
+    fn identifiers_handed_out_need_no_map_and_wrap_past_zero() {
+        let mut w = InflightWindow::default();
+        let sent = stream(&mut w, 70_000, 256);
+        assert_eq!(&sent[..3], [1, 2, 3]);
+        assert_eq!(sent[65_534], u16::MAX);
+        assert_eq!(sent[65_535], 1, "wraps past 0");
+        assert_eq!(w.len(), 256);
+        assert!(w.0.as_ref().unwrap().irregular.is_empty());
+        w.check().unwrap();
+    }
+
+    #[test]
+    fn a_stuck_flight_is_skipped_and_the_rest_stay_regular() {
+        let mut w = InflightWindow::default();
+        let stuck = w.next_id();
+        w.start(stuck, delivery());
+        // A full turn of identifiers later, the stuck one would come round again.
+        let sent = stream(&mut w, 70_000, 8);
+        assert!(!sent.contains(&stuck));
+        assert_eq!(w.len(), 9);
+        assert!(w.get(stuck).is_some());
+        let flights = w.0.as_ref().unwrap();
+        assert!(flights.irregular.len() <= 1, "{:?}", flights.irregular);
+        w.check().unwrap();
+        // Every flight is found, whichever way it was numbered.
+        for &id in &sent[sent.len() - 8..] {
+            assert!(w.finish(id).is_some());
+        }
+        assert!(w.finish(stuck).is_some());
+        assert_eq!(w.len(), 0);
+        w.check().unwrap();
+    }
+
+    #[test]
+    fn out_of_order_acknowledgements_find_their_flights() {
+        let mut w = InflightWindow::default();
+        let mut sent = stream(&mut w, 500, usize::MAX);
+        // Every other one first, then the rest newest first.
+        for id in sent.iter().step_by(2) {
+            assert!(w.finish(*id).is_some());
+            w.check().unwrap();
+        }
+        sent.reverse();
+        for id in sent.iter().filter(|id| *id % 2 == 0) {
+            assert!(w.finish(*id).is_some(), "{id}");
+        }
+        assert_eq!(w.len(), 0);
         w.check().unwrap();
     }
 }

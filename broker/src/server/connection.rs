@@ -42,6 +42,10 @@ const MIN_READ: usize = 32;
 const MAX_READ: usize = 16 * 1024;
 /// Packets a paused connection keeps once read before it stops reading.
 const HOLD: usize = 64;
+
+/// Acknowledgements of deliveries sent ahead in one event at most.
+const ACK_BATCH: usize = 256;
+
 /// How long a connection the engine closed goes on reading (and discarding) its input.
 const DRAIN_ON_CLOSE: Duration = Duration::from_secs(1);
 
@@ -115,23 +119,52 @@ struct Forward<'a> {
     held: Option<VecDeque<(Instant, Input)>>,
     /// The ticket of the wake of the read being handed over (see `stamp`).
     ticket: u64,
+    /// Acknowledgements of deliveries this read brought, to send ahead together.
+    acks: Vec<Input>,
 }
 
 impl Forward<'_> {
+    /// Keeps an acknowledgement of a delivery to go ahead with the others of its read, or
+    /// gives the input back. They go ahead once the engine knows the connection (they cannot
+    /// come before its CONNECT then), when everything sent before them has been applied and
+    /// only PUBLISHes are held: nothing they overtake could change the answer. Together,
+    /// because a subscriber's read brings dozens of them, and each event through the
+    /// channel costs more than the acknowledgement does.
+    fn batch_ack(&mut self, input: Input) -> Option<Input> {
+        if may_overtake(&input)
+            && (!self.acks.is_empty()
+                || (self.outbox.is_connected()
+                    && !self.holds_other_than_publish()
+                    && self.outbox.all_applied()))
+        {
+            self.acks.push(input);
+            return None;
+        }
+        Some(input)
+    }
+
+    /// Sends the acknowledgements kept by [`Forward::batch_ack`], read at `at`, ahead of the
+    /// ordered events.
+    fn send_acks(&mut self, at: Instant) -> Sending<'_> {
+        let event = match self.acks.len() {
+            0 => return Sending::Done(true),
+            1 => Event::Input(self.conn, self.acks.pop().expect("one")),
+            _ => Event::Acks(self.conn, std::mem::take(&mut self.acks)),
+        };
+        self.to_engine.send_priority(event, at)
+    }
+
     /// Hands one input, read at `at`, to the engine, or keeps it behind what is held; the
     /// future gives false once the engine has stopped. (Not an `async fn`: the input is moved
     /// on at once, and what an awaiting reader stores stays small.)
     fn input(&mut self, input: Input, at: Instant) -> Sending<'_> {
-        // Acknowledgements of deliveries go ahead once the engine knows the connection (they
-        // cannot come before its CONNECT then), when everything sent before them has been
-        // applied and only PUBLISHes are held: nothing they overtake could change the answer.
-        if may_overtake(&input)
-            && self.outbox.is_connected()
-            && !self.holds_other_than_publish()
-            && self.outbox.all_applied()
-        {
-            let event = Event::Input(self.conn, input);
-            return self.to_engine.send_priority(event, at);
+        if !self.acks.is_empty() {
+            // The acknowledgements kept go first; the input is held behind them, and goes
+            // when the read is settled.
+            self.held
+                .get_or_insert_with(Default::default)
+                .push_back((at, input));
+            return self.send_acks(at);
         }
         if self.outbox.is_paused() || self.held.is_some() {
             self.held
@@ -215,6 +248,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
         to_engine,
         held: None,
         ticket: 0,
+        acks: Vec::new(),
     };
     let mut buf = BytesMut::new();
     // How much room the next read gets: doubled while reads fill it, cut back to what a read
@@ -240,6 +274,12 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 Ok(None) => break,
                 Err(error) => Input::Malformed(error),
             };
+            let Some(input) = forward.batch_ack(input) else {
+                if forward.acks.len() >= ACK_BATCH && !forward.send_acks(at).await {
+                    return;
+                }
+                continue;
+            };
             let malformed = matches!(input, Input::Malformed(_));
             if !forward.input(input, at).await {
                 return;
@@ -249,6 +289,9 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 forward.settle(true).await;
                 return;
             }
+        }
+        if !forward.send_acks(at).await {
+            return;
         }
         // Everything this read brought has been handed over (or held).
         arrival.settled();

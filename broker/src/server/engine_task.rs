@@ -125,6 +125,12 @@ impl EngineTask {
                 }
                 engine.handle(conn, input, now)
             }
+            // Only ever sent ahead of the ordered events: nothing to count.
+            Event::Acks(conn, acks) => {
+                for input in acks {
+                    engine.handle(conn, input, now);
+                }
+            }
             Event::Shutdown(done) => {
                 engine.shutdown(now);
                 let _ = done.send(());

@@ -29,6 +29,8 @@ use crate::engine::{ConnId, ConnInfo, Input};
 pub(crate) enum Event {
     Open(ConnId, Box<ConnInfo>, Arc<Outbox>),
     Input(ConnId, Input),
+    /// Acknowledgements of deliveries one read brought, sent ahead together (priority only).
+    Acks(ConnId, Vec<Input>),
     Shutdown(oneshot::Sender<()>),
     /// The files of `[auth]` were read again (SIGHUP): new authenticator and ACL.
     Security(Box<Security>),

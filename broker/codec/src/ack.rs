@@ -49,6 +49,25 @@ impl Ack {
         })
     }
 
+    /// Reads the body of an acknowledgement that holds nothing but its packet identifier
+    /// (every one in 3.x; in 5.0, Remaining Length 2 means Success and no properties
+    /// [MQTT-3.4.2-1]) from the bytes where they lie. None if `packet` is not an
+    /// acknowledgement or `body` is not two bytes long: the caller reads it the usual way.
+    pub(crate) fn read_short(packet: PacketType, body: &[u8]) -> Option<Result<Ack, Violation>> {
+        let &[hi, lo] = body else { return None };
+        if !matches!(
+            packet,
+            PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp
+        ) {
+            return None;
+        }
+        Some(
+            PacketId::new(u16::from_be_bytes([hi, lo]))
+                .map(Ack::new)
+                .ok_or(Violation::PacketIdZero { packet }),
+        )
+    }
+
     pub(crate) fn body_len(
         &self,
         packet: PacketType,

@@ -243,6 +243,19 @@ pub fn decode(
         src.reserve(header.frame_len() - src.len());
         return Ok(None);
     }
+    // An acknowledgement is read where it lies, without splitting the buffer for its four
+    // bytes: a subscriber's reads are made of them.
+    let body = &src[header.header_len..header.frame_len()];
+    if let Some(ack) = Ack::read_short(header.packet_type, body) {
+        src.advance(header.frame_len());
+        let ack = ack.map_err(|v| DecodeError::new(protocol, Some(header.packet_type), v))?;
+        return Ok(Some(match header.packet_type {
+            PacketType::PubAck => Packet::PubAck(ack),
+            PacketType::PubRec => Packet::PubRec(ack),
+            PacketType::PubRel => Packet::PubRel(ack),
+            _ => Packet::PubComp(ack),
+        }));
+    }
     let mut frame = src.split_to(header.frame_len());
     frame.advance(header.header_len);
     let body = match header.packet_type {

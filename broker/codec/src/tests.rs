@@ -424,3 +424,29 @@ fn three_one_accepts_dup_on_resent_pubrel_subscribe_and_unsubscribe() {
         );
     }
 }
+
+#[test]
+fn acknowledgements_are_read_in_place_in_order() {
+    for protocol in [V3, V5] {
+        let mut buf = BytesMut::from(&hex("40 02 00 01 50 02 00 02 62 02 00 03 70 02 00 04 C0 00")[..]);
+        let mut got = Vec::new();
+        while let Some(packet) = decode(&mut buf, protocol, MAX_PACKET_SIZE).unwrap() {
+            got.push(packet);
+        }
+        let id = |n| Ack::new(PacketId::new(n).unwrap());
+        assert_eq!(
+            got,
+            [
+                Packet::PubAck(id(1)),
+                Packet::PubRec(id(2)),
+                Packet::PubRel(id(3)),
+                Packet::PubComp(id(4)),
+                Packet::PingReq
+            ]
+        );
+        assert!(buf.is_empty());
+    }
+    // The fixed header's rules still hold: PUBREL's flags are 0010 [MQTT-3.6.1-1].
+    let mut buf = BytesMut::from(&hex("60 02 00 03")[..]);
+    assert!(decode(&mut buf, V3, MAX_PACKET_SIZE).is_err());
+}

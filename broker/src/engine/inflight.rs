@@ -93,10 +93,6 @@ impl InflightWindow {
         self.0.as_ref().map_or(0, |w| w.live)
     }
 
-    pub fn contains(&self, id: u16) -> bool {
-        self.0.as_ref().is_some_and(|w| w.seq_of(id).is_some())
-    }
-
     pub fn get(&self, id: u16) -> Option<&Inflight> {
         let w = self.0.as_ref()?;
         w.slot(w.seq_of(id)?)
@@ -496,7 +492,7 @@ mod tests {
         for n in 0..sends {
             let id = w.next_id();
             assert_ne!(id, 0);
-            assert!(!w.contains(id), "{id} handed out while in flight");
+            assert!(w.get(id).is_none(), "{id} handed out while in flight");
             w.start(id, delivery());
             sent.push(id);
             if n >= lag {

@@ -428,7 +428,8 @@ fn three_one_accepts_dup_on_resent_pubrel_subscribe_and_unsubscribe() {
 #[test]
 fn acknowledgements_are_read_in_place_in_order() {
     for protocol in [V3, V5] {
-        let mut buf = BytesMut::from(&hex("40 02 00 01 50 02 00 02 62 02 00 03 70 02 00 04 C0 00")[..]);
+        let mut buf =
+            BytesMut::from(&hex("40 02 00 01 50 02 00 02 62 02 00 03 70 02 00 04 C0 00")[..]);
         let mut got = Vec::new();
         while let Some(packet) = decode(&mut buf, protocol, MAX_PACKET_SIZE).unwrap() {
             got.push(packet);

@@ -27,7 +27,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::outbox::{Frames, Outbox};
@@ -42,6 +42,11 @@ const MIN_READ: usize = 32;
 const MAX_READ: usize = 16 * 1024;
 /// Packets a paused connection keeps once read before it stops reading.
 const HOLD: usize = 64;
+
+/// The most one write copies frames together for: what a connection's write buffer grows to
+/// while a backlog drains (a larger frame is written on its own, uncopied). Without it, every
+/// subscriber of a burst held a buffer as large as its backlog at once.
+const WRITE_CHUNK: usize = 64 * 1024;
 
 /// Acknowledgements of deliveries sent ahead in one event at most.
 const ACK_BATCH: usize = 256;
@@ -334,6 +339,18 @@ async fn read_loop<R: AsyncRead + Unpin>(
     }
 }
 
+/// How many of `frames`, from the first, fit in `room` bytes.
+fn frames_within(frames: &[(Bytes, bool)], mut room: usize) -> usize {
+    frames
+        .iter()
+        .take_while(|(frame, _)| {
+            let fits = frame.len() <= room;
+            room = room.saturating_sub(frame.len());
+            fits
+        })
+        .count()
+}
+
 async fn write_loop<W: AsyncWrite + Unpin>(
     mut writer: W,
     conn: ConnId,
@@ -344,20 +361,31 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     let mut buf = BytesMut::new();
     let mut frames = Frames::new();
     while outbox.take_into(&mut frames, &mut buf).await {
-        let written = match frames.as_slice() {
-            [(frame, _)] => writer.write_all(frame).await,
-            _ => {
-                buf.reserve(frames.iter().map(|(frame, _)| frame.len()).sum());
-                for (frame, _) in &frames {
+        let mut start = 0;
+        let mut failed = false;
+        while start < frames.len() {
+            let first = frames[start].0.len();
+            let n = 1 + frames_within(&frames[start + 1..], WRITE_CHUNK.saturating_sub(first));
+            let written = if n == 1 {
+                writer.write_all(&frames[start].0).await
+            } else {
+                let batch = &frames[start..start + n];
+                buf.reserve(batch.iter().map(|(frame, _)| frame.len()).sum());
+                for (frame, _) in batch {
                     buf.extend_from_slice(frame);
                 }
                 let written = writer.write_all(&buf).await;
                 buf.clear();
                 written
+            };
+            if written.is_err() {
+                failed = true;
+                break;
             }
-        };
+            start += n;
+        }
         frames = Frames::new();
-        if written.is_err() {
+        if failed {
             return;
         }
         if outbox.written() {
@@ -369,4 +397,26 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     }
     let _ = writer.flush().await;
     let _ = writer.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(sizes: &[usize]) -> Frames {
+        sizes
+            .iter()
+            .map(|&n| (Bytes::from(vec![0; n]), false))
+            .collect()
+    }
+
+    #[test]
+    fn a_write_takes_the_frames_that_fit_its_room() {
+        assert_eq!(frames_within(&frames(&[10, 10, 10]), 25), 2);
+        assert_eq!(frames_within(&frames(&[10, 10, 10]), 30), 3);
+        // Stops at the first that does not fit, keeping the order.
+        assert_eq!(frames_within(&frames(&[10, 30, 5]), 25), 1);
+        assert_eq!(frames_within(&frames(&[10]), 0), 0);
+        assert_eq!(frames_within(&[], 100), 0);
+    }
 }

@@ -458,8 +458,16 @@ fn settings(u: &mut Unstructured) -> Result<Settings> {
         assign_client_ids: u.ratio(7u8, 8)?,
         deny_subscriptions,
         max_message_expiry_interval: *u.choose(&[None, Some(30), Some(600)])?,
+        // Drawn from nothing new, so that the corpus keeps its meaning: half the runs record
+        // the changes a store would write.
+        persistence: even_bytes_left(u),
         ..defaults
     })
+}
+
+/// Whether the bytes left are an even number: a coin that draws nothing.
+fn even_bytes_left(u: &Unstructured) -> bool {
+    u.len().is_multiple_of(2)
 }
 
 fn session_inner(u: &mut Unstructured) -> Result<()> {
@@ -602,6 +610,12 @@ impl Sim {
 
     /// Drains the engine's outputs and checks them.
     fn collect(&mut self) {
+        // What a store would write: recorded only when the broker keeps state.
+        let changes = self.engine.take_changes();
+        assert!(
+            changes.is_empty() || self.engine.settings().persistence,
+            "changes recorded without a store: {changes:?}"
+        );
         let outputs: Vec<Output> = self.engine.drain_outputs().collect();
         for output in outputs {
             match output {

@@ -142,6 +142,7 @@ impl Engine {
         s.expires_at = None;
         s.generation += 1;
         s.pending_will = None;
+        self.record_session(sid, now);
 
         let c = self.conns.get_mut(&conn).expect("connection exists");
         // The connect deadline's timer is still pending; it checks the keep alive when it

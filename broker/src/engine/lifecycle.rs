@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use super::conn::ConnId;
+use super::store::Change;
 use super::timers::Timer;
 use super::{Engine, Output};
 use crate::codec::{DecodeError, Disconnect, Packet, PacketType, Property, ReasonCode};
@@ -171,13 +172,15 @@ impl Engine {
         }
         match expiry {
             0 => self.end_session(sid, now),
-            u32::MAX => {}
+            u32::MAX => self.record_session(sid, now),
             secs => {
                 let at = now + Duration::from_secs(u64::from(secs));
                 let s = self.sessions.get_mut(&sid).expect("session exists");
                 s.expires_at = Some(at);
                 let generation = s.generation;
                 self.schedule(at, Timer::Expiry(sid, generation));
+                // Kept with the wall-clock time it ends, so that downtime counts.
+                self.record_session(sid, now);
             }
         }
     }
@@ -191,6 +194,9 @@ impl Engine {
         };
         if self.by_client_id.get(&s.client_id) == Some(&sid) {
             self.by_client_id.remove(&s.client_id);
+        }
+        if s.stored {
+            self.record(Change::DeleteSession(s.client_id.clone()));
         }
         for filter in s.filters() {
             self.router.unsubscribe(sid, filter);

@@ -13,7 +13,7 @@ use crate::codec::{Properties, Property, PropertyId, Publish, QoS, TopicName};
 use crate::router::SubscriberId;
 
 /// An Application Message.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Message {
     pub topic: TopicName,
     pub payload: Bytes,

@@ -32,6 +32,7 @@ mod settings;
 mod shape;
 mod shared;
 mod stats;
+pub mod store;
 mod subscribe;
 #[cfg(test)]
 mod tests;
@@ -140,6 +141,8 @@ pub struct Engine {
     /// Where frames are encoded.
     arena: arena::Arena,
     stats: Stats,
+    /// Changes to durable state since the transport last took them (see `store`).
+    changes: Vec<store::Change>,
 }
 
 impl Engine {
@@ -174,6 +177,7 @@ impl Engine {
             next_episode: 0,
             arena: arena::Arena::default(),
             stats: Stats::default(),
+            changes: Vec::new(),
         }
     }
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::message::{Delivery, Message};
 use super::outbound::window;
+use super::store::Change;
 use super::Engine;
 use crate::codec::QoS;
 use crate::router::SubscriberId;
@@ -22,10 +23,16 @@ impl Engine {
         if message.retain && self.settings.retain_available {
             if message.payload.is_empty() {
                 // [MQTT-3.3.1-6] [MQTT-3.3.1-7]
-                self.retained.remove(message.topic.as_str());
+                if self.retained.remove(message.topic.as_str()).is_some() {
+                    self.record(Change::DeleteRetained(message.topic.clone()));
+                }
             } else {
                 // [MQTT-3.3.1-5]
                 self.retained.insert(&message.topic, message.clone());
+                if self.settings.persistence {
+                    let stored = self.stored_message(&message, now);
+                    self.record(Change::PutRetained(stored));
+                }
             }
         }
         // The list of targets is kept between messages, so that routing allocates nothing

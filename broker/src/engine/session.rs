@@ -93,6 +93,8 @@ pub struct Session {
     /// to hold: deliveries wait in the queue meanwhile. Kept here, not on the connection, so
     /// that delivering QoS 0 (the fan-out case) looks nothing else up.
     pub congested: bool,
+    /// Whether the store keeps this session (see `store`): its changes are recorded.
+    pub stored: bool,
 }
 
 impl Session {
@@ -113,6 +115,7 @@ impl Session {
             dropped: 0,
             pressure: None,
             congested: false,
+            stored: false,
         }
     }
 
@@ -126,6 +129,11 @@ impl Session {
     pub fn unsubscribe(&mut self, filter: &TopicFilter) -> bool {
         let all = self.subscriptions.as_mut();
         all.is_some_and(|all| all.remove(filter).is_some())
+    }
+
+    /// The subscriptions, by filter.
+    pub fn subscriptions(&self) -> impl Iterator<Item = (&TopicFilter, &Subscription)> {
+        self.subscriptions.iter().flat_map(|all| all.iter())
     }
 
     /// The filters subscribed to.

@@ -63,6 +63,9 @@ pub struct Settings {
     /// What each listener adds to the admission rules, by its position in the configuration
     /// (`ConnInfo::listener`); a listener not in the list adds nothing.
     pub listeners: Vec<ListenerSettings>,
+    /// Whether durable state changes are recorded for a store ([`super::Engine::take_changes`]);
+    /// off, the broker keeps everything in memory only.
+    pub persistence: bool,
 }
 
 impl Default for Settings {
@@ -96,6 +99,7 @@ impl Default for Settings {
             max_publish_rate: 0,
             max_publish_bandwidth: 0,
             listeners: Vec::new(),
+            persistence: false,
         }
     }
 }

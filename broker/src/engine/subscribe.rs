@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::conn::ConnId;
 use super::message::{Delivery, Message};
+use super::store::Change;
 use super::Engine;
 use crate::codec::{
     Packet, Property, PropertyId, Protocol, ReasonCode, RetainHandling, SubAck, Subscribe,
@@ -66,6 +67,14 @@ impl Engine {
             let shared = matches!(filter.shared(), Ok(Some(_)));
             let session = self.sessions.get_mut(&sid).expect("session exists");
             session.subscribe(filter.clone(), subscription.clone());
+            if session.stored {
+                let client_id = session.client_id.clone();
+                self.record(Change::PutSubscription {
+                    client_id,
+                    filter: filter.clone(),
+                    subscription: subscription.clone(),
+                });
+            }
             reasons.push(ReasonCode(granted as u8));
             // Shared subscriptions get no retained messages (section 4.8.2).
             let send_retained = !shared
@@ -180,6 +189,11 @@ impl Engine {
         for filter in &unsub.filters {
             let session = self.sessions.get_mut(&sid).expect("session exists");
             let existed = session.unsubscribe(filter);
+            if existed && session.stored {
+                let client_id = session.client_id.clone();
+                let filter = filter.clone();
+                self.record(Change::DeleteSubscription { client_id, filter });
+            }
             self.router.unsubscribe(sid, filter);
             reasons.push(if existed {
                 ReasonCode::SUCCESS

@@ -221,4 +221,5 @@ mod footprint;
 mod lifecycle;
 mod publish;
 mod session;
+mod store;
 mod subscribe;

@@ -1,0 +1,243 @@
+//! The persistence port: what the engine asks a store to keep, and what a store gives back
+//! when the broker starts.
+//!
+//! The engine does no I/O. While it handles a round of events, every change to durable state
+//! is recorded as a [`Change`]; the transport takes them with [`Engine::take_changes`] at the
+//! end of the round, hands them to a store (an adapter implementing [`Store`]) on a thread of
+//! its own, and holds everything the round produced for the clients (the PUBACK of a retained
+//! message, the SUBACK of a persistent session's subscription) until the store says the
+//! changes are written: "persist this, then send that", as raft-rs hands out its batches. An
+//! acknowledgement is a promise, and with a store it promises that the data is written.
+//!
+//! What is kept (this is the part of section 4.1 the engine persists so far):
+//! - **sessions** that outlive their connection (Session Expiry Interval > 0, or Clean
+//!   Session 0 in 3.x): the client identifier, protocol and expiry, and when an offline one
+//!   ends, as a wall-clock time so that the time the broker was down counts;
+//! - their **subscriptions**, with every option and identifier;
+//! - **retained messages**, with their properties and expiry (wall-clock).
+//!
+//! Not kept yet, and lost on a restart: QoS 1/2 messages queued for or in flight to a
+//! session, the inbound QoS 2 state, and wills. The README says so.
+//!
+//! Nothing is recorded for a session that ends with its connection: it never reaches the
+//! store.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytestring::ByteString;
+
+use super::message::Message;
+use super::session::Session;
+use super::{Engine, Timer};
+use crate::codec::{Protocol, TopicFilter, TopicName};
+use crate::router::{SubscriberId, Subscription};
+
+/// One change to durable state, in the order the engine made it.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// A session that outlives its connection, new or changed.
+    PutSession(SessionRecord),
+    /// A session ended: it and everything kept under it are removed.
+    DeleteSession(ByteString),
+    /// A subscription of a kept session, new or replaced.
+    PutSubscription {
+        client_id: ByteString,
+        filter: TopicFilter,
+        subscription: Subscription,
+    },
+    /// A subscription of a kept session removed.
+    DeleteSubscription {
+        client_id: ByteString,
+        filter: TopicFilter,
+    },
+    /// The retained message of a topic, new or replaced.
+    PutRetained(StoredMessage),
+    /// The retained message of a topic cleared.
+    DeleteRetained(TopicName),
+}
+
+/// A session as kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub client_id: ByteString,
+    pub protocol: Protocol,
+    /// Session Expiry Interval in seconds; `u32::MAX` never expires.
+    pub expiry_interval: u32,
+    /// When the session ends if no client comes back: set when it goes offline. A session
+    /// kept while online has none, and a restart counts its expiry from the restart.
+    pub expires_at: Option<SystemTime>,
+}
+
+/// A message as kept: the message, and when it expires as a wall-clock time (the message's
+/// own `expires_at` is an instant, which means nothing to another process).
+#[derive(Clone, Debug)]
+pub struct StoredMessage {
+    pub message: Arc<Message>,
+    pub expires_at: Option<SystemTime>,
+}
+
+/// A kept session with its subscriptions, as a store gives it back.
+#[derive(Clone, Debug)]
+pub struct StoredSession {
+    pub record: SessionRecord,
+    pub subscriptions: Vec<(TopicFilter, Subscription)>,
+}
+
+/// Everything a store gives back when the broker starts.
+#[derive(Clone, Debug, Default)]
+pub struct Restored {
+    pub sessions: Vec<StoredSession>,
+    pub retained: Vec<StoredMessage>,
+}
+
+/// A store: an adapter that writes changes durably and reads them back.
+pub trait Store: Send {
+    /// Writes `changes` (several rounds' worth, in order) in one atomic commit, durably as
+    /// the store's sync policy says. An error means nothing can be promised any more.
+    fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError>;
+
+    /// Reads back everything kept.
+    fn load(&mut self) -> Result<Restored, StoreError>;
+}
+
+/// A store that failed: what happened, with the path it concerns, in words for an operator.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StoreError(pub String);
+
+impl Engine {
+    /// The changes recorded since the last call, for a store to write before anything the
+    /// engine produced meanwhile reaches a client. Empty when nothing durable changed (and
+    /// always without a store: see [`super::Settings::persistence`]).
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// Records a change, if the broker keeps state.
+    pub(super) fn record(&mut self, change: Change) {
+        if self.settings.persistence {
+            self.changes.push(change);
+        }
+    }
+
+    /// Records the session's record, if it outlives its connection, and marks it kept.
+    pub(super) fn record_session(&mut self, sid: SubscriberId, now: Instant) {
+        if !self.settings.persistence {
+            return;
+        }
+        let wall = self.wall_clock(now);
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        if s.expiry_interval == 0 {
+            // Kept until now, and ending with its connection from now on (a 5.0 client
+            // may come back with no expiry, or end it with its DISCONNECT).
+            if std::mem::take(&mut s.stored) {
+                let client_id = s.client_id.clone();
+                self.changes.push(Change::DeleteSession(client_id));
+            }
+            return;
+        }
+        let first = !std::mem::replace(&mut s.stored, true);
+        let expires_at = s
+            .expires_at
+            .map(|at| wall + at.saturating_duration_since(now));
+        let record = SessionRecord {
+            client_id: s.client_id.clone(),
+            protocol: s.protocol,
+            expiry_interval: s.expiry_interval,
+            expires_at,
+        };
+        let subscriptions: Vec<_> = if first {
+            // Subscriptions made while it was not kept go with it.
+            let all = s.subscriptions();
+            all.map(|(filter, subscription)| Change::PutSubscription {
+                client_id: s.client_id.clone(),
+                filter: filter.clone(),
+                subscription: subscription.clone(),
+            })
+            .collect()
+        } else {
+            Vec::new()
+        };
+        self.changes.push(Change::PutSession(record));
+        self.changes.extend(subscriptions);
+    }
+
+    /// A message as kept, its expiry turned into a wall-clock time.
+    pub(super) fn stored_message(&self, message: &Arc<Message>, now: Instant) -> StoredMessage {
+        let wall = self.wall_clock(now);
+        StoredMessage {
+            message: message.clone(),
+            expires_at: message
+                .expires_at
+                .map(|at| wall + at.saturating_duration_since(now)),
+        }
+    }
+
+    /// Puts back what a store kept, before the first connection: sessions offline, with their
+    /// subscriptions and their expiry counted from the wall-clock time they went offline (a
+    /// session that was online when the broker stopped counts from `now`); retained messages
+    /// with what is left of their expiry. What expired while the broker was down is dropped.
+    /// The wall clock must have been set ([`Engine::set_wall_clock`]).
+    pub fn restore(&mut self, restored: Restored, now: Instant) {
+        let wall = self.wall_clock(now);
+        let remaining = |at: SystemTime| at.duration_since(wall).ok();
+        for stored in restored.sessions {
+            let record = stored.record;
+            let expires_at = match (record.expiry_interval, record.expires_at) {
+                (u32::MAX, _) => None,
+                (_, Some(at)) => match remaining(at) {
+                    Some(left) => Some(now + left),
+                    None => {
+                        // Expired while the broker was down: its end is recorded now.
+                        self.record(Change::DeleteSession(record.client_id));
+                        continue;
+                    }
+                },
+                (secs, None) => Some(now + Duration::from_secs(u64::from(secs))),
+            };
+            let sid = SubscriberId(self.next_session);
+            self.next_session += 1;
+            let mut s = Session::new(record.client_id.clone(), record.protocol);
+            s.expiry_interval = record.expiry_interval;
+            s.expires_at = expires_at;
+            s.stored = true;
+            for (filter, subscription) in stored.subscriptions {
+                self.router.subscribe(sid, &filter, subscription.clone());
+                s.subscribe(filter, subscription);
+            }
+            if let Some(at) = expires_at {
+                self.schedule(at, Timer::Expiry(sid, s.generation));
+            }
+            self.by_client_id.insert(record.client_id, sid);
+            self.sessions.insert(sid, Box::new(s));
+        }
+        for stored in restored.retained {
+            let expires_at = match stored.expires_at {
+                None => None,
+                Some(at) => match remaining(at) {
+                    Some(left) => Some(now + left),
+                    None => {
+                        self.record(Change::DeleteRetained(stored.message.topic.clone()));
+                        continue;
+                    }
+                },
+            };
+            let mut message = Arc::unwrap_or_clone(stored.message);
+            message.expires_at = expires_at;
+            let topic = message.topic.clone();
+            self.retained.insert(&topic, Arc::new(message));
+        }
+        if !self.sessions.is_empty() && !self.housekeeping {
+            self.housekeeping = true;
+            self.schedule(now + super::HOUSEKEEPING, Timer::Housekeeping);
+        }
+        tracing::info!(
+            sessions = self.sessions.len(),
+            retained = self.retained.len(),
+            "state restored from the store"
+        );
+    }
+}

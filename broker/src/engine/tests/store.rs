@@ -1,0 +1,170 @@
+//! The persistence port: which changes the engine records for a store, and what a restore
+//! puts back.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::*;
+use crate::engine::store::{Change, Restored, StoredSession};
+
+fn persistent_settings() -> Settings {
+    Settings {
+        persistence: true,
+        ..Settings::default()
+    }
+}
+
+fn harness() -> Harness {
+    let mut h = Harness::with(persistent_settings());
+    h.engine
+        .set_wall_clock(h.now, UNIX_EPOCH + Duration::from_secs(1_000_000));
+    h
+}
+
+fn kept(protocol: Protocol, id: &str, expiry: Option<u32>) -> Connect {
+    let mut c = Connect::new(protocol, id);
+    c.clean_start = false;
+    if let (V5, Some(secs)) = (protocol, expiry) {
+        c.properties.push(Property::SessionExpiryInterval(secs));
+    }
+    c
+}
+
+/// The changes taken, each in a word and its key.
+fn taken(h: &mut Harness) -> Vec<String> {
+    h.engine
+        .take_changes()
+        .into_iter()
+        .map(|c| match c {
+            Change::PutSession(r) => format!("session {} {:?}", r.client_id, r.expires_at),
+            Change::DeleteSession(id) => format!("end {id}"),
+            Change::PutSubscription {
+                client_id, filter, ..
+            } => format!("sub {client_id} {filter}"),
+            Change::DeleteSubscription { client_id, filter } => {
+                format!("unsub {client_id} {filter}")
+            }
+            Change::PutRetained(m) => format!("retain {}", m.message.topic),
+            Change::DeleteRetained(topic) => format!("clear {topic}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_session_that_ends_with_its_connection_records_nothing() {
+    let mut h = harness();
+    let c = h.client(V5, "clean");
+    h.subscribe(c, "a/#", QoS::AtLeastOnce);
+    h.send(c, Packet::Disconnect(Disconnect::default()));
+    assert!(taken(&mut h).is_empty());
+}
+
+#[test]
+fn a_kept_session_records_itself_its_subscriptions_and_when_it_ends() {
+    let mut h = harness();
+    let (c, _) = h.connect_with(kept(V5, "k", Some(60)));
+    h.subscribe(c, "a/#", QoS::AtLeastOnce);
+    h.send(
+        c,
+        Packet::Unsubscribe(Unsubscribe {
+            packet_id: pid(2),
+            properties: Properties::new(),
+            filters: vec![TopicFilter::new("a/#").unwrap()],
+        }),
+    );
+    assert!(matches!(h.recv(c), Some(Packet::UnsubAck(_))));
+    h.subscribe(c, "b", QoS::AtMostOnce);
+    h.send(c, Packet::Disconnect(Disconnect::default()));
+    // Offline, it ends 60 s after the wall-clock time it went offline.
+    let ends = UNIX_EPOCH + Duration::from_secs(1_000_060);
+    assert_eq!(
+        taken(&mut h),
+        [
+            "session k None".to_string(),
+            "sub k a/#".into(),
+            "unsub k a/#".into(),
+            "sub k b".into(),
+            format!("session k {:?}", Some(ends)),
+        ]
+    );
+    h.advance(61);
+    assert_eq!(taken(&mut h), ["end k"]);
+}
+
+#[test]
+fn a_5_0_client_that_drops_the_expiry_ends_what_was_kept() {
+    let mut h = harness();
+    let (c, _) = h.connect_with(kept(V5, "k", Some(60)));
+    h.subscribe(c, "a", QoS::AtLeastOnce);
+    let mut d = Disconnect::default();
+    d.properties.push(Property::SessionExpiryInterval(0));
+    h.send(c, Packet::Disconnect(d));
+    assert_eq!(taken(&mut h), ["session k None", "sub k a", "end k"]);
+}
+
+#[test]
+fn retained_messages_are_recorded_and_cleared() {
+    let mut h = harness();
+    let c = h.client(V311, "p");
+    let mut p = Publish::new(TopicName::new("r").unwrap(), Bytes::from_static(b"v"));
+    p.retain = true;
+    h.send(c, Packet::Publish(p.clone()));
+    p.payload = Bytes::new();
+    h.send(c, Packet::Publish(p.clone()));
+    // Clearing a topic that holds nothing changes nothing.
+    h.send(c, Packet::Publish(p));
+    assert_eq!(taken(&mut h), ["retain r", "clear r"]);
+}
+
+#[test]
+fn without_a_store_nothing_is_recorded() {
+    let mut h = Harness::new();
+    let (c, _) = h.connect_with(kept(V311, "k", None));
+    h.subscribe(c, "a", QoS::AtLeastOnce);
+    assert!(taken(&mut h).is_empty());
+}
+
+#[test]
+fn a_restore_brings_sessions_back_offline_and_drops_what_expired_meanwhile() {
+    let mut h = harness();
+    let wall = UNIX_EPOCH + Duration::from_secs(1_000_000);
+    let session = |id: &str, expiry: u32, expires_at: Option<SystemTime>| StoredSession {
+        record: crate::engine::store::SessionRecord {
+            client_id: id.into(),
+            protocol: V5,
+            expiry_interval: expiry,
+            expires_at,
+        },
+        subscriptions: vec![(
+            TopicFilter::new("t").unwrap(),
+            crate::router::Subscription {
+                options: SubscriptionOptions::qos(QoS::AtLeastOnce),
+                identifier: None,
+            },
+        )],
+    };
+    let restored = Restored {
+        sessions: vec![
+            session("later", 600, Some(wall + Duration::from_secs(30))),
+            session("gone", 600, Some(wall - Duration::from_secs(1))),
+            session("was-online", 20, None),
+        ],
+        retained: vec![],
+    };
+    let now = h.now;
+    h.engine.restore(restored, now);
+    assert_eq!(taken(&mut h), ["end gone"]);
+    assert_eq!(h.engine.session_count(), 2);
+
+    // A client coming back finds its session and its subscription.
+    let (c, ack) = h.connect_with(kept(V5, "later", Some(600)));
+    assert!(ack.session_present);
+    let p = h.client(V5, "p");
+    h.publish(p, "t", "x", QoS::AtMostOnce, 0);
+    assert_eq!(&h.recv_publish(c).payload[..], b"x");
+
+    // The one online when the broker stopped counts its expiry from the restart.
+    h.advance(21);
+    assert_eq!(h.engine.session_count(), 2, "later (online) and p");
+    let (_, ack) = h.connect_with(kept(V5, "was-online", Some(600)));
+    assert!(!ack.session_present);
+}

@@ -16,4 +16,5 @@ pub mod config;
 pub mod engine;
 pub mod router;
 pub mod server;
+pub mod store;
 pub mod wiring;

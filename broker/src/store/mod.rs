@@ -1,0 +1,257 @@
+//! The embedded store: the engine's persistence port ([`crate::engine::store::Store`]) on
+//! fjall, a log-structured key-value store in pure Rust.
+//!
+//! Why fjall: every commit is written to its journal through the OS before `commit` returns,
+//! so a process killed with SIGKILL loses nothing it committed, without an fsync; an fsync
+//! (`persist`) is a separate, explicit step, which is what a sync policy needs; and a group
+//! commit of small records is where it is fastest (`benches/store`, figures in
+//! `benches/RESULTS.md`).
+//!
+//! One commit per batch of changes, atomic across the keyspaces. Within a batch, changes are
+//! folded per key first (the last one wins; a session's end removes its subscriptions, both
+//! those already written and those of the same batch), so the batch never names a key twice.
+//!
+//! The directory is opened by one process at a time (fjall locks it); it holds a format
+//! marker, and a directory of another format, or one that cannot be read, is refused with an
+//! error that names it and says what to do. Nothing is ever discarded silently.
+
+pub mod inspect;
+pub mod options;
+pub mod records;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+
+use crate::engine::store::{Change, Restored, Store, StoreError, StoredSession};
+
+/// When commits are made durable against a power loss (every commit is durable against a
+/// crash of the process: it is in the OS's hands when `commit` returns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncPolicy {
+    /// fsync after every commit: nothing acknowledged is lost even on a power loss.
+    Always,
+    /// fsync at most this often, after a commit: a power loss loses at most this much.
+    Interval(Duration),
+    /// Never fsync: the OS writes back when it likes (typically within 30 s on Linux).
+    Os,
+}
+
+/// The keyspaces, by their number in a folded batch.
+const META: u8 = 0;
+const SESSIONS: u8 = 1;
+const SUBSCRIPTIONS: u8 = 2;
+const RETAINED: u8 = 3;
+
+/// The store in a directory.
+pub struct DiskStore {
+    path: PathBuf,
+    db: Database,
+    keyspaces: [Keyspace; 4],
+    sync: SyncPolicy,
+    last_sync: Instant,
+}
+
+impl DiskStore {
+    /// Opens the store in `path`, creating it if the directory is empty or absent.
+    pub fn open(path: &Path, sync: SyncPolicy) -> Result<DiskStore, StoreError> {
+        let shown = path.display();
+        let fresh = match std::fs::read_dir(path) {
+            Ok(mut entries) => entries.next().is_none(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => {
+                return Err(StoreError(format!(
+                    "{shown}: cannot read the data directory: {e}"
+                )))
+            }
+        };
+        if !fresh && !path.join("version").exists() && !path.join("keyspaces").exists() {
+            return Err(StoreError(format!(
+                "{shown}: the data directory holds files that are not a Tern store; \
+                 give [storage] path an empty or new directory"
+            )));
+        }
+        let db = Database::builder(path).open().map_err(|e| match e {
+            fjall::Error::Locked => StoreError(format!(
+                "{shown}: the data directory is in use by another process (a second broker?); \
+                 stop it, or give this one another [storage] path"
+            )),
+            e => StoreError(format!(
+                "{shown}: the store cannot be opened ({e}); it may be damaged or of another \
+                 version: move it aside to start afresh, keeping it for inspection"
+            )),
+        })?;
+        let open = |name: &str| {
+            db.keyspace(name, KeyspaceCreateOptions::default)
+                .map_err(|e| StoreError(format!("{shown}: keyspace {name}: {e}")))
+        };
+        let keyspaces = [
+            open("meta")?,
+            open("sessions")?,
+            open("subscriptions")?,
+            open("retained")?,
+        ];
+        let format = keyspaces[META as usize]
+            .get("format")
+            .map_err(|e| StoreError(format!("{shown}: cannot read the format marker: {e}")))?;
+        match format {
+            Some(f) if &*f == records::FORMAT => {}
+            Some(f) => {
+                return Err(StoreError(format!(
+                    "{shown}: a store of format {:?}; this tern reads {:?}: use the tern that \
+                     wrote it, or move the directory aside to start afresh",
+                    String::from_utf8_lossy(&f),
+                    String::from_utf8_lossy(records::FORMAT),
+                )))
+            }
+            None => {
+                keyspaces[META as usize]
+                    .insert("format", records::FORMAT)
+                    .map_err(|e| StoreError(format!("{shown}: cannot write: {e}")))?;
+                db.persist(PersistMode::SyncAll)
+                    .map_err(|e| StoreError(format!("{shown}: cannot write: {e}")))?;
+            }
+        }
+        Ok(DiskStore {
+            path: path.to_owned(),
+            db,
+            keyspaces,
+            sync,
+            last_sync: Instant::now(),
+        })
+    }
+
+    fn error(&self, what: &str, e: impl std::fmt::Display) -> StoreError {
+        StoreError(format!("{}: {what}: {e}", self.path.display()))
+    }
+
+    /// Folds changes into one write or removal per key, in order.
+    fn fold(&self, changes: &[Change]) -> Result<Folded, StoreError> {
+        let mut folded = Folded::new();
+        for change in changes {
+            match change {
+                Change::PutSession(r) => {
+                    let key = r.client_id.as_bytes().to_vec();
+                    folded.insert((SESSIONS, key), Some(records::session_value(r)));
+                }
+                Change::DeleteSession(client_id) => {
+                    folded.insert((SESSIONS, client_id.as_bytes().to_vec()), None);
+                    let prefix = records::session_prefix(client_id);
+                    let mut keys: Vec<Vec<u8>> = folded
+                        .range((SUBSCRIPTIONS, prefix.clone())..)
+                        .take_while(|((ks, k), _)| *ks == SUBSCRIPTIONS && k.starts_with(&prefix))
+                        .map(|((_, k), _)| k.clone())
+                        .collect();
+                    for kv in self.keyspaces[SUBSCRIPTIONS as usize].prefix(&prefix) {
+                        let key = kv.key().map_err(|e| self.error("reading", e))?;
+                        keys.push(key.to_vec());
+                    }
+                    for key in keys {
+                        folded.insert((SUBSCRIPTIONS, key), None);
+                    }
+                }
+                Change::PutSubscription {
+                    client_id,
+                    filter,
+                    subscription,
+                } => {
+                    let key = records::subscription_key(client_id, filter.as_str());
+                    let value = records::subscription_value(filter, subscription);
+                    folded.insert((SUBSCRIPTIONS, key), Some(value));
+                }
+                Change::DeleteSubscription { client_id, filter } => {
+                    let key = records::subscription_key(client_id, filter.as_str());
+                    folded.insert((SUBSCRIPTIONS, key), None);
+                }
+                Change::PutRetained(stored) => {
+                    let key = stored.message.topic.as_str().as_bytes().to_vec();
+                    folded.insert((RETAINED, key), Some(records::message_value(stored)));
+                }
+                Change::DeleteRetained(topic) => {
+                    folded.insert((RETAINED, topic.as_str().as_bytes().to_vec()), None);
+                }
+            }
+        }
+        Ok(folded)
+    }
+}
+
+/// A batch folded per key: the value to write, or `None` to remove it.
+type Folded = BTreeMap<(u8, Vec<u8>), Option<Vec<u8>>>;
+
+impl Store for DiskStore {
+    fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let folded = self.fold(changes)?;
+        let mut batch = self.db.batch();
+        for ((ks, key), value) in folded {
+            let keyspace = &self.keyspaces[ks as usize];
+            match value {
+                Some(value) => batch.insert(keyspace, key, value),
+                None => batch.remove(keyspace, key),
+            }
+        }
+        batch.commit().map_err(|e| self.error("cannot write", e))?;
+        let sync = match self.sync {
+            SyncPolicy::Always => true,
+            SyncPolicy::Interval(every) => self.last_sync.elapsed() >= every,
+            SyncPolicy::Os => false,
+        };
+        if sync {
+            self.db
+                .persist(PersistMode::SyncData)
+                .map_err(|e| self.error("cannot sync", e))?;
+            self.last_sync = Instant::now();
+        }
+        Ok(())
+    }
+
+    fn load(&mut self) -> Result<Restored, StoreError> {
+        let mut sessions: BTreeMap<Vec<u8>, StoredSession> = BTreeMap::new();
+        for kv in self.keyspaces[SESSIONS as usize].iter() {
+            let (key, value) = kv.into_inner().map_err(|e| self.error("reading", e))?;
+            let record =
+                records::read_session(&key, &value).map_err(|e| self.error("a session", e))?;
+            let subscriptions = Vec::new();
+            sessions.insert(
+                key.to_vec(),
+                StoredSession {
+                    record,
+                    subscriptions,
+                },
+            );
+        }
+        for kv in self.keyspaces[SUBSCRIPTIONS as usize].iter() {
+            let (key, value) = kv.into_inner().map_err(|e| self.error("reading", e))?;
+            let (client_id, filter, subscription) = records::read_subscription(&key, &value)
+                .map_err(|e| self.error("a subscription", e))?;
+            match sessions.get_mut(client_id.as_bytes().as_ref()) {
+                Some(s) => s.subscriptions.push((filter, subscription)),
+                None => {
+                    return Err(self.error(
+                        "a subscription",
+                        format!("{client_id:?} has a subscription and no session"),
+                    ))
+                }
+            }
+        }
+        let mut retained = Vec::new();
+        for kv in self.keyspaces[RETAINED as usize].iter() {
+            let (_, value) = kv.into_inner().map_err(|e| self.error("reading", e))?;
+            retained.push(
+                records::read_message(&value).map_err(|e| self.error("a retained message", e))?,
+            );
+        }
+        Ok(Restored {
+            sessions: sessions.into_values().collect(),
+            retained,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

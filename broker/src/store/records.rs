@@ -1,0 +1,275 @@
+//! How kept state is written as keys and values. Format version 1.
+//!
+//! The MQTT parts are MQTT packets, encoded and decoded by the codec (a format that is
+//! specified, tested clause by clause and fuzzed already): a subscription is a 5.0 SUBSCRIBE
+//! of one filter, a message a 5.0 PUBLISH (its packet identifier, 1, means nothing). What is
+//! the broker's own is a few fixed-width fields in front.
+//!
+//! | keyspace | key | value |
+//! |---|---|---|
+//! | `meta` | `format` | `tern-store 1` |
+//! | `sessions` | client identifier | version 1, protocol level, expiry interval (u32), when it ends ([`Time`]) |
+//! | `subscriptions` | client identifier, 0x00, filter | a 5.0 SUBSCRIBE of that filter |
+//! | `retained` | topic | when it expires ([`Time`]), a 5.0 PUBLISH |
+//!
+//! A client identifier holds no U+0000 [MQTT-1.5.4-2], so 0x00 ends it in a key, and a
+//! session's subscriptions are the keys that start with it and 0x00. Numbers are big-endian.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytestring::ByteString;
+
+use crate::codec::{
+    decode_exact, Packet, PacketId, Properties, Property, Protocol, Publish, QoS, Subscribe,
+    TopicFilter,
+};
+use crate::engine::store::{SessionRecord, StoredMessage};
+use crate::engine::Message;
+use crate::router::Subscription;
+
+/// What the `meta` keyspace's `format` key holds in a directory of this format.
+pub const FORMAT: &[u8] = b"tern-store 1";
+
+/// A session's record, 1 + 1 + 4 + 9 bytes.
+pub fn session_value(r: &SessionRecord) -> Vec<u8> {
+    let mut v = Vec::with_capacity(15);
+    v.push(1);
+    v.push(r.protocol.level());
+    v.extend_from_slice(&r.expiry_interval.to_be_bytes());
+    put_time(&mut v, r.expires_at);
+    v
+}
+
+pub fn read_session(client_id: &[u8], mut v: &[u8]) -> Result<SessionRecord, String> {
+    let client_id = utf8(client_id)?;
+    if v.len() != 15 || v[0] != 1 {
+        return Err(format!(
+            "session {client_id:?}: a record of an unknown shape"
+        ));
+    }
+    v.advance(1);
+    let protocol = match v.get_u8() {
+        3 => Protocol::V3_1,
+        4 => Protocol::V3_1_1,
+        5 => Protocol::V5,
+        level => return Err(format!("session {client_id:?}: protocol level {level}")),
+    };
+    let expiry_interval = v.get_u32();
+    let expires_at = get_time(&mut v);
+    Ok(SessionRecord {
+        client_id,
+        protocol,
+        expiry_interval,
+        expires_at,
+    })
+}
+
+/// The key of a subscription: the client identifier, 0x00, the filter.
+pub fn subscription_key(client_id: &str, filter: &str) -> Vec<u8> {
+    let mut k = session_prefix(client_id);
+    k.extend_from_slice(filter.as_bytes());
+    k
+}
+
+/// What the keys of a session's subscriptions start with.
+pub fn session_prefix(client_id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(client_id.len() + 1);
+    k.extend_from_slice(client_id.as_bytes());
+    k.push(0);
+    k
+}
+
+pub fn subscription_value(filter: &TopicFilter, s: &Subscription) -> Vec<u8> {
+    let mut properties = Properties::new();
+    if let Some(id) = s.identifier {
+        properties.push(Property::SubscriptionIdentifier(id));
+    }
+    let subscribe = Packet::Subscribe(Subscribe {
+        packet_id: PacketId::new(1).expect("not 0"),
+        properties,
+        filters: vec![(filter.clone(), s.options)],
+    });
+    subscribe
+        .to_bytes(Protocol::V5)
+        .expect("a subscription the codec accepted encodes")
+        .to_vec()
+}
+
+/// A subscription back from its key and value: the client identifier, the filter, the
+/// subscription.
+pub fn read_subscription(
+    key: &[u8],
+    value: &[u8],
+) -> Result<(ByteString, TopicFilter, Subscription), String> {
+    let split = key.iter().position(|&b| b == 0);
+    let Some(split) = split else {
+        return Err("a subscription key without its client identifier".into());
+    };
+    let client_id = utf8(&key[..split])?;
+    let packet = decode_exact(value, Protocol::V5).map_err(|e| format!("{client_id:?}: {e}"))?;
+    let Packet::Subscribe(mut s) = packet else {
+        return Err(format!(
+            "{client_id:?}: a subscription that is not a SUBSCRIBE"
+        ));
+    };
+    let identifier = s.properties.iter().find_map(|p| match p {
+        Property::SubscriptionIdentifier(id) => Some(*id),
+        _ => None,
+    });
+    let Some((filter, options)) = s.filters.pop() else {
+        return Err(format!("{client_id:?}: a SUBSCRIBE without its filter"));
+    };
+    let subscription = Subscription {
+        options,
+        identifier,
+    };
+    Ok((client_id, filter, subscription))
+}
+
+/// A message: when it expires, then a 5.0 PUBLISH.
+pub fn message_value(m: &StoredMessage) -> Vec<u8> {
+    let message = &m.message;
+    let publish = Packet::Publish(Publish {
+        dup: false,
+        qos: message.qos,
+        retain: message.retain,
+        topic: message.topic.clone(),
+        packet_id: (message.qos != QoS::AtMostOnce).then(|| PacketId::new(1).expect("not 0")),
+        properties: message.properties.clone(),
+        payload: message.payload.clone(),
+    });
+    let mut v = BytesMut::new();
+    let mut time = Vec::with_capacity(9);
+    put_time(&mut time, m.expires_at);
+    v.put_slice(&time);
+    publish
+        .encode(Protocol::V5, &mut v)
+        .expect("a message the codec accepted encodes");
+    v.to_vec()
+}
+
+pub fn read_message(value: &[u8]) -> Result<StoredMessage, String> {
+    if value.len() < 9 {
+        return Err("a message record too short".into());
+    }
+    let mut time = &value[..9];
+    let expires_at = get_time(&mut time);
+    let packet = decode_exact(&value[9..], Protocol::V5).map_err(|e| e.to_string())?;
+    let Packet::Publish(p) = packet else {
+        return Err("a message that is not a PUBLISH".into());
+    };
+    let message = Message {
+        topic: p.topic,
+        payload: Bytes::copy_from_slice(&p.payload),
+        qos: p.qos,
+        retain: p.retain,
+        properties: p.properties,
+        expires_at: None,
+        publisher: None,
+    };
+    Ok(StoredMessage {
+        message: Arc::new(message),
+        expires_at,
+    })
+}
+
+/// A wall-clock time: a flag byte, then milliseconds since the Unix epoch.
+fn put_time(v: &mut Vec<u8>, t: Option<SystemTime>) {
+    match t {
+        None => {
+            v.push(0);
+            v.extend_from_slice(&0u64.to_be_bytes());
+        }
+        Some(t) => {
+            let ms = t
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+            v.push(1);
+            v.extend_from_slice(&ms.to_be_bytes());
+        }
+    }
+}
+
+fn get_time(v: &mut &[u8]) -> Option<SystemTime> {
+    let flag = v.get_u8();
+    let ms = v.get_u64();
+    (flag == 1).then(|| SystemTime::UNIX_EPOCH + Duration::from_millis(ms))
+}
+
+fn utf8(bytes: &[u8]) -> Result<ByteString, String> {
+    std::str::from_utf8(bytes)
+        .map(ByteString::from)
+        .map_err(|_| format!("a key that is not UTF-8: {bytes:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::{RetainHandling, SubscriptionOptions, TopicName};
+
+    #[test]
+    fn a_session_reads_back_as_written() {
+        for expires_at in [
+            None,
+            Some(SystemTime::UNIX_EPOCH + Duration::from_millis(1_765_000_123_456)),
+        ] {
+            let r = SessionRecord {
+                client_id: "client/1".into(),
+                protocol: Protocol::V3_1_1,
+                expiry_interval: u32::MAX,
+                expires_at,
+            };
+            assert_eq!(read_session(b"client/1", &session_value(&r)).unwrap(), r);
+        }
+        assert!(read_session(b"c", &[2, 4, 0, 0, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn a_subscription_keeps_every_option_and_its_identifier() {
+        let filter = TopicFilter::new("a/+/#").unwrap();
+        let s = Subscription {
+            options: SubscriptionOptions {
+                qos: QoS::ExactlyOnce,
+                no_local: true,
+                retain_as_published: true,
+                retain_handling: RetainHandling::DoNotSend,
+            },
+            identifier: Some(268_435_455),
+        };
+        let key = subscription_key("c", filter.as_str());
+        let (client_id, f, back) =
+            read_subscription(&key, &subscription_value(&filter, &s)).unwrap();
+        assert_eq!((&*client_id, f, back), ("c", filter, s));
+    }
+
+    #[test]
+    fn a_message_keeps_its_properties_and_expiry() {
+        let mut properties = Properties::new();
+        properties.push(Property::ContentType("text/plain".into()));
+        properties.push(Property::UserProperty(("k".into(), "v".into())));
+        let stored = StoredMessage {
+            message: Arc::new(Message {
+                topic: TopicName::new("a/b").unwrap(),
+                payload: Bytes::from_static(b"hello"),
+                qos: QoS::AtLeastOnce,
+                retain: true,
+                properties: properties.clone(),
+                expires_at: None,
+                publisher: None,
+            }),
+            expires_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000)),
+        };
+        let back = read_message(&message_value(&stored)).unwrap();
+        assert_eq!(back.expires_at, stored.expires_at);
+        let m = back.message;
+        assert_eq!((m.topic.as_str(), &m.payload[..]), ("a/b", &b"hello"[..]));
+        assert_eq!(
+            (m.qos, m.retain, &m.properties),
+            (QoS::AtLeastOnce, true, &properties)
+        );
+        assert!(read_message(&[0; 5]).is_err());
+        assert!(read_message(&[0; 12]).is_err());
+    }
+}

@@ -1,0 +1,158 @@
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+
+use super::*;
+use crate::codec::{Properties, Protocol, QoS, SubscriptionOptions, TopicFilter, TopicName};
+use crate::engine::store::{SessionRecord, StoredMessage};
+use crate::engine::Message;
+use crate::router::Subscription;
+
+fn session(client_id: &str) -> Change {
+    Change::PutSession(SessionRecord {
+        client_id: client_id.into(),
+        protocol: Protocol::V5,
+        expiry_interval: 3600,
+        expires_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000)),
+    })
+}
+
+fn subscribe(client_id: &str, filter: &str) -> Change {
+    Change::PutSubscription {
+        client_id: client_id.into(),
+        filter: TopicFilter::new(filter).unwrap(),
+        subscription: Subscription {
+            options: SubscriptionOptions::qos(QoS::AtLeastOnce),
+            identifier: None,
+        },
+    }
+}
+
+fn retained(topic: &str, payload: &'static [u8]) -> Change {
+    Change::PutRetained(StoredMessage {
+        message: Arc::new(Message {
+            topic: TopicName::new(topic).unwrap(),
+            payload: Bytes::from_static(payload),
+            qos: QoS::AtLeastOnce,
+            retain: true,
+            properties: Properties::new(),
+            expires_at: None,
+            publisher: None,
+        }),
+        expires_at: None,
+    })
+}
+
+fn summary(r: &Restored) -> (Vec<String>, Vec<String>) {
+    let mut sessions: Vec<String> = r
+        .sessions
+        .iter()
+        .map(|s| {
+            let filters: Vec<&str> = s.subscriptions.iter().map(|(f, _)| f.as_str()).collect();
+            format!("{} {filters:?}", s.record.client_id)
+        })
+        .collect();
+    sessions.sort();
+    let mut retained: Vec<String> = r
+        .retained
+        .iter()
+        .map(|m| {
+            format!(
+                "{}={}",
+                m.message.topic,
+                String::from_utf8_lossy(&m.message.payload)
+            )
+        })
+        .collect();
+    retained.sort();
+    (sessions, retained)
+}
+
+#[test]
+fn what_is_committed_is_there_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = DiskStore::open(dir.path(), SyncPolicy::Os).unwrap();
+        store
+            .commit(&[session("a"), subscribe("a", "x/+"), subscribe("a", "y/#")])
+            .unwrap();
+        store
+            .commit(&[session("b"), retained("t/1", b"one")])
+            .unwrap();
+        store
+            .commit(&[
+                Change::DeleteSubscription {
+                    client_id: "a".into(),
+                    filter: TopicFilter::new("y/#").unwrap(),
+                },
+                retained("t/1", b"two"),
+                retained("t/2", b"x"),
+                Change::DeleteRetained(TopicName::new("t/2").unwrap()),
+            ])
+            .unwrap();
+    }
+    let mut store = DiskStore::open(dir.path(), SyncPolicy::Always).unwrap();
+    let restored = store.load().unwrap();
+    assert_eq!(
+        summary(&restored),
+        (
+            vec!["a [\"x/+\"]".to_string(), "b []".to_string()],
+            vec!["t/1=two".to_string()]
+        )
+    );
+}
+
+#[test]
+fn a_session_ends_with_its_subscriptions_even_those_of_the_same_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DiskStore::open(dir.path(), SyncPolicy::Os).unwrap();
+    store
+        .commit(&[session("a"), subscribe("a", "old")])
+        .unwrap();
+    // "ab" shares a prefix with "a" but is another client: it keeps its own.
+    store
+        .commit(&[session("ab"), subscribe("ab", "keep")])
+        .unwrap();
+    store
+        .commit(&[
+            subscribe("a", "new"),
+            Change::DeleteSession("a".into()),
+            session("a"),
+            subscribe("a", "after"),
+        ])
+        .unwrap();
+    assert_eq!(
+        summary(&store.load().unwrap()).0,
+        ["a [\"after\"]", "ab [\"keep\"]"]
+    );
+}
+
+#[test]
+fn a_second_process_and_a_foreign_directory_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = DiskStore::open(dir.path(), SyncPolicy::Os).unwrap();
+    let second = DiskStore::open(dir.path(), SyncPolicy::Os).err().unwrap();
+    assert!(second.0.contains("in use by another process"), "{second}");
+    assert!(second.0.contains(&dir.path().display().to_string()));
+
+    let foreign = tempfile::tempdir().unwrap();
+    std::fs::write(foreign.path().join("notes.txt"), "mine").unwrap();
+    let e = DiskStore::open(foreign.path(), SyncPolicy::Os)
+        .err()
+        .unwrap();
+    assert!(e.0.contains("not a Tern store"), "{e}");
+}
+
+#[test]
+fn a_store_of_another_format_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = DiskStore::open(dir.path(), SyncPolicy::Os).unwrap();
+        store.keyspaces[META as usize]
+            .insert("format", "tern-store 99")
+            .unwrap();
+    }
+    let e = DiskStore::open(dir.path(), SyncPolicy::Os).err().unwrap();
+    assert!(e.0.contains("tern-store 99"), "{e}");
+}

@@ -55,6 +55,16 @@ enum Command {
     },
     /// Print a JSON Web Token that logs USER in (`[auth.jwt]`): give it as the CONNECT password.
     JwtGen(JwtGen),
+    /// Print what a data directory holds (sessions, their subscriptions, retained messages),
+    /// read offline: the broker that uses it must be stopped.
+    Inspect {
+        /// The data directory. Without it, `[storage] path` of --config, or `tern-data`.
+        #[arg(value_name = "DIR")]
+        path: Option<PathBuf>,
+        /// A configuration file whose `[storage] path` to read.
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Decode one MQTT packet given in hex (spaces allowed, in one argument or several).
     Decode {
         /// Protocol version: 3.1, 3.1.1 or 5.
@@ -120,6 +130,16 @@ fn main() -> ExitCode {
             }
         },
         Command::Decode { protocol, hex } => decode_command(protocol, &hex.concat()),
+        Command::Inspect { path, config } => match inspect_command(path, config.as_deref()) {
+            Ok(report) => {
+                print!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("tern inspect: {e}");
+                ExitCode::from(1)
+            }
+        },
         Command::JwtGen(args) => match jwt_gen_command(&args) {
             Ok(token) => {
                 println!("{token}");
@@ -389,6 +409,31 @@ fn parse_protocol(s: &str) -> Result<Protocol, String> {
         "5" | "5.0" => Ok(Protocol::V5),
         _ => Err("unknown protocol (use 3.1, 3.1.1 or 5)".into()),
     }
+}
+
+/// `tern inspect`: the report of a data directory, which must exist.
+fn inspect_command(path: Option<PathBuf>, config: Option<&Path>) -> anyhow::Result<String> {
+    use tern::engine::store::Store;
+    let path = match (path, config) {
+        (Some(path), _) => path,
+        (None, Some(file)) => {
+            load_checked(file)
+                .map_err(|e| anyhow::anyhow!(describe(file, &e)))?
+                .storage
+                .path
+        }
+        (None, None) => tern::config::Storage::default().path,
+    };
+    if !path.is_dir() {
+        anyhow::bail!("{}: no such data directory", path.display());
+    }
+    let sync = tern::store::SyncPolicy::Os;
+    let mut store = tern::store::DiskStore::open(&path, sync)?;
+    let restored = store.load()?;
+    Ok(tern::store::inspect::report(
+        &restored,
+        std::time::SystemTime::now(),
+    ))
 }
 
 fn decode_command(protocol: Protocol, hex: &str) -> ExitCode {

@@ -28,6 +28,7 @@ pub use crate::server::options::{
     CertIdentity, ClientAuth, Listener, ProtocolVersion, ProxyProtocol, Tls, TlsVersion, Transport,
     DEFAULT_SOCKET_MODE,
 };
+pub use crate::store::options::{Storage, StorageMode, Sync as StorageSync};
 
 /// The commented default configuration file, `broker/src/config/default-config.toml`.
 const DEFAULT_CONFIG_TOML: &str = include_str!("default-config.toml");
@@ -62,6 +63,8 @@ pub struct Config {
     pub mqtt: Mqtt,
     /// `[auth]`: authentication.
     pub auth: Auth,
+    /// `[storage]`: whether and where state is kept across restarts.
+    pub storage: Storage,
     /// `[log]`: logging.
     pub log: Log,
 }
@@ -73,6 +76,7 @@ impl Default for Config {
             limits: Limits::default(),
             mqtt: Mqtt::default(),
             auth: Auth::default(),
+            storage: Storage::default(),
             log: Log::default(),
         }
     }

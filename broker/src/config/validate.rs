@@ -35,6 +35,17 @@ impl Config {
             }
         }
 
+        if self.storage.sync == crate::store::options::Sync::Interval {
+            at_least(
+                "storage.sync_interval_ms",
+                self.storage.sync_interval_ms.into(),
+                1,
+            )?;
+        }
+        if self.storage.path.as_os_str().is_empty() {
+            return Err(ConfigError::invalid("storage.path", "must not be empty"));
+        }
+
         let l = &self.limits;
         at_least("limits.max_connections", l.max_connections.into(), 1)?;
         let size = l.max_packet_size;

@@ -13,12 +13,22 @@
 //!
 //! The engine is given each event's own time (when its bytes were read), never earlier than
 //! a time it was already given: its clock only goes forward.
+//!
+//! With a store, a round that changed durable state hands its changes to the commit thread
+//! (see `commit`), and everything the round produced for the clients, frames and closes,
+//! waits until the thread says they are written; so does every later round, to keep each
+//! connection's order. Waiting rounds are released in order as commits complete. Past
+//! [`MAX_WAITING`] rounds waiting, the task takes no more ordered events until the store
+//! catches up: a slow disk slows the clients down instead of growing a queue.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use ahash::AHashMap;
+use tokio::sync::oneshot;
 
+use super::commit::Committer;
 use super::outbox::{Frames, Outbox};
 use super::to_engine::{Event, FromConnections, Stamped};
 use crate::engine::policy::Authorizer;
@@ -26,32 +36,46 @@ use crate::engine::{ConnId, Engine, Input, Output};
 
 /// Ordered events taken in one round, at most.
 const ROUND: usize = 256;
+/// Rounds waiting for the store past which no more ordered events are taken.
+const MAX_WAITING: usize = 256;
 /// How long a small round waits at most for readers woken before its newest read that have
 /// not handed their bytes over.
 const CATCH_UP: Duration = Duration::from_millis(2);
 
-/// Runs the engine until every sender of ordered events is gone.
-pub(super) async fn run(engine: Engine, mut from: FromConnections) {
+/// Runs the engine until every sender of ordered events is gone; an error if the store
+/// failed.
+pub(super) async fn run(
+    engine: Engine,
+    mut from: FromConnections,
+    committer: Option<Committer>,
+) -> anyhow::Result<()> {
     let mut task = EngineTask {
         engine,
         d: Dispatcher::default(),
         last: Instant::now(),
+        committer,
+        shutdown: None,
+        failed: None,
     };
     let mut round: Vec<Stamped> = Vec::with_capacity(ROUND + 1);
     let mut priority_open = true;
     loop {
         let timeout = task.engine.poll_timeout();
+        let room = task.d.waiting.len() < MAX_WAITING;
         tokio::select! {
             biased;
             event = from.priority.recv(), if priority_open => match event {
                 Some(event) => task.apply(event, false),
                 None => priority_open = false,
             },
-            event = from.events.recv() => match event {
+            event = from.events.recv(), if room => match event {
                 Some(event) => round.push(event),
                 None => break,
             },
             _ = sleep_until(timeout), if timeout.is_some() => {}
+        }
+        if let Some(failure) = task.failed.take() {
+            return task.fail(failure).await;
         }
         let newest = round.iter().map(|e| e.ticket).max().unwrap_or(0);
         if newest > 0 && round.len() < ROUND / 4 {
@@ -63,7 +87,7 @@ pub(super) async fn run(engine: Engine, mut from: FromConnections) {
             from.arriving.caught_up(newest, CATCH_UP).await;
         }
         let now = task.clock();
-        while round.len() < ROUND {
+        while round.len() < ROUND && room {
             match from.events.try_recv() {
                 Ok(event) => round.push(event),
                 Err(_) => break,
@@ -84,8 +108,16 @@ pub(super) async fn run(engine: Engine, mut from: FromConnections) {
             task.last = task.last.max(now);
             task.engine.handle_timeout(task.last);
         }
-        task.d.end_round(&mut task.engine);
+        task.end_round();
+        if let Some(failure) = task.failed.take() {
+            return task.fail(failure).await;
+        }
     }
+    if let Some(committer) = task.committer.take() {
+        // Whatever was handed over is written before the broker stops.
+        let _ = tokio::task::spawn_blocking(move || committer.finish()).await;
+    }
+    Ok(())
 }
 
 /// The engine, where its output goes, and the last time it was given.
@@ -93,6 +125,12 @@ struct EngineTask {
     engine: Engine,
     d: Dispatcher,
     last: Instant,
+    /// The store's commit thread, if the broker keeps state.
+    committer: Option<Committer>,
+    /// The shutdown's answer, sent once nothing waits for the store.
+    shutdown: Option<oneshot::Sender<()>>,
+    /// Why the store failed, if it did.
+    failed: Option<String>,
 }
 
 impl EngineTask {
@@ -133,8 +171,11 @@ impl EngineTask {
             }
             Event::Shutdown(done) => {
                 engine.shutdown(now);
-                let _ = done.send(());
+                // Answered once what the shutdown changed is written and its frames are out.
+                self.shutdown = Some(done);
             }
+            Event::Committed(id) => self.d.committed = self.d.committed.max(id),
+            Event::StoreFailed(why) => self.failed = Some(why),
             Event::Security(security) => {
                 let security = *security;
                 engine.replace_authenticator(security.authenticator);
@@ -143,6 +184,48 @@ impl EngineTask {
         }
         self.d.collect(engine);
     }
+
+    /// Ends a round: its changes go to the store, and its output to the connections, at once
+    /// or once the store has written what it waits for; rounds the store has written are
+    /// released.
+    fn end_round(&mut self) {
+        let engine = &mut self.engine;
+        loop {
+            self.d.collect(engine);
+            let changes = engine.take_changes();
+            let wait = match &mut self.committer {
+                Some(committer) if !changes.is_empty() => Some(committer.submit(changes)),
+                _ => None,
+            };
+            self.d.end_round(wait);
+            if !self.d.handle_pushed(engine) {
+                break;
+            }
+        }
+        if self.d.waiting.is_empty() {
+            if let Some(done) = self.shutdown.take() {
+                let _ = done.send(());
+            }
+        }
+    }
+
+    /// The store failed: nothing more is sent, and the reason goes up to the server, which
+    /// stops.
+    async fn fail(mut self, why: String) -> anyhow::Result<()> {
+        if let Some(committer) = self.committer.take() {
+            let _ = tokio::task::spawn_blocking(move || committer.finish()).await;
+        }
+        Err(anyhow::anyhow!("the store failed: {why}"))
+    }
+}
+
+/// A round's output, waiting for the store to write the round's changes (or an earlier
+/// round's).
+struct Waiting {
+    /// The commit it waits for.
+    commit: u64,
+    staged: AHashMap<ConnId, Frames>,
+    closes: Vec<ConnId>,
 }
 
 /// The connections' outboxes, and the frames staged for them this round.
@@ -151,6 +234,12 @@ struct Dispatcher {
     outboxes: AHashMap<ConnId, Arc<Outbox>>,
     /// The frames of this round, for the connections that have some.
     staged: AHashMap<ConnId, Frames>,
+    /// The connections the engine closed this round, in order, after their frames.
+    closes: Vec<ConnId>,
+    /// Rounds waiting for the store, oldest first.
+    waiting: VecDeque<Waiting>,
+    /// The last commit the store has written.
+    committed: u64,
     /// Connections whose outbox overflowed, with the bytes that were waiting.
     overflowed: Vec<(ConnId, usize)>,
     /// Connections whose outbox has just gone past its high-water mark.
@@ -183,22 +272,8 @@ impl Dispatcher {
                         self.staged.insert(conn, frames);
                     }
                 }
-                Output::Close { conn } => {
-                    let Some(outbox) = self.outboxes.remove(&conn) else {
-                        continue;
-                    };
-                    // What was staged before the close goes out first.
-                    if let Some(mut frames) = self.staged.remove(&conn) {
-                        if let Err(overflow) = outbox.push_all(&mut frames) {
-                            self.overflowed.push((conn, overflow.waiting));
-                        }
-                    }
-                    if outbox.dropped() > 0 {
-                        tracing::info!(conn = %conn, dropped = outbox.dropped(),
-                            "QoS 0 messages dropped for a slow reader");
-                    }
-                    outbox.close();
-                }
+                // After the round's frames, which go out first.
+                Output::Close { conn } => self.closes.push(conn),
                 Output::Pause { conn } => {
                     if let Some(outbox) = self.outboxes.get(&conn) {
                         outbox.pause();
@@ -213,41 +288,85 @@ impl Dispatcher {
         }
     }
 
-    /// Pushes every batch staged this round, waking the writers. A connection that reads
-    /// too slowly to keep up is closed; closing it may produce more output (its will, say), so
-    /// this runs until the engine has nothing to add.
-    fn end_round(&mut self, engine: &mut Engine) {
-        loop {
-            self.collect(engine);
-            if !self.staged.is_empty() {
-                let frames: usize = self.staged.values().map(Vec::len).sum();
-                self.batch_hint = frames.div_ceil(self.staged.len()).min(MAX_BATCH_HINT);
+    /// Ends the round staged: its output goes to the connections now, or waits for commit
+    /// `wait` (the round's own changes), or for the rounds waiting before it. Then every
+    /// waiting round the store has written goes.
+    fn end_round(&mut self, wait: Option<u64>) {
+        if !self.staged.is_empty() {
+            let frames: usize = self.staged.values().map(Vec::len).sum();
+            self.batch_hint = frames.div_ceil(self.staged.len()).min(MAX_BATCH_HINT);
+        }
+        let behind = self.waiting.back().map(|w| w.commit);
+        if let Some(commit) = wait.or(behind) {
+            let staged = std::mem::take(&mut self.staged);
+            let closes = std::mem::take(&mut self.closes);
+            if !staged.is_empty() || !closes.is_empty() || wait.is_some() {
+                self.waiting.push_back(Waiting {
+                    commit,
+                    staged,
+                    closes,
+                });
             }
-            for (conn, mut frames) in self.staged.drain() {
-                if let Some(outbox) = self.outboxes.get(&conn) {
-                    match outbox.push_all(&mut frames) {
-                        Ok(false) => {}
-                        Ok(true) => self.congested.push(conn),
-                        Err(overflow) => self.overflowed.push((conn, overflow.waiting)),
-                    }
+        } else {
+            let mut staged = std::mem::take(&mut self.staged);
+            let closes = std::mem::take(&mut self.closes);
+            self.push(&mut staged, closes);
+            // The map keeps its room for the next round, within reason.
+            if staged.capacity() <= STAGED_ROOM {
+                self.staged = staged;
+            }
+        }
+        while self
+            .waiting
+            .front()
+            .is_some_and(|w| w.commit <= self.committed)
+        {
+            let w = self.waiting.pop_front().expect("a waiting round");
+            let mut staged = w.staged;
+            self.push(&mut staged, w.closes);
+        }
+    }
+
+    /// Pushes batches to their outboxes, waking the writers, then closes what was closed.
+    fn push(&mut self, staged: &mut AHashMap<ConnId, Frames>, closes: Vec<ConnId>) {
+        for (conn, mut frames) in staged.drain() {
+            if let Some(outbox) = self.outboxes.get(&conn) {
+                match outbox.push_all(&mut frames) {
+                    Ok(false) => {}
+                    Ok(true) => self.congested.push(conn),
+                    Err(overflow) => self.overflowed.push((conn, overflow.waiting)),
                 }
             }
-            if self.overflowed.is_empty() && self.congested.is_empty() {
-                break;
-            }
-            let now = Instant::now();
-            for conn in std::mem::take(&mut self.congested) {
-                engine.handle(conn, Input::Congested, now);
-            }
-            for (conn, waiting) in std::mem::take(&mut self.overflowed) {
-                tracing::warn!(conn = %conn, waiting,
-                    "closed: the client does not read what it is sent (write buffer full)");
-                engine.handle(conn, Input::Closed, now);
-            }
         }
-        if self.staged.capacity() > STAGED_ROOM {
-            self.staged.shrink_to(STAGED_ROOM);
+        for conn in closes {
+            let Some(outbox) = self.outboxes.remove(&conn) else {
+                continue;
+            };
+            if outbox.dropped() > 0 {
+                tracing::info!(conn = %conn, dropped = outbox.dropped(),
+                    "QoS 0 messages dropped for a slow reader");
+            }
+            outbox.close();
         }
+    }
+
+    /// Tells the engine about the connections the pushes found congested or overflowing (a
+    /// connection that reads too slowly to keep up is closed). True if it was told anything:
+    /// it may have produced more output (a will, say), and the round goes on.
+    fn handle_pushed(&mut self, engine: &mut Engine) -> bool {
+        if self.overflowed.is_empty() && self.congested.is_empty() {
+            return false;
+        }
+        let now = Instant::now();
+        for conn in std::mem::take(&mut self.congested) {
+            engine.handle(conn, Input::Congested, now);
+        }
+        for (conn, waiting) in std::mem::take(&mut self.overflowed) {
+            tracing::warn!(conn = %conn, waiting,
+                "closed: the client does not read what it is sent (write buffer full)");
+            engine.handle(conn, Input::Closed, now);
+        }
+        true
     }
 }
 
@@ -255,5 +374,58 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at.into()).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+
+    /// The frames an outbox holds, taken as its writer would.
+    async fn taken(outbox: &Outbox) -> Vec<Bytes> {
+        let (mut frames, mut buf) = (Frames::new(), bytes::BytesMut::new());
+        let take = outbox.take_into(&mut frames, &mut buf);
+        match tokio::time::timeout(Duration::from_millis(10), take).await {
+            Ok(true) => frames.into_iter().map(|(f, _)| f).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_round_waiting_for_the_store_holds_its_output_and_every_later_rounds() {
+        let mut d = Dispatcher::default();
+        let (a, b) = (ConnId(1), ConnId(2));
+        let (oa, ob) = (
+            Arc::new(Outbox::new(1 << 20)),
+            Arc::new(Outbox::new(1 << 20)),
+        );
+        d.outboxes.insert(a, oa.clone());
+        d.outboxes.insert(b, ob.clone());
+        let frame = |s: &'static str| vec![(Bytes::from_static(s.as_bytes()), false)];
+
+        // Round 1 changed durable state: its PUBACK waits for commit 1.
+        d.staged.insert(a, frame("puback"));
+        d.end_round(Some(1));
+        // Round 2 changed nothing, but comes after: it waits too, close included.
+        d.staged.insert(b, frame("suback"));
+        d.staged.insert(a, frame("disconnect"));
+        d.closes.push(a);
+        d.end_round(None);
+        assert!(taken(&oa).await.is_empty() && taken(&ob).await.is_empty());
+        assert!(!oa.is_closed());
+
+        d.committed = 1;
+        d.end_round(None);
+        assert!(d.waiting.is_empty());
+        assert_eq!(taken(&oa).await, ["puback", "disconnect"]);
+        assert_eq!(taken(&ob).await, ["suback"]);
+        assert!(oa.is_closed() && !ob.is_closed());
+
+        // Nothing waiting: a round without changes goes at once.
+        d.staged.insert(b, frame("pingresp"));
+        d.end_round(None);
+        assert_eq!(taken(&ob).await, ["pingresp"]);
     }
 }

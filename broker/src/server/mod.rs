@@ -10,6 +10,7 @@
 //! accepting, logs why and returns an error, and `tern start` exits non-zero so that a
 //! supervisor restarts it: a broker that accepts connections it cannot serve helps no one.
 
+mod commit;
 mod connection;
 mod engine_task;
 mod listen;
@@ -44,7 +45,9 @@ use tokio_util::task::TaskTracker;
 use crate::auth::options::Auth;
 use crate::auth::Security;
 use crate::engine::policy::Authorizer;
+use crate::engine::store::Store;
 use crate::engine::{ConnId, ConnInfo, Engine, ProtocolSet, Settings};
+use commit::Committer;
 use options::{Listener, ProxyProtocol, Transport};
 use outbox::Outbox;
 use tls::TlsListener;
@@ -64,6 +67,8 @@ pub struct Setup {
     pub auth: Auth,
     /// Where clients connect, and how.
     pub listeners: Vec<Listener>,
+    /// The store that keeps state across restarts, if there is one.
+    pub store: Option<Box<dyn Store>>,
 }
 
 /// A broker with its listeners bound, ready to run.
@@ -77,6 +82,7 @@ pub struct Server {
     /// The TLS side of each listener, in the same order.
     tls: Vec<Option<Arc<TlsListener>>>,
     reload: ReloadHandle,
+    store: Option<Box<dyn Store>>,
 }
 
 impl Server {
@@ -102,6 +108,7 @@ impl Server {
             bound,
             tls,
             reload: ReloadHandle::new(),
+            store: setup.store,
         })
     }
 
@@ -135,7 +142,18 @@ impl Server {
         let (to_engine, from_connections) = to_engine::channels();
         let mut engine = Engine::with_authenticator(settings, self.security.authenticator);
         engine.set_acl(self.security.acl.map(|acl| acl as Arc<dyn Authorizer>));
-        let mut engine = tokio::spawn(engine_task::run(engine, from_connections));
+        // What the store kept is back before the first client connects.
+        let committer = match self.store {
+            Some(mut store) => {
+                let restored = store.load()?;
+                let now = std::time::Instant::now();
+                engine.set_wall_clock(now, std::time::SystemTime::now());
+                engine.restore(restored, now);
+                Some(Committer::spawn(store, to_engine.priority_sender()))
+            }
+            None => None,
+        };
+        let mut engine = tokio::spawn(engine_task::run(engine, from_connections, committer));
 
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();
@@ -233,7 +251,7 @@ impl Server {
         // A connection that did not flush in time (a client that stopped reading) still holds
         // a sender of the engine's events: the engine is not waited for beyond a second grace.
         match tokio::time::timeout(SHUTDOWN_GRACE, engine).await {
-            Ok(finished) => finished.context("engine task failed")?,
+            Ok(finished) => finished.context("engine task failed")??,
             Err(_) => tracing::warn!("stopped without waiting for the last connections"),
         }
         tracing::info!("stopped");
@@ -243,7 +261,7 @@ impl Server {
 
 /// Waits for `shutdown`; an engine task that ends first is a failure, with its cause.
 async fn supervise(
-    engine: &mut JoinHandle<()>,
+    engine: &mut JoinHandle<anyhow::Result<()>>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     tokio::select! {
@@ -259,7 +277,8 @@ async fn supervise(
                 anyhow::anyhow!("the engine task panicked: {why}")
             }
             Err(e) => anyhow::anyhow!("the engine task was cancelled: {e}"),
-            Ok(()) => anyhow::anyhow!("the engine task ended before the shutdown"),
+            Ok(Err(failure)) => failure,
+            Ok(Ok(())) => anyhow::anyhow!("the engine task ended before the shutdown"),
         }),
     }
 }
@@ -342,7 +361,11 @@ mod tests {
 
     #[tokio::test]
     async fn an_engine_that_panics_is_a_failure_that_names_the_cause() {
-        let mut engine = tokio::spawn(async { panic!("an invariant broke") });
+        let mut engine = tokio::spawn(async {
+            panic!("an invariant broke");
+            #[allow(unreachable_code)]
+            Ok(())
+        });
         let failure = supervise(&mut engine, std::future::pending())
             .await
             .unwrap_err();
@@ -354,7 +377,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_shutdown_before_any_failure_is_not_one() {
-        let mut engine = tokio::spawn(std::future::pending::<()>());
+        let mut engine = tokio::spawn(std::future::pending::<anyhow::Result<()>>());
         assert!(supervise(&mut engine, async {}).await.is_ok());
         engine.abort();
     }

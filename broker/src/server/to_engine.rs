@@ -34,6 +34,10 @@ pub(crate) enum Event {
     Shutdown(oneshot::Sender<()>),
     /// The files of `[auth]` were read again (SIGHUP): new authenticator and ACL.
     Security(Box<Security>),
+    /// The store has written the changes of every round up to this one (see `commit`).
+    Committed(u64),
+    /// The store failed: nothing more can be promised (see `commit`).
+    StoreFailed(String),
 }
 
 /// An event, when it happened, and the ticket of the wake of the read that brought it (0
@@ -93,6 +97,12 @@ impl ToEngine {
     /// Sends `event`, read at `at` in a read woken with `ticket`, in order.
     pub fn send_read(&self, event: Event, at: Instant, ticket: u64) -> Sending<'_> {
         send(&self.events, Stamped { at, ticket, event })
+    }
+
+    /// A sender of events ahead of the ordered ones, for a thread of the server's own (the
+    /// store's commit thread), which does not keep the ordered channel open.
+    pub fn priority_sender(&self) -> mpsc::Sender<Stamped> {
+        self.priority.clone()
     }
 
     /// Sends `event` ahead of the ordered events (see the module's text for what may).

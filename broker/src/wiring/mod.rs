@@ -17,19 +17,30 @@ pub use settings::settings;
 use anyhow::Context;
 
 use crate::auth::Security;
-use crate::config::Config;
+use crate::config::{Config, StorageMode};
+use crate::engine::store::Store;
 use crate::server::{Server, Setup};
+use crate::store::DiskStore;
 
 /// Checks `config` ([`preflight`]), loads what `[auth]` names, loads the certificates of TLS
 /// listeners and binds every listener: a server ready to run.
 pub async fn bind(config: Config) -> anyhow::Result<Server> {
     preflight(&config).context("configuration")?;
     let security = Security::load(&config.auth)?;
+    let storage = &config.storage;
+    let store: Option<Box<dyn Store>> = match storage.mode {
+        StorageMode::Memory => None,
+        StorageMode::Disk => Some(Box::new(DiskStore::open(
+            &storage.path,
+            storage.sync_policy(),
+        )?)),
+    };
     Server::bind(Setup {
         settings: settings(&config),
         security,
         auth: config.auth,
         listeners: config.listeners,
+        store,
     })
     .await
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::codec::{QoS, TopicFilter};
-use crate::config::{Config, Listener, OfflineQueuePolicy};
+use crate::config::{Config, Listener, OfflineQueuePolicy, StorageMode};
 use crate::engine::{ListenerSettings, OfflinePolicy, QueueLimits, Settings};
 
 /// The settings a configuration asks for. The configuration has been validated, so every
@@ -49,6 +49,7 @@ pub fn settings(config: &Config) -> Settings {
         max_publish_rate: l.max_publish_rate,
         max_publish_bandwidth: l.max_publish_bandwidth,
         listeners: config.listeners.iter().map(listener_settings).collect(),
+        persistence: config.storage.mode == StorageMode::Disk,
     }
 }
 

@@ -1,0 +1,83 @@
+//! The store's commit thread: it writes the engine's changes, a group of rounds at a time, and
+//! tells the engine task which round is written.
+//!
+//! A store call blocks (a write, perhaps an fsync), so it runs on a thread of its own and
+//! never on the engine task. Batches queue up while a commit is under way; the next commit
+//! takes all of them at once (a group commit), so the slower the disk, the larger the
+//! commits, and the engine never waits for it. What the engine produced for the clients in
+//! those rounds waits in the engine task (see `engine_task`) until the thread says
+//! [`Event::Committed`]. If a commit fails, the thread says [`Event::StoreFailed`] and stops:
+//! nothing more can be promised, and the broker stops.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use tokio::sync::mpsc::Sender;
+
+use super::to_engine::{Event, Stamped};
+use crate::engine::store::{Change, Store};
+
+/// The engine task's handle on the commit thread.
+pub(crate) struct Committer {
+    batches: Option<mpsc::Sender<(u64, Vec<Change>)>>,
+    /// The number of the last batch handed over.
+    last: u64,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Committer {
+    /// Starts the thread, which answers on `priority` (the engine task's priority channel).
+    pub fn spawn(mut store: Box<dyn Store>, priority: Sender<Stamped>) -> Committer {
+        let (batches, rx) = mpsc::channel::<(u64, Vec<Change>)>();
+        let thread = std::thread::Builder::new()
+            .name("tern-store".into())
+            .spawn(move || {
+                let answer = |event| {
+                    let at = Instant::now();
+                    let _ = priority.blocking_send(Stamped {
+                        at,
+                        ticket: 0,
+                        event,
+                    });
+                };
+                while let Ok((mut last, mut changes)) = rx.recv() {
+                    while let Ok((id, more)) = rx.try_recv() {
+                        last = id;
+                        changes.extend(more);
+                    }
+                    match store.commit(&changes) {
+                        Ok(()) => answer(Event::Committed(last)),
+                        Err(e) => {
+                            answer(Event::StoreFailed(e.0));
+                            return;
+                        }
+                    }
+                }
+            })
+            .expect("a thread can be started");
+        Committer {
+            batches: Some(batches),
+            last: 0,
+            thread: Some(thread),
+        }
+    }
+
+    /// Hands a round's changes over; returns the number the thread will answer with.
+    pub fn submit(&mut self, changes: Vec<Change>) -> u64 {
+        self.last += 1;
+        if let Some(batches) = &self.batches {
+            // A thread that stopped has said why (StoreFailed); the engine task stops on it.
+            let _ = batches.send((self.last, changes));
+        }
+        self.last
+    }
+
+    /// Lets the thread finish what it was given, and waits for it.
+    pub fn finish(mut self) {
+        self.batches = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -32,7 +32,12 @@ pub struct Broker {
 impl Broker {
     /// A broker on 127.0.0.1, port 0, with `[limits]` keys set from `limits` (TOML).
     pub async fn start(limits: &str) -> Broker {
-        let mut config = Config::from_toml_str(&format!("[limits]\n{limits}")).unwrap();
+        Broker::start_with(&format!("[limits]\n{limits}")).await
+    }
+
+    /// A broker on 127.0.0.1, port 0, with the configuration `toml` (its listeners replaced).
+    pub async fn start_with(toml: &str) -> Broker {
+        let mut config = Config::from_toml_str(toml).unwrap();
         config.listeners = vec![Listener {
             bind: "127.0.0.1:0".parse().unwrap(),
             ..Listener::default()
@@ -69,19 +74,28 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(addr: SocketAddr, id: &str) -> Client {
+        Client::connect_with(addr, Connect::new(Protocol::V5, id))
+            .await
+            .0
+    }
+
+    /// Connects with `connect`; the client and whether CONNACK said Session Present.
+    pub async fn connect_with(addr: SocketAddr, connect: Connect) -> (Client, bool) {
         let stream = TcpStream::connect(addr).await.unwrap();
         stream.set_nodelay(true).unwrap();
         let mut c = Client {
             stream,
             buf: BytesMut::new(),
         };
-        c.send(&Packet::Connect(Box::new(Connect::new(Protocol::V5, id))))
-            .await;
+        let id = connect.client_id.clone();
+        c.send(&Packet::Connect(Box::new(connect))).await;
         match c.recv().await {
-            Some(Packet::ConnAck(ack)) => assert_eq!(ack.code, ReasonCode::SUCCESS),
+            Some(Packet::ConnAck(ack)) => {
+                assert_eq!(ack.code, ReasonCode::SUCCESS);
+                (c, ack.session_present)
+            }
             other => panic!("{id}: expected CONNACK, got {other:?}"),
         }
-        c
     }
 
     pub async fn send(&mut self, packet: &Packet) {

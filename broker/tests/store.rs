@@ -1,0 +1,247 @@
+//! The store (`[storage] mode = "disk"`): what a broker keeps is there after a restart, a
+//! graceful one in-process, and after SIGKILL of the `tern` binary.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{publish, Broker, Client};
+use tern::codec::{Connect, Packet, Properties, Property, Protocol, QoS};
+
+/// A 5.0 CONNECT of a session that outlives its connection by an hour.
+fn persistent(id: &str, clean_start: bool) -> Connect {
+    let mut c = Connect::new(Protocol::V5, id);
+    c.clean_start = clean_start;
+    let mut p = Properties::new();
+    p.push(Property::SessionExpiryInterval(3600));
+    c.properties = p;
+    c
+}
+
+fn storage(dir: &std::path::Path) -> String {
+    format!(
+        "[storage]\nmode = \"disk\"\npath = {:?}\nsync = \"os\"\n",
+        dir.display().to_string()
+    )
+}
+
+/// The payload of the next PUBLISH the client receives, acknowledging it if it asks.
+async fn next_message(c: &mut Client) -> (String, Vec<u8>) {
+    loop {
+        match c.recv().await {
+            Some(Packet::Publish(p)) => {
+                if let Some(id) = p.packet_id {
+                    let ack = tern::codec::Ack::new(id);
+                    c.send(&Packet::PubAck(ack)).await;
+                }
+                return (p.topic.to_string(), p.payload.to_vec());
+            }
+            Some(_) => continue,
+            None => panic!("the connection ended"),
+        }
+    }
+}
+
+async fn publish_acked(c: &mut Client, topic: &str, payload: &[u8], retain: bool, id: u16) {
+    let mut packet = publish(topic, payload.to_vec(), QoS::AtLeastOnce, id);
+    if let Packet::Publish(p) = &mut packet {
+        p.retain = retain;
+    }
+    c.send(&packet).await;
+    match c.recv().await {
+        Some(Packet::PubAck(a)) => assert_eq!(a.packet_id.get(), id),
+        other => panic!("expected PUBACK, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_gives_back_sessions_subscriptions_and_retained_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = storage(dir.path());
+
+    let broker = Broker::start_with(&config).await;
+    let (mut sub, present) = Client::connect_with(broker.addr, persistent("sub", true)).await;
+    assert!(!present);
+    sub.subscribe("t/#", QoS::AtLeastOnce).await;
+    drop(sub);
+    let mut publisher = Client::connect(broker.addr, "pub").await;
+    publish_acked(&mut publisher, "r/1", b"kept", true, 1).await;
+    publish_acked(&mut publisher, "r/2", b"gone", true, 2).await;
+    publish_acked(&mut publisher, "r/2", b"", true, 3).await;
+    // A session that ends with its connection is not kept.
+    let (clean, _) = Client::connect_with(broker.addr, Connect::new(Protocol::V5, "clean")).await;
+    drop((clean, publisher));
+    broker.stop().await;
+
+    let broker = Broker::start_with(&config).await;
+    let (mut sub, present) = Client::connect_with(broker.addr, persistent("sub", false)).await;
+    assert!(present, "the session came back [MQTT-3.2.2-2]");
+    let (_, present) = Client::connect_with(broker.addr, persistent("clean", false)).await;
+    assert!(
+        !present,
+        "a session that ended with its connection stays ended"
+    );
+    let mut publisher = Client::connect(broker.addr, "pub").await;
+    publish_acked(&mut publisher, "t/x", b"after", false, 1).await;
+    assert_eq!(
+        next_message(&mut sub).await,
+        ("t/x".into(), b"after".to_vec())
+    );
+
+    let mut reader = Client::connect(broker.addr, "reader").await;
+    reader.subscribe("r/#", QoS::AtLeastOnce).await;
+    assert_eq!(
+        next_message(&mut reader).await,
+        ("r/1".into(), b"kept".to_vec())
+    );
+    // r/2 was cleared: nothing else comes.
+    publish_acked(&mut publisher, "r/end", b"end", false, 2).await;
+    assert_eq!(
+        next_message(&mut reader).await,
+        ("r/end".into(), b"end".to_vec())
+    );
+    broker.stop().await;
+
+    // What the directory holds, read offline.
+    let out = Command::new(env!("CARGO_BIN_EXE_tern"))
+        .args(["inspect", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // "sub", and "clean", kept since it came back asking to be.
+    assert!(text.contains("sessions: 2\n"), "{text}");
+    assert!(text.contains("\"sub\" (MQTT 5.0)"), "{text}");
+    assert!(text.contains("t/# (QoS 1)"), "{text}");
+    assert!(
+        text.contains("retained messages: 1 (4 bytes of payload)"),
+        "{text}"
+    );
+}
+
+/// `tern start` with a configuration file, as a user runs it.
+struct Tern {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Tern {
+    fn start(dir: &std::path::Path, config: &std::path::Path, port: u16) -> Tern {
+        let text = format!(
+            "[[listener]]\nbind = \"127.0.0.1:{port}\"\n\n{}",
+            storage(&dir.join("data"))
+        );
+        std::fs::write(config, text).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_tern"))
+            .args(["start", "--config", config.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tern");
+        let mut tern = Tern {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(tern.addr).is_err() {
+            if let Ok(Some(exit)) = tern.child.try_wait() {
+                panic!("tern exited before listening: {exit:?}");
+            }
+            assert!(Instant::now() < deadline, "tern did not listen in time");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        tern
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing but what was written.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Tern {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Retained values and a persistent subscription survive SIGKILL at moments the test does not
+/// choose: a publisher sends retained QoS 1 messages as fast as its acknowledgements come
+/// back, and the broker is killed after a varying number of them, five times. After each
+/// restart the retained value is the last one acknowledged or a later one (never an older
+/// one), and the subscription is still there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_state_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tern.toml");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tern = Tern::start(dir.path(), &config, port);
+    let (mut sub, _) = Client::connect_with(tern.addr, persistent("sub", true)).await;
+    sub.subscribe("t/#", QoS::AtLeastOnce).await;
+    drop(sub);
+    let mut tern = tern;
+    let mut last_acked = 0u32;
+    // Different counts per round, from the clock: the kill lands somewhere else each time.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+        ^ std::process::id();
+    for round in 0..5u32 {
+        let mut publisher = Client::connect(tern.addr, "pub").await;
+        let count = 50 + (seed.rotate_left(round * 5) % 400);
+        let mut packet_id = 1u16;
+        for _ in 0..count {
+            let value = last_acked + 1;
+            let payload = value.to_be_bytes();
+            let mut packet = publish("r/counter", payload.to_vec(), QoS::AtLeastOnce, packet_id);
+            if let Packet::Publish(p) = &mut packet {
+                p.retain = true;
+            }
+            publisher.send(&packet).await;
+            match publisher.recv().await {
+                Some(Packet::PubAck(_)) => last_acked = value,
+                other => panic!("expected PUBACK, got {other:?}"),
+            }
+            packet_id = packet_id % 60_000 + 1;
+        }
+        // One more, sent and not waited for: it may or may not be kept.
+        let payload = (last_acked + 1).to_be_bytes().to_vec();
+        let mut packet = publish("r/counter", payload, QoS::AtLeastOnce, packet_id);
+        if let Packet::Publish(p) = &mut packet {
+            p.retain = true;
+        }
+        publisher.send(&packet).await;
+        tern.kill();
+        tern = Tern::start(dir.path(), &config, port);
+
+        let mut reader = Client::connect(tern.addr, "reader").await;
+        reader.subscribe("r/counter", QoS::AtLeastOnce).await;
+        let (_, payload) = next_message(&mut reader).await;
+        let kept = u32::from_be_bytes(payload[..4].try_into().unwrap());
+        assert!(
+            kept == last_acked || kept == last_acked + 1,
+            "round {round}: {last_acked} was acknowledged, {kept} is retained"
+        );
+        last_acked = kept;
+        let (mut sub, present) = Client::connect_with(tern.addr, persistent("sub", false)).await;
+        assert!(present, "round {round}: the persistent session is gone");
+        let mut publisher = Client::connect(tern.addr, "pub2").await;
+        publish_acked(&mut publisher, "t/ping", &round.to_be_bytes(), false, 1).await;
+        assert_eq!(next_message(&mut sub).await.0, "t/ping");
+    }
+    tern.kill();
+}

@@ -110,6 +110,7 @@ impl Engine {
                     // from a new connection is acknowledged, not delivered twice.
                     let s = self.sessions.get_mut(&sid).expect("session exists");
                     s.inbound_qos2.insert(id.get());
+                    self.record_inbound(sid, id.get(), true);
                 }
                 self.acknowledge(conn, AckKind::PubRec, id.get(), reason)
             }
@@ -166,6 +167,7 @@ impl Engine {
     pub(super) fn handle_pubrel(&mut self, conn: ConnId, sid: SubscriberId, ack: Ack) {
         let s = self.sessions.get_mut(&sid).expect("session exists");
         let reason = if s.inbound_qos2.remove(&ack.packet_id.get()) {
+            self.record_inbound(sid, ack.packet_id.get(), false);
             ReasonCode::SUCCESS
         } else {
             ReasonCode::PACKET_IDENTIFIER_NOT_FOUND

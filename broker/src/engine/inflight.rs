@@ -148,6 +148,16 @@ impl InflightWindow {
             .flat_map(|w| w.slots.iter().flatten().map(|i| i.id))
     }
 
+    /// Every flight, in send order: its identifier, where it stands, and its delivery.
+    pub fn flights_mut(&mut self) -> impl Iterator<Item = (u16, OutboundState, &mut Delivery)> {
+        self.0.iter_mut().flat_map(|w| {
+            w.slots
+                .iter_mut()
+                .flatten()
+                .map(|i| (i.id, i.state, &mut i.delivery))
+        })
+    }
+
     /// Forgets every resend waiting (a new connection decides afresh what waits).
     pub fn clear_resends(&mut self) {
         if let Some(w) = &mut self.0 {
@@ -431,6 +441,7 @@ mod tests {
             retain: false,
             subscription_ids: vec![],
             shared: None,
+            seq: 0,
         }
     }
 

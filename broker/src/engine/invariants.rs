@@ -35,6 +35,19 @@ impl Engine {
                     bytes, s.queued_bytes
                 ));
             }
+            // What a kept session holds at QoS 1/2 is numbered, as the store knows it.
+            if s.stored {
+                let flights = s.inflight.ids().filter_map(|id| s.inflight.get(id));
+                let held = flights.map(|i| &i.delivery).chain(s.queue.iter());
+                for d in held.filter(|d| d.qos != crate::codec::QoS::AtMostOnce) {
+                    if d.seq == 0 || d.seq > s.next_seq {
+                        return Err(format!(
+                            "{sid:?}: a kept message numbered {} (last {})",
+                            d.seq, s.next_seq
+                        ));
+                    }
+                }
+            }
             // Inbound QoS 2 identifiers are not bounded by Receive Maximum here: that is a
             // 5.0 window, checked when a PUBLISH arrives, and a session a 3.x client left
             // with more awaiting PUBREL may be resumed by a 5.0 one (the fuzzer found it).

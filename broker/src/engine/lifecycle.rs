@@ -216,10 +216,13 @@ impl Engine {
             return;
         };
         let dropped = s.trim(limits, policy);
-        if dropped > 0 {
-            self.stats.offline_dropped += dropped;
-            tracing::info!(client_id = %s.client_id, dropped, ?policy,
+        if !dropped.is_empty() {
+            self.stats.offline_dropped += dropped.len() as u64;
+            tracing::info!(client_id = %s.client_id, dropped = dropped.len(), ?policy,
                 "session gone offline over its queue limits: messages dropped");
+            for d in &dropped {
+                self.record_gone(sid, d);
+            }
         }
     }
 }

@@ -112,6 +112,8 @@ pub struct Delivery {
     /// The shared subscription (`$share/{g}/{f}`) that chose this session, when that is the
     /// only reason it gets the message: another member may take it over (section 4.8.2).
     pub shared: Option<crate::codec::TopicFilter>,
+    /// Its number in a session the store keeps (its key there), from 1; 0 while it has none.
+    pub seq: u64,
 }
 
 impl Delivery {

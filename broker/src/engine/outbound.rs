@@ -9,6 +9,7 @@ use super::conn::ConnId;
 use super::inflight::{Inflight, OutboundState};
 use super::message::Delivery;
 use super::shape::Shape;
+use super::store::Held;
 use super::Engine;
 use crate::codec::{
     Ack, Packet, PacketId, Properties, Property, Protocol, Publish, QoS, ReasonCode, TopicName,
@@ -33,6 +34,7 @@ impl Engine {
         now: Instant,
     ) {
         if delivery.message.is_expired(now) {
+            self.record_gone(sid, &delivery);
             return;
         }
         if delivery.qos == QoS::AtMostOnce {
@@ -41,12 +43,14 @@ impl Engine {
             return;
         }
         let s = self.sessions.get_mut(&sid).expect("session exists");
-        let packet_id = Some(s.allocate_packet_id());
-        if self.send_publish(conn, &delivery, packet_id, false, now) {
-            if let Some(id) = packet_id {
-                let s = self.sessions.get_mut(&sid).expect("session exists");
-                s.inflight.start(id.get(), delivery);
-            }
+        let id = s.allocate_packet_id();
+        if self.send_publish(conn, &delivery, Some(id), false, now) {
+            let mut delivery = delivery;
+            self.record_held(sid, &mut delivery, Held::Published(id.get()), now);
+            let s = self.sessions.get_mut(&sid).expect("session exists");
+            s.inflight.start(id.get(), delivery);
+        } else {
+            self.record_gone(sid, &delivery);
         }
     }
 
@@ -255,10 +259,21 @@ impl Engine {
             Some(i) if i.delivery.qos == QoS::ExactlyOnce => {
                 if ack.reason.is_error() {
                     // The client refused the message: the flow ends here (section 4.3.3).
-                    s.inflight.finish(id.get());
+                    if let Some(done) = s.inflight.finish(id.get()) {
+                        self.record_gone(sid, &done.delivery);
+                    }
                     return self.pump(conn, sid, now);
                 }
                 s.inflight.release(id.get());
+                if s.stored {
+                    let mut delivery = s
+                        .inflight
+                        .get(id.get())
+                        .expect("in flight")
+                        .delivery
+                        .clone();
+                    self.record_held(sid, &mut delivery, Held::Released(id.get()), now);
+                }
                 self.send(conn, &Packet::PubRel(Ack::new(id)));
             }
             _ => self.ack(
@@ -297,7 +312,9 @@ impl Engine {
             p.note_progress();
         }
         if s.inflight.get(id.get()).is_some_and(awaited) {
-            s.inflight.finish(id.get());
+            if let Some(done) = s.inflight.finish(id.get()) {
+                self.record_gone(sid, &done.delivery);
+            }
             self.pump(conn, sid, now);
         } else {
             tracing::debug!(conn = %conn, id, "{what} for nothing awaiting it");

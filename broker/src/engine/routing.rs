@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::message::{Delivery, Message};
 use super::outbound::window;
-use super::store::Change;
+use super::store::{Change, Held};
 use super::Engine;
 use crate::codec::QoS;
 use crate::router::SubscriberId;
@@ -51,6 +51,7 @@ impl Engine {
                 retain: t.retain_as_published && message.retain,
                 subscription_ids: t.subscription_ids,
                 shared: t.shared,
+                seq: 0,
                 message: message.clone(),
             };
             self.deliver(t.session, delivery, now);
@@ -103,23 +104,33 @@ impl Engine {
     /// otherwise. An online session keeps everything it is given [MQTT-4.1.0-1]; one whose
     /// queue is over its high-water mark is noted in `self.full`. Offline sessions keep QoS 1
     /// and 2 messages only (3.1.1 [MQTT-3.1.2-5]; QoS 0 may be dropped), within their limits.
-    pub(super) fn deliver(&mut self, sid: SubscriberId, delivery: Delivery, now: Instant) {
+    pub(super) fn deliver(&mut self, sid: SubscriberId, mut delivery: Delivery, now: Instant) {
         let limits = self.settings.queue;
         let Some(s) = self.sessions.get_mut(&sid) else {
             return;
         };
+        // A kept session's QoS 1/2 message is numbered and recorded as it enters the queue
+        // (`send_delivery` records what goes straight into the inflight window).
+        let kept = s.stored && delivery.qos != QoS::AtMostOnce;
         let Some(conn) = s.conn else {
             if delivery.qos == QoS::AtMostOnce {
                 return;
             }
+            if kept {
+                self.record_held(sid, &mut delivery, Held::Queued, now);
+            }
+            let s = self.sessions.get_mut(&sid).expect("session exists");
             let dropped = s.enqueue_offline(delivery, limits, self.settings.offline_policy);
-            if dropped > 0 {
-                self.stats.offline_dropped += dropped;
+            if !dropped.is_empty() {
+                self.stats.offline_dropped += dropped.len() as u64;
                 // One line per session going over, not one per message.
                 if s.dropped == 1 || s.dropped.is_power_of_two() {
                     tracing::info!(client_id = %s.client_id, dropped = s.dropped,
                         policy = ?self.settings.offline_policy,
                         "offline session's queue full: a message dropped");
+                }
+                for d in &dropped {
+                    self.record_gone(sid, d);
                 }
             }
             return;
@@ -129,6 +140,10 @@ impl Engine {
         let full = || s.inflight.len() >= window(&self.conns[&conn], self.settings.max_inflight);
         let qos0 = delivery.qos == QoS::AtMostOnce;
         if !s.queue.is_empty() || s.congested || (!qos0 && full()) {
+            if kept {
+                self.record_held(sid, &mut delivery, Held::Queued, now);
+            }
+            let s = self.sessions.get_mut(&sid).expect("session exists");
             s.push(delivery);
             if s.over_limits(limits) {
                 self.full.push(sid);

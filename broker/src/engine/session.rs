@@ -95,6 +95,8 @@ pub struct Session {
     pub congested: bool,
     /// Whether the store keeps this session (see `store`): its changes are recorded.
     pub stored: bool,
+    /// The number of the last message it was given while kept ([`Delivery::seq`]).
+    pub next_seq: u64,
 }
 
 impl Session {
@@ -116,6 +118,7 @@ impl Session {
             pressure: None,
             congested: false,
             stored: false,
+            next_seq: 0,
         }
     }
 
@@ -161,39 +164,42 @@ impl Session {
     }
 
     /// Queues a delivery for an offline session within its limits, making room as `policy`
-    /// says. Returns how many messages were dropped (counted in `dropped` too).
+    /// says. Returns the messages dropped (counted in `dropped` too).
     pub fn enqueue_offline(
         &mut self,
         delivery: Delivery,
         limits: QueueLimits,
         policy: OfflinePolicy,
-    ) -> u64 {
+    ) -> Vec<Delivery> {
         let cost = delivery.cost();
         let fits = |s: &Session| {
             s.queue.len() < limits.max_messages && s.queued_bytes + cost <= limits.max_bytes
         };
-        let mut dropped = 0;
+        let mut dropped = Vec::new();
         if policy == OfflinePolicy::DropNewest && !fits(self) {
             self.dropped += 1;
-            return 1;
+            return vec![delivery];
         }
-        while !fits(self) && self.dequeue().is_some() {
-            dropped += 1;
+        while !fits(self) {
+            match self.dequeue() {
+                Some(d) => dropped.push(d),
+                None => break,
+            }
         }
         if !fits(self) {
             // Larger than the whole queue may hold.
-            dropped += 1;
+            dropped.push(delivery);
         } else {
             self.push(delivery);
         }
-        self.dropped += dropped;
+        self.dropped += dropped.len() as u64;
         dropped
     }
 
     /// Brings the queue of a session gone offline within its limits, dropping the oldest or
-    /// the newest messages as `policy` says. Returns how many were dropped.
-    pub fn trim(&mut self, limits: QueueLimits, policy: OfflinePolicy) -> u64 {
-        let mut dropped = 0;
+    /// the newest messages as `policy` says. Returns the messages dropped.
+    pub fn trim(&mut self, limits: QueueLimits, policy: OfflinePolicy) -> Vec<Delivery> {
+        let mut dropped = Vec::new();
         while self.queue.len() > limits.max_messages || self.queued_bytes > limits.max_bytes {
             let d = match policy {
                 OfflinePolicy::DropOldest => self.queue.pop_front(),
@@ -201,9 +207,9 @@ impl Session {
             };
             let Some(d) = d else { break };
             self.queued_bytes -= d.cost();
-            dropped += 1;
+            dropped.push(d);
         }
-        self.dropped += dropped;
+        self.dropped += dropped.len() as u64;
         dropped
     }
 
@@ -254,6 +260,7 @@ mod tests {
             retain: false,
             subscription_ids: vec![],
             shared: None,
+            seq: 0,
         }
     }
 
@@ -333,13 +340,13 @@ mod tests {
         for n in 1..=5 {
             trimmed.push(numbered(n));
         }
-        assert_eq!(trimmed.trim(limits, OfflinePolicy::DropOldest), 3);
+        assert_eq!(trimmed.trim(limits, OfflinePolicy::DropOldest).len(), 3);
         assert_eq!(sizes(&trimmed), [4, 5]);
         let mut trimmed = session();
         for n in 1..=5 {
             trimmed.push(numbered(n));
         }
-        assert_eq!(trimmed.trim(limits, OfflinePolicy::DropNewest), 3);
+        assert_eq!(trimmed.trim(limits, OfflinePolicy::DropNewest).len(), 3);
         assert_eq!(sizes(&trimmed), [1, 2]);
     }
 
@@ -352,17 +359,20 @@ mod tests {
         let policy = OfflinePolicy::DropNewest;
         let mut s = session();
         assert_eq!(
-            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy),
+            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy)
+                .len(),
             0
         );
         assert_eq!(
-            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy),
+            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy)
+                .len(),
             1
         );
         assert!(s.dequeue().is_some());
         assert_eq!(s.queued_bytes, 0);
         assert_eq!(
-            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy),
+            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy)
+                .len(),
             0
         );
     }

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use super::inflight::OutboundState;
 use super::message::Delivery;
+use super::store::Held;
 use super::Engine;
 use crate::codec::QoS;
 use crate::router::SubscriberId;
@@ -41,6 +42,10 @@ impl Engine {
         }
         let mut handed = 0;
         for mut delivery in moving {
+            // It leaves this session (and comes back at the back of its queue if no one else
+            // takes it): it is numbered afresh wherever it goes.
+            self.record_gone(sid, &delivery);
+            delivery.seq = 0;
             let filter = delivery
                 .shared
                 .clone()
@@ -64,6 +69,7 @@ impl Engine {
                 None => {
                     // No one else is there: it waits for this member, at the back of its queue
                     // (it was held already, so it is not dropped now).
+                    self.record_held(sid, &mut delivery, Held::Queued, now);
                     let s = self.sessions.get_mut(&sid).expect("session exists");
                     s.push(delivery);
                 }

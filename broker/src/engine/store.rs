@@ -14,10 +14,14 @@
 //!   Session 0 in 3.x): the client identifier, protocol and expiry, and when an offline one
 //!   ends, as a wall-clock time so that the time the broker was down counts;
 //! - their **subscriptions**, with every option and identifier;
+//! - the **QoS 1 and 2 messages** held for them, each under its number in the session
+//!   ([`Delivery::seq`], in the order they reached it): queued, or in flight with its packet
+//!   identifier, before or after PUBREC; removed when acknowledged or dropped;
+//! - the **inbound QoS 2** packet identifiers awaiting PUBREL, so that a PUBLISH resent after
+//!   a restart is not delivered twice;
 //! - **retained messages**, with their properties and expiry (wall-clock).
 //!
-//! Not kept yet, and lost on a restart: QoS 1/2 messages queued for or in flight to a
-//! session, the inbound QoS 2 state, and wills. The README says so.
+//! Not kept yet, and lost on a restart: wills. The README says so.
 //!
 //! Nothing is recorded for a session that ends with its connection: it never reaches the
 //! store.
@@ -27,10 +31,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytestring::ByteString;
 
-use super::message::Message;
+use super::inflight::OutboundState;
+use super::message::{Delivery, Message};
 use super::session::Session;
 use super::{Engine, Timer};
-use crate::codec::{Protocol, TopicFilter, TopicName};
+use crate::codec::{Protocol, QoS, TopicFilter, TopicName};
 use crate::router::{SubscriberId, Subscription};
 
 /// One change to durable state, in the order the engine made it.
@@ -50,6 +55,26 @@ pub enum Change {
     DeleteSubscription {
         client_id: ByteString,
         filter: TopicFilter,
+    },
+    /// A QoS 1 or 2 message held for a kept session, new or moved on (queued, then in
+    /// flight, then released).
+    PutMessage {
+        client_id: ByteString,
+        seq: u64,
+        state: Held,
+        delivery: StoredDelivery,
+    },
+    /// A message held for a kept session acknowledged, dropped or moved away.
+    DeleteMessage { client_id: ByteString, seq: u64 },
+    /// An inbound QoS 2 packet identifier of a kept session, PUBREC sent, PUBREL awaited.
+    PutInbound {
+        client_id: ByteString,
+        packet_id: u16,
+    },
+    /// That PUBREL came.
+    DeleteInbound {
+        client_id: ByteString,
+        packet_id: u16,
     },
     /// The retained message of a topic, new or replaced.
     PutRetained(StoredMessage),
@@ -77,11 +102,33 @@ pub struct StoredMessage {
     pub expires_at: Option<SystemTime>,
 }
 
-/// A kept session with its subscriptions, as a store gives it back.
+/// Where a message held for a session stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Held {
+    /// Waiting for room in the inflight window, or for the client.
+    Queued,
+    /// PUBLISH sent with this packet identifier; PUBACK or PUBREC awaited.
+    Published(u16),
+    /// PUBREC came for this packet identifier and PUBREL was sent; PUBCOMP awaited.
+    Released(u16),
+}
+
+/// A delivery as kept: the delivery, and when its message expires as a wall-clock time.
+#[derive(Clone, Debug)]
+pub struct StoredDelivery {
+    pub delivery: Delivery,
+    pub expires_at: Option<SystemTime>,
+}
+
+/// A kept session with what it holds, as a store gives it back.
 #[derive(Clone, Debug)]
 pub struct StoredSession {
     pub record: SessionRecord,
     pub subscriptions: Vec<(TopicFilter, Subscription)>,
+    /// The messages it holds, by number, in order.
+    pub messages: Vec<(u64, Held, StoredDelivery)>,
+    /// Its inbound QoS 2 packet identifiers awaiting PUBREL.
+    pub inbound: Vec<u16>,
 }
 
 /// Everything a store gives back when the broker starts.
@@ -163,6 +210,134 @@ impl Engine {
         };
         self.changes.push(Change::PutSession(record));
         self.changes.extend(subscriptions);
+        if first {
+            self.record_everything_held(sid, now);
+        }
+    }
+
+    /// Records every message a session newly kept holds, and its inbound QoS 2 state (a
+    /// session resumed with an expiry it did not have): what it had in flight first, in send
+    /// order, then its queue.
+    fn record_everything_held(&mut self, sid: SubscriberId, now: Instant) {
+        let wall = self.wall_clock(now);
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        let client_id = s.client_id.clone();
+        let mut next = s.next_seq;
+        let mut changes = Vec::new();
+        let mut keep = |d: &mut Delivery, state: Held| {
+            if d.qos == QoS::AtMostOnce {
+                return;
+            }
+            next += 1;
+            d.seq = next;
+            let expires_at = d
+                .message
+                .expires_at
+                .map(|at| wall + at.saturating_duration_since(now));
+            changes.push(Change::PutMessage {
+                client_id: client_id.clone(),
+                seq: next,
+                state,
+                delivery: StoredDelivery {
+                    delivery: d.clone(),
+                    expires_at,
+                },
+            });
+        };
+        for (id, state, d) in s.inflight.flights_mut() {
+            let held = match state {
+                OutboundState::Published => Held::Published(id),
+                OutboundState::Released => Held::Released(id),
+            };
+            keep(d, held);
+        }
+        for d in s.queue.iter_mut() {
+            keep(d, Held::Queued);
+        }
+        s.next_seq = next;
+        for &packet_id in &s.inbound_qos2 {
+            let client_id = client_id.clone();
+            changes.push(Change::PutInbound {
+                client_id,
+                packet_id,
+            });
+        }
+        self.changes.extend(changes);
+    }
+
+    /// Records a QoS 1 or 2 delivery that a kept session holds, in `state`, numbering it first
+    /// if it has no number yet (it is entering the session). Nothing for QoS 0, nor for a
+    /// session the store does not keep.
+    pub(super) fn record_held(
+        &mut self,
+        sid: SubscriberId,
+        delivery: &mut Delivery,
+        state: Held,
+        now: Instant,
+    ) {
+        if !self.settings.persistence || delivery.qos == QoS::AtMostOnce {
+            return;
+        }
+        let wall = self.wall_clock(now);
+        let Some(s) = self.sessions.get_mut(&sid).filter(|s| s.stored) else {
+            return;
+        };
+        if delivery.seq == 0 {
+            s.next_seq += 1;
+            delivery.seq = s.next_seq;
+        }
+        let expires_at = delivery
+            .message
+            .expires_at
+            .map(|at| wall + at.saturating_duration_since(now));
+        self.changes.push(Change::PutMessage {
+            client_id: s.client_id.clone(),
+            seq: delivery.seq,
+            state,
+            delivery: StoredDelivery {
+                delivery: delivery.clone(),
+                expires_at,
+            },
+        });
+    }
+
+    /// Records that a delivery a kept session held is gone from it: acknowledged, dropped,
+    /// or handed to another session.
+    pub(super) fn record_gone(&mut self, sid: SubscriberId, delivery: &Delivery) {
+        if delivery.seq == 0 {
+            return; // Never kept.
+        }
+        let Some(s) = self.sessions.get(&sid).filter(|s| s.stored) else {
+            return;
+        };
+        let client_id = s.client_id.clone();
+        let seq = delivery.seq;
+        self.changes.push(Change::DeleteMessage { client_id, seq });
+    }
+
+    /// Records an inbound QoS 2 packet identifier of a kept session coming (`awaited`: PUBREC
+    /// sent) or going (PUBREL came).
+    pub(super) fn record_inbound(&mut self, sid: SubscriberId, packet_id: u16, awaited: bool) {
+        if !self.settings.persistence {
+            return;
+        }
+        let Some(s) = self.sessions.get(&sid).filter(|s| s.stored) else {
+            return;
+        };
+        let client_id = s.client_id.clone();
+        self.changes.push(if awaited {
+            Change::PutInbound {
+                client_id,
+                packet_id,
+            }
+        } else {
+            Change::DeleteInbound {
+                client_id,
+                packet_id,
+            }
+        });
     }
 
     /// A message as kept, its expiry turned into a wall-clock time.
@@ -208,6 +383,38 @@ impl Engine {
                 self.router.subscribe(sid, &filter, subscription.clone());
                 s.subscribe(filter, subscription);
             }
+            // In number order: the flights in the order they were sent, the queue in its own.
+            for (seq, held, kept) in stored.messages {
+                let mut delivery = kept.delivery;
+                let expires_at = match kept.expires_at {
+                    None => None,
+                    Some(at) => match remaining(at) {
+                        Some(left) => Some(now + left),
+                        None => {
+                            // Expired while the broker was down [MQTT-3.3.2-5].
+                            let client_id = record.client_id.clone();
+                            self.record(Change::DeleteMessage { client_id, seq });
+                            continue;
+                        }
+                    },
+                };
+                if expires_at.is_some() {
+                    let mut message = Arc::unwrap_or_clone(delivery.message);
+                    message.expires_at = expires_at;
+                    delivery.message = Arc::new(message);
+                }
+                delivery.seq = seq;
+                s.next_seq = s.next_seq.max(seq);
+                match held {
+                    Held::Queued => s.push(delivery),
+                    Held::Published(id) => s.inflight.start(id, delivery),
+                    Held::Released(id) => {
+                        s.inflight.start(id, delivery);
+                        s.inflight.release(id);
+                    }
+                }
+            }
+            s.inbound_qos2.extend(stored.inbound);
             if let Some(at) = expires_at {
                 self.schedule(at, Timer::Expiry(sid, s.generation));
             }
@@ -234,8 +441,14 @@ impl Engine {
             self.housekeeping = true;
             self.schedule(now + super::HOUSEKEEPING, Timer::Housekeeping);
         }
+        let held: usize = self
+            .sessions
+            .values()
+            .map(|s| s.queue.len() + s.inflight.len())
+            .sum();
         tracing::info!(
             sessions = self.sessions.len(),
+            held,
             retained = self.retained.len(),
             "state restored from the store"
         );

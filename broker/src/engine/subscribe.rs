@@ -170,6 +170,7 @@ impl Engine {
                 retain: true,
                 subscription_ids: subscription.identifier.into_iter().collect(),
                 shared: None,
+                seq: 0,
                 message,
             };
             self.deliver(sid, delivery, now);

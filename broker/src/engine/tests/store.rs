@@ -1,10 +1,11 @@
 //! The persistence port: which changes the engine records for a store, and what a restore
 //! puts back.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::*;
-use crate::engine::store::{Change, Restored, StoredSession};
+use crate::engine::store::{Change, Held, Restored, StoredDelivery, StoredSession};
 
 fn persistent_settings() -> Settings {
     Settings {
@@ -43,6 +44,21 @@ fn taken(h: &mut Harness) -> Vec<String> {
             Change::DeleteSubscription { client_id, filter } => {
                 format!("unsub {client_id} {filter}")
             }
+            Change::PutMessage {
+                client_id,
+                seq,
+                state,
+                ..
+            } => format!("hold {client_id} #{seq} {state:?}"),
+            Change::DeleteMessage { client_id, seq } => format!("gone {client_id} #{seq}"),
+            Change::PutInbound {
+                client_id,
+                packet_id,
+            } => format!("inbound {client_id} {packet_id}"),
+            Change::DeleteInbound {
+                client_id,
+                packet_id,
+            } => format!("released {client_id} {packet_id}"),
             Change::PutRetained(m) => format!("retain {}", m.message.topic),
             Change::DeleteRetained(topic) => format!("clear {topic}"),
         })
@@ -141,6 +157,8 @@ fn a_restore_brings_sessions_back_offline_and_drops_what_expired_meanwhile() {
                 identifier: None,
             },
         )],
+        messages: vec![],
+        inbound: vec![],
     };
     let restored = Restored {
         sessions: vec![
@@ -167,4 +185,146 @@ fn a_restore_brings_sessions_back_offline_and_drops_what_expired_meanwhile() {
     assert_eq!(h.engine.session_count(), 2, "later (online) and p");
     let (_, ack) = h.connect_with(kept(V5, "was-online", Some(600)));
     assert!(!ack.session_present);
+}
+
+#[test]
+fn a_held_message_is_recorded_at_each_step_until_acknowledged() {
+    let mut h = harness();
+    let (k, _) = h.connect_with(kept(V5, "k", Some(60)));
+    h.subscribe(k, "t", QoS::ExactlyOnce);
+    let p = h.client(V5, "p");
+    h.engine.take_changes();
+
+    // QoS 1, online: straight into the window, gone with PUBACK.
+    h.publish(p, "t", "one", QoS::AtLeastOnce, 1);
+    let sent = h.recv_publish(k);
+    h.send(k, Packet::PubAck(Ack::new(sent.packet_id.unwrap())));
+    // QoS 2: released with PUBREC, gone with PUBCOMP.
+    h.publish(p, "t", "two", QoS::ExactlyOnce, 2);
+    let sent = h.recv_publish(k);
+    let id = sent.packet_id.unwrap();
+    h.send(k, Packet::PubRec(Ack::new(id)));
+    h.send(k, Packet::PubComp(Ack::new(id)));
+    // QoS 0 is never kept.
+    h.publish(p, "t", "zero", QoS::AtMostOnce, 0);
+    let (one, two) = (1, 2);
+    assert_eq!(
+        taken(&mut h),
+        [
+            format!("hold k #1 Published({one})"),
+            "gone k #1".into(),
+            format!("hold k #2 Published({two})"),
+            format!("hold k #2 Released({two})"),
+            "gone k #2".into(),
+        ]
+    );
+
+    // Offline, queued; sent when the client comes back.
+    h.send(k, Packet::Disconnect(Disconnect::default()));
+    h.engine.take_changes();
+    h.publish(p, "t", "three", QoS::AtLeastOnce, 3);
+    assert_eq!(taken(&mut h), ["hold k #3 Queued"]);
+    let (k, _) = h.connect_with(kept(V5, "k", Some(60)));
+    let sent = h.recv_publish(k);
+    assert_eq!(&sent.payload[..], b"three");
+    let changes = taken(&mut h);
+    assert!(
+        changes.contains(&format!(
+            "hold k #3 Published({})",
+            sent.packet_id.unwrap().get()
+        )),
+        "{changes:?}"
+    );
+}
+
+#[test]
+fn an_inbound_qos2_identifier_is_kept_until_pubrel() {
+    let mut h = harness();
+    let (k, _) = h.connect_with(kept(V5, "k", Some(60)));
+    h.engine.take_changes();
+    h.publish(k, "t", "x", QoS::ExactlyOnce, 9);
+    assert!(matches!(h.recv(k), Some(Packet::PubRec(_))));
+    h.send(k, Packet::PubRel(Ack::new(pid(9))));
+    assert_eq!(taken(&mut h), ["inbound k 9", "released k 9"]);
+}
+
+#[test]
+fn a_restore_resends_what_was_in_flight_then_the_queue_and_remembers_inbound_qos2() {
+    let mut h = harness();
+    let message = |payload: &'static str| {
+        Arc::new(Message {
+            topic: TopicName::new("t").unwrap(),
+            payload: Bytes::from_static(payload.as_bytes()),
+            qos: QoS::ExactlyOnce,
+            retain: false,
+            properties: Properties::new(),
+            expires_at: None,
+            publisher: None,
+        })
+    };
+    let held = |payload, qos| StoredDelivery {
+        delivery: Delivery {
+            message: message(payload),
+            qos,
+            retain: false,
+            subscription_ids: vec![],
+            shared: None,
+            seq: 0,
+        },
+        expires_at: None,
+    };
+    let restored = Restored {
+        sessions: vec![StoredSession {
+            record: crate::engine::store::SessionRecord {
+                client_id: "k".into(),
+                protocol: V5,
+                expiry_interval: 600,
+                expires_at: None,
+            },
+            subscriptions: vec![],
+            messages: vec![
+                (4, Held::Published(7), held("sent", QoS::AtLeastOnce)),
+                (5, Held::Released(8), held("released", QoS::ExactlyOnce)),
+                (6, Held::Queued, held("queued", QoS::AtLeastOnce)),
+            ],
+            inbound: vec![3],
+        }],
+        retained: vec![],
+    };
+    let now = h.now;
+    h.engine.restore(restored, now);
+    let (k, ack) = h.connect_with(kept(V5, "k", Some(600)));
+    assert!(ack.session_present);
+    let got = h.recv_all(k);
+    let summary: Vec<String> = got
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(p) => format!(
+                "PUBLISH {} dup={} {}",
+                p.packet_id.map_or(0, |id| id.get()),
+                p.dup,
+                String::from_utf8_lossy(&p.payload)
+            ),
+            Packet::PubRel(a) => format!("PUBREL {}", a.packet_id.get()),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(summary[0], "PUBLISH 7 dup=true sent");
+    assert_eq!(summary[1], "PUBREL 8");
+    assert!(
+        summary[2].starts_with("PUBLISH ") && summary[2].ends_with("dup=false queued"),
+        "{summary:?}"
+    );
+    // The inbound QoS 2 identifier is still awaiting PUBREL: a resent PUBLISH is not
+    // delivered again, only acknowledged.
+    let s = h.client(V5, "s");
+    h.subscribe(s, "u", QoS::AtLeastOnce);
+    let mut p = Publish::new(TopicName::new("u").unwrap(), Bytes::from_static(b"again"));
+    p.qos = QoS::ExactlyOnce;
+    p.packet_id = Some(pid(3));
+    p.dup = true;
+    h.send(k, Packet::Publish(p));
+    assert!(matches!(h.recv(k), Some(Packet::PubRec(_))));
+    assert!(h.recv_all(s).is_empty(), "delivered twice");
+    h.engine.check_invariants().unwrap();
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::SystemTime;
 
-use crate::engine::store::Restored;
+use crate::engine::store::{Held, Restored};
 
 /// At most this many retained topics are listed by name.
 const TOPICS_LISTED: usize = 50;
@@ -22,12 +22,20 @@ pub fn report(restored: &Restored, now: SystemTime) -> String {
                 Err(_) => format!("expiry {secs} s, expired (ends at the next start)"),
             },
         };
+        let queued = s
+            .messages
+            .iter()
+            .filter(|(_, h, _)| *h == Held::Queued)
+            .count();
         let _ = writeln!(
             out,
-            "  {:?} ({}): {expiry}; {} subscription(s)",
+            "  {:?} ({}): {expiry}; {} subscription(s); {} message(s) queued, {} in flight; {} inbound QoS 2 awaiting PUBREL",
             r.client_id.as_ref() as &str,
             r.protocol,
-            s.subscriptions.len()
+            s.subscriptions.len(),
+            queued,
+            s.messages.len() - queued,
+            s.inbound.len(),
         );
         for (filter, sub) in &s.subscriptions {
             let id = sub

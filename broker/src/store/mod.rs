@@ -8,8 +8,9 @@
 //! `benches/RESULTS.md`).
 //!
 //! One commit per batch of changes, atomic across the keyspaces. Within a batch, changes are
-//! folded per key first (the last one wins; a session's end removes its subscriptions, both
-//! those already written and those of the same batch), so the batch never names a key twice.
+//! folded per key first (the last one wins; a session's end removes its subscriptions, held
+//! messages and inbound identifiers, both those already written and those of the same
+//! batch), so the batch never names a key twice.
 //!
 //! The directory is opened by one process at a time (fjall locks it); it holds a format
 //! marker, and a directory of another format, or one that cannot be read, is refused with an
@@ -44,12 +45,18 @@ const META: u8 = 0;
 const SESSIONS: u8 = 1;
 const SUBSCRIPTIONS: u8 = 2;
 const RETAINED: u8 = 3;
+const MESSAGES: u8 = 4;
+const INBOUND: u8 = 5;
+
+/// The keyspaces whose keys start with a client identifier and 0x00: what a session's end
+/// removes with it.
+const UNDER_SESSION: [u8; 3] = [SUBSCRIPTIONS, MESSAGES, INBOUND];
 
 /// The store in a directory.
 pub struct DiskStore {
     path: PathBuf,
     db: Database,
-    keyspaces: [Keyspace; 4],
+    keyspaces: [Keyspace; 6],
     sync: SyncPolicy,
     last_sync: Instant,
 }
@@ -92,6 +99,8 @@ impl DiskStore {
             open("sessions")?,
             open("subscriptions")?,
             open("retained")?,
+            open("messages")?,
+            open("inbound")?,
         ];
         let format = keyspaces[META as usize]
             .get("format")
@@ -139,18 +148,48 @@ impl DiskStore {
                 Change::DeleteSession(client_id) => {
                     folded.insert((SESSIONS, client_id.as_bytes().to_vec()), None);
                     let prefix = records::session_prefix(client_id);
-                    let mut keys: Vec<Vec<u8>> = folded
-                        .range((SUBSCRIPTIONS, prefix.clone())..)
-                        .take_while(|((ks, k), _)| *ks == SUBSCRIPTIONS && k.starts_with(&prefix))
-                        .map(|((_, k), _)| k.clone())
-                        .collect();
-                    for kv in self.keyspaces[SUBSCRIPTIONS as usize].prefix(&prefix) {
-                        let key = kv.key().map_err(|e| self.error("reading", e))?;
-                        keys.push(key.to_vec());
+                    for ks in UNDER_SESSION {
+                        let mut keys: Vec<Vec<u8>> = folded
+                            .range((ks, prefix.clone())..)
+                            .take_while(|((k_ks, k), _)| *k_ks == ks && k.starts_with(&prefix))
+                            .map(|((_, k), _)| k.clone())
+                            .collect();
+                        for kv in self.keyspaces[ks as usize].prefix(&prefix) {
+                            let key = kv.key().map_err(|e| self.error("reading", e))?;
+                            keys.push(key.to_vec());
+                        }
+                        for key in keys {
+                            folded.insert((ks, key), None);
+                        }
                     }
-                    for key in keys {
-                        folded.insert((SUBSCRIPTIONS, key), None);
-                    }
+                }
+                Change::PutMessage {
+                    client_id,
+                    seq,
+                    state,
+                    delivery,
+                } => {
+                    let key = records::numbered_key(client_id, &seq.to_be_bytes());
+                    let value = records::delivery_value(*state, delivery);
+                    folded.insert((MESSAGES, key), Some(value));
+                }
+                Change::DeleteMessage { client_id, seq } => {
+                    let key = records::numbered_key(client_id, &seq.to_be_bytes());
+                    folded.insert((MESSAGES, key), None);
+                }
+                Change::PutInbound {
+                    client_id,
+                    packet_id,
+                } => {
+                    let key = records::numbered_key(client_id, &packet_id.to_be_bytes());
+                    folded.insert((INBOUND, key), Some(Vec::new()));
+                }
+                Change::DeleteInbound {
+                    client_id,
+                    packet_id,
+                } => {
+                    let key = records::numbered_key(client_id, &packet_id.to_be_bytes());
+                    folded.insert((INBOUND, key), None);
                 }
                 Change::PutSubscription {
                     client_id,
@@ -216,14 +255,13 @@ impl Store for DiskStore {
             let (key, value) = kv.into_inner().map_err(|e| self.error("reading", e))?;
             let record =
                 records::read_session(&key, &value).map_err(|e| self.error("a session", e))?;
-            let subscriptions = Vec::new();
-            sessions.insert(
-                key.to_vec(),
-                StoredSession {
-                    record,
-                    subscriptions,
-                },
-            );
+            let stored = StoredSession {
+                record,
+                subscriptions: Vec::new(),
+                messages: Vec::new(),
+                inbound: Vec::new(),
+            };
+            sessions.insert(key.to_vec(), stored);
         }
         for kv in self.keyspaces[SUBSCRIPTIONS as usize].iter() {
             let (key, value) = kv.into_inner().map_err(|e| self.error("reading", e))?;
@@ -238,6 +276,52 @@ impl Store for DiskStore {
                     ))
                 }
             }
+        }
+        // Keys in order: each session's messages come by number.
+        for kv in self.keyspaces[MESSAGES as usize].iter() {
+            let (key, value) = kv.into_inner().map_err(|e| self.error("reading", e))?;
+            let (client_id, n) =
+                records::split_key(&key).map_err(|e| self.error("a message", e))?;
+            let seq = <[u8; 8]>::try_from(n)
+                .map(u64::from_be_bytes)
+                .map_err(|_| {
+                    self.error(
+                        "a message",
+                        format!("{client_id:?}: a key of {} bytes", key.len()),
+                    )
+                })?;
+            let (state, delivery) = records::read_delivery(&value)
+                .map_err(|e| self.error("a message", format!("{client_id:?}: {e}")))?;
+            let session = sessions
+                .get_mut(client_id.as_bytes().as_ref())
+                .ok_or_else(|| {
+                    self.error(
+                        "a message",
+                        format!("{client_id:?} holds a message and has no session"),
+                    )
+                })?;
+            session.messages.push((seq, state, delivery));
+        }
+        for kv in self.keyspaces[INBOUND as usize].iter() {
+            let key = kv.key().map_err(|e| self.error("reading", e))?;
+            let (client_id, n) =
+                records::split_key(&key).map_err(|e| self.error("an inbound identifier", e))?;
+            let id = <[u8; 2]>::try_from(n)
+                .map(u16::from_be_bytes)
+                .ok()
+                .filter(|&id| id != 0)
+                .ok_or_else(|| {
+                    self.error("an inbound identifier", format!("{client_id:?}: {n:?}"))
+                })?;
+            let session = sessions
+                .get_mut(client_id.as_bytes().as_ref())
+                .ok_or_else(|| {
+                    self.error(
+                        "an inbound identifier",
+                        format!("{client_id:?} has no session"),
+                    )
+                })?;
+            session.inbound.push(id);
         }
         let mut retained = Vec::new();
         for kv in self.keyspaces[RETAINED as usize].iter() {

@@ -10,6 +10,8 @@
 //! | `meta` | `format` | `tern-store 1` |
 //! | `sessions` | client identifier | version 1, protocol level, expiry interval (u32), when it ends ([`Time`]) |
 //! | `subscriptions` | client identifier, 0x00, filter | a 5.0 SUBSCRIBE of that filter |
+//! | `messages` | client identifier, 0x00, number (u64) | version 1, where it stands ([`Held`]: 0 queued, 1 published, 2 released) and its packet identifier (u16), the delivery's QoS and RETAIN, its subscription identifiers (a u16 count, u32 each), the shared subscription that chose it (a u16 length, the filter), then the message as in `retained` |
+//! | `inbound` | client identifier, 0x00, packet identifier (u16) | nothing |
 //! | `retained` | topic | when it expires ([`Time`]), a 5.0 PUBLISH |
 //!
 //! A client identifier holds no U+0000 [MQTT-1.5.4-2], so 0x00 ends it in a key, and a
@@ -25,7 +27,7 @@ use crate::codec::{
     decode_exact, Packet, PacketId, Properties, Property, Protocol, Publish, QoS, Subscribe,
     TopicFilter,
 };
-use crate::engine::store::{SessionRecord, StoredMessage};
+use crate::engine::store::{Held, SessionRecord, StoredDelivery, StoredMessage};
 use crate::engine::Message;
 use crate::router::Subscription;
 
@@ -175,6 +177,107 @@ pub fn read_message(value: &[u8]) -> Result<StoredMessage, String> {
     })
 }
 
+/// The key of a message held for a session, or of an inbound QoS 2 identifier: the client
+/// identifier, 0x00, the number (big-endian, so that a session's are in order).
+pub fn numbered_key(client_id: &str, n: &[u8]) -> Vec<u8> {
+    let mut k = session_prefix(client_id);
+    k.extend_from_slice(n);
+    k
+}
+
+/// The client identifier and what follows 0x00 in a numbered key.
+pub fn split_key(key: &[u8]) -> Result<(ByteString, &[u8]), String> {
+    let Some(split) = key.iter().position(|&b| b == 0) else {
+        return Err("a key without its client identifier".into());
+    };
+    Ok((utf8(&key[..split])?, &key[split + 1..]))
+}
+
+pub fn delivery_value(state: Held, d: &StoredDelivery) -> Vec<u8> {
+    let (kind, id) = match state {
+        Held::Queued => (0, 0),
+        Held::Published(id) => (1, id),
+        Held::Released(id) => (2, id),
+    };
+    let delivery = &d.delivery;
+    let mut v = vec![1, kind];
+    v.extend_from_slice(&id.to_be_bytes());
+    v.push(delivery.qos as u8);
+    v.push(u8::from(delivery.retain));
+    let ids = u16::try_from(delivery.subscription_ids.len()).unwrap_or(u16::MAX);
+    v.extend_from_slice(&ids.to_be_bytes());
+    for id in delivery.subscription_ids.iter().take(usize::from(ids)) {
+        v.extend_from_slice(&id.to_be_bytes());
+    }
+    let shared = delivery.shared.as_ref().map_or("", |f| f.as_str());
+    v.extend_from_slice(&(shared.len() as u16).to_be_bytes());
+    v.extend_from_slice(shared.as_bytes());
+    v.extend(message_value(&StoredMessage {
+        message: delivery.message.clone(),
+        expires_at: d.expires_at,
+    }));
+    v
+}
+
+pub fn read_delivery(mut v: &[u8]) -> Result<(Held, StoredDelivery), String> {
+    let short = || "a message record too short".to_string();
+    if v.len() < 8 || v[0] != 1 {
+        return Err("a message record of an unknown shape".into());
+    }
+    v.advance(1);
+    let kind = v.get_u8();
+    let id = v.get_u16();
+    let state = match (kind, id) {
+        (0, _) => Held::Queued,
+        (1, id) if id != 0 => Held::Published(id),
+        (2, id) if id != 0 => Held::Released(id),
+        _ => {
+            return Err(format!(
+                "a message record in state {kind} with packet identifier {id}"
+            ))
+        }
+    };
+    let qos = match v.get_u8() {
+        1 => QoS::AtLeastOnce,
+        2 => QoS::ExactlyOnce,
+        q => return Err(format!("a message record held at QoS {q}")),
+    };
+    let retain = v.get_u8() == 1;
+    let count = usize::from(v.get_u16());
+    if v.len() < count * 4 + 2 {
+        return Err(short());
+    }
+    let subscription_ids = (0..count).map(|_| v.get_u32()).collect();
+    let len = usize::from(v.get_u16());
+    if v.len() < len {
+        return Err(short());
+    }
+    let shared = match len {
+        0 => None,
+        _ => {
+            let text = std::str::from_utf8(&v[..len]).map_err(|_| "a filter that is not UTF-8")?;
+            Some(TopicFilter::new(text.to_owned()).map_err(|e| e.to_string())?)
+        }
+    };
+    v.advance(len);
+    let stored = read_message(v)?;
+    let delivery = crate::engine::Delivery {
+        message: stored.message,
+        qos,
+        retain,
+        subscription_ids,
+        shared,
+        seq: 0,
+    };
+    Ok((
+        state,
+        StoredDelivery {
+            delivery,
+            expires_at: stored.expires_at,
+        },
+    ))
+}
+
 /// A wall-clock time: a flag byte, then milliseconds since the Unix epoch.
 fn put_time(v: &mut Vec<u8>, t: Option<SystemTime>) {
     match t {
@@ -242,6 +345,65 @@ mod tests {
         let (client_id, f, back) =
             read_subscription(&key, &subscription_value(&filter, &s)).unwrap();
         assert_eq!((&*client_id, f, back), ("c", filter, s));
+    }
+
+    #[test]
+    fn a_delivery_keeps_where_it_stands_and_what_it_was_sent_with() {
+        let message = Arc::new(Message {
+            topic: TopicName::new("a/b").unwrap(),
+            payload: Bytes::from_static(b"x"),
+            qos: QoS::ExactlyOnce,
+            retain: false,
+            properties: Properties::new(),
+            expires_at: None,
+            publisher: None,
+        });
+        for (state, shared) in [
+            (Held::Queued, None),
+            (Held::Published(7), Some("$share/g/a/+")),
+            (Held::Released(65_535), None),
+        ] {
+            let d = StoredDelivery {
+                delivery: crate::engine::Delivery {
+                    message: message.clone(),
+                    qos: QoS::AtLeastOnce,
+                    retain: true,
+                    subscription_ids: vec![1, 268_435_455],
+                    shared: shared.map(|f| TopicFilter::new(f).unwrap()),
+                    seq: 9,
+                },
+                expires_at: None,
+            };
+            let (back_state, back) = read_delivery(&delivery_value(state, &d)).unwrap();
+            assert_eq!(back_state, state);
+            let b = &back.delivery;
+            assert_eq!(
+                (b.qos, b.retain, &b.subscription_ids),
+                (QoS::AtLeastOnce, true, &vec![1, 268_435_455])
+            );
+            assert_eq!(b.shared, d.delivery.shared);
+            assert_eq!(&b.message.payload[..], b"x");
+        }
+        let mut broken = delivery_value(
+            Held::Published(3),
+            &StoredDelivery {
+                delivery: crate::engine::Delivery {
+                    message,
+                    qos: QoS::AtLeastOnce,
+                    retain: false,
+                    subscription_ids: vec![],
+                    shared: None,
+                    seq: 1,
+                },
+                expires_at: None,
+            },
+        );
+        broken[2..4].copy_from_slice(&[0, 0]);
+        assert!(
+            read_delivery(&broken).is_err(),
+            "in flight with identifier 0"
+        );
+        assert!(read_delivery(&broken[..10]).is_err());
     }
 
     #[test]

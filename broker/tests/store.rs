@@ -367,3 +367,37 @@ async fn acknowledged_messages_reach_persistent_subscribers_across_kill_9() {
     }
     tern.kill();
 }
+
+/// A will is released by a restart when its client was connected at SIGKILL: that
+/// connection ended without DISCONNECT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_will_of_a_client_connected_at_kill_9_is_published_at_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tern.toml");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tern = Tern::start(dir.path(), &config, port);
+    let mut connect = persistent("w", true);
+    connect.will = Some(tern::codec::Will {
+        qos: QoS::AtLeastOnce,
+        retain: true,
+        properties: Properties::new(),
+        topic: tern::codec::TopicName::new("wills/w").unwrap(),
+        payload: bytes::Bytes::from_static(b"w died"),
+    });
+    // CONNACK comes once the session and its will are written.
+    let (w, _) = Client::connect_with(tern.addr, connect).await;
+    tern.kill();
+    drop(w);
+    let tern = Tern::start(dir.path(), &config, port);
+    let mut reader = Client::connect(tern.addr, "reader").await;
+    reader.subscribe("wills/#", QoS::AtLeastOnce).await;
+    assert_eq!(
+        next_message(&mut reader).await,
+        ("wills/w".into(), b"w died".to_vec())
+    );
+    tern.kill();
+}

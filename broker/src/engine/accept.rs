@@ -142,7 +142,6 @@ impl Engine {
         s.expires_at = None;
         s.generation += 1;
         s.pending_will = None;
-        self.record_session(sid, now);
 
         let c = self.conns.get_mut(&conn).expect("connection exists");
         // The connect deadline's timer is still pending; it checks the keep alive when it
@@ -163,6 +162,8 @@ impl Engine {
         }
         c.will = connect.will.take().map(Box::new);
         self.connected += 1;
+        // Kept (with its will) before CONNACK goes: Session Present is a promise too.
+        self.record_session(sid, now);
         let listener = self.conns[&conn].info.listener;
         self.admission.connected(listener);
 

@@ -19,9 +19,10 @@
 //!   identifier, before or after PUBREC; removed when acknowledged or dropped;
 //! - the **inbound QoS 2** packet identifiers awaiting PUBREL, so that a PUBLISH resent after
 //!   a restart is not delivered twice;
+//! - **wills**: the will of the connection attached (a restart releases it, since that
+//!   connection ended without DISCONNECT), or the one waiting for its Will Delay Interval,
+//!   due at a wall-clock time;
 //! - **retained messages**, with their properties and expiry (wall-clock).
-//!
-//! Not kept yet, and lost on a restart: wills. The README says so.
 //!
 //! Nothing is recorded for a session that ends with its connection: it never reaches the
 //! store.
@@ -33,9 +34,9 @@ use bytestring::ByteString;
 
 use super::inflight::OutboundState;
 use super::message::{Delivery, Message};
-use super::session::Session;
+use super::session::{PendingWill, Session};
 use super::{Engine, Timer};
-use crate::codec::{Protocol, QoS, TopicFilter, TopicName};
+use crate::codec::{Protocol, QoS, TopicFilter, TopicName, Will};
 use crate::router::{SubscriberId, Subscription};
 
 /// One change to durable state, in the order the engine made it.
@@ -92,6 +93,19 @@ pub struct SessionRecord {
     /// When the session ends if no client comes back: set when it goes offline. A session
     /// kept while online has none, and a restart counts its expiry from the restart.
     pub expires_at: Option<SystemTime>,
+    /// Its will, if it has one.
+    pub will: Option<StoredWill>,
+}
+
+/// A will as kept: the will of the connection attached when it was written (`due` unset: if
+/// the broker stops, that connection ends without DISCONNECT, so the will is released at the
+/// next start, its Will Delay Interval counted from then), or one waiting for its delay
+/// since its connection ended, due at a wall-clock time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredWill {
+    /// The will, its Will Delay Interval among its properties.
+    pub will: Will,
+    pub due: Option<SystemTime>,
 }
 
 /// A message as kept: the message, and when it expires as a wall-clock time (the message's
@@ -190,11 +204,28 @@ impl Engine {
         let expires_at = s
             .expires_at
             .map(|at| wall + at.saturating_duration_since(now));
+        // The will of the connection attached, or the one waiting for its delay.
+        let will = match (s.conn, &s.pending_will) {
+            (Some(conn), _) => self
+                .conns
+                .get(&conn)
+                .and_then(|c| c.will.as_deref())
+                .map(|w| StoredWill {
+                    will: w.clone(),
+                    due: None,
+                }),
+            (None, Some(pending)) => Some(StoredWill {
+                will: pending.will.clone(),
+                due: Some(wall + pending.delivery_at.saturating_duration_since(now)),
+            }),
+            (None, None) => None,
+        };
         let record = SessionRecord {
             client_id: s.client_id.clone(),
             protocol: s.protocol,
             expiry_interval: s.expiry_interval,
             expires_at,
+            will,
         };
         let subscriptions: Vec<_> = if first {
             // Subscriptions made while it was not kept go with it.
@@ -359,6 +390,7 @@ impl Engine {
     pub fn restore(&mut self, restored: Restored, now: Instant) {
         let wall = self.wall_clock(now);
         let remaining = |at: SystemTime| at.duration_since(wall).ok();
+        let mut wills = Vec::new();
         for stored in restored.sessions {
             let record = stored.record;
             let expires_at = match (record.expiry_interval, record.expires_at) {
@@ -418,8 +450,30 @@ impl Engine {
             if let Some(at) = expires_at {
                 self.schedule(at, Timer::Expiry(sid, s.generation));
             }
+            if let Some(will) = record.will {
+                wills.push((sid, will));
+            }
             self.by_client_id.insert(record.client_id, sid);
             self.sessions.insert(sid, Box::new(s));
+        }
+        // Once every session is back, so that a will published now reaches them: a will
+        // whose connection was attached when the broker stopped is released now (that
+        // connection ended without DISCONNECT), one already waiting when it is due.
+        for (sid, StoredWill { will, due }) in wills {
+            match due {
+                None => self.leave_will(sid, will, now),
+                Some(at) => match remaining(at) {
+                    Some(left) => {
+                        let s = self.sessions.get_mut(&sid).expect("restored");
+                        let delivery_at = now + left;
+                        s.pending_will = Some(Box::new(PendingWill { delivery_at, will }));
+                        let generation = s.generation;
+                        self.schedule(delivery_at, Timer::Will(sid, generation));
+                    }
+                    None => self.publish_will(sid, will, now),
+                },
+            }
+            self.record_session(sid, now);
         }
         for stored in restored.retained {
             let expires_at = match stored.expires_at {

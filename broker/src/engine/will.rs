@@ -42,7 +42,12 @@ impl Engine {
                 .is_some_and(|w| w.delivery_at <= now);
         if due {
             let pending = s.pending_will.take().expect("checked above");
+            let stored = s.stored;
             self.publish_will(sid, pending.will, now);
+            if stored {
+                // Published: the kept session no longer holds it.
+                self.record_session(sid, now);
+            }
         }
     }
 

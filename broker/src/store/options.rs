@@ -14,9 +14,9 @@ use super::SyncPolicy;
 #[serde(deny_unknown_fields, default)]
 pub struct Storage {
     /// `"memory"` (the default for now): nothing outlives the process. `"disk"`: sessions
-    /// that outlive their connection, their subscriptions, the QoS 1/2 messages they hold and
-    /// their inbound QoS 2 state, and the retained messages are kept in `path`, and
-    /// acknowledged only once written (what is not kept yet: the README).
+    /// that outlive their connection, their subscriptions, the QoS 1/2 messages they hold,
+    /// their inbound QoS 2 state and wills, and the retained messages are kept in `path`, and
+    /// acknowledged only once written.
     pub mode: StorageMode,
     /// The data directory, relative to the working directory (default `tern-data`), created if
     /// absent. One broker at a time: a second one is refused.

@@ -8,14 +8,15 @@
 //! | keyspace | key | value |
 //! |---|---|---|
 //! | `meta` | `format` | `tern-store 1` |
-//! | `sessions` | client identifier | version 1, protocol level, expiry interval (u32), when it ends ([`Time`]) |
+//! | `sessions` | client identifier | version 1, protocol level, expiry interval (u32), when it ends (a time); then, if it has a will, when the will is due (a time), its Will Delay Interval (u32) and the will as a 5.0 PUBLISH |
 //! | `subscriptions` | client identifier, 0x00, filter | a 5.0 SUBSCRIBE of that filter |
 //! | `messages` | client identifier, 0x00, number (u64) | version 1, where it stands ([`Held`]: 0 queued, 1 published, 2 released) and its packet identifier (u16), the delivery's QoS and RETAIN, its subscription identifiers (a u16 count, u32 each), the shared subscription that chose it (a u16 length, the filter), then the message as in `retained` |
 //! | `inbound` | client identifier, 0x00, packet identifier (u16) | nothing |
-//! | `retained` | topic | when it expires ([`Time`]), a 5.0 PUBLISH |
+//! | `retained` | topic | when it expires (a time), a 5.0 PUBLISH |
 //!
 //! A client identifier holds no U+0000 [MQTT-1.5.4-2], so 0x00 ends it in a key, and a
 //! session's subscriptions are the keys that start with it and 0x00. Numbers are big-endian.
+//! A time is a flag byte (1: set) and milliseconds since the Unix epoch (u64), 9 bytes.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -24,29 +25,59 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use bytestring::ByteString;
 
 use crate::codec::{
-    decode_exact, Packet, PacketId, Properties, Property, Protocol, Publish, QoS, Subscribe,
-    TopicFilter,
+    decode_exact, Packet, PacketId, Properties, Property, PropertyId, Protocol, Publish, QoS,
+    Subscribe, TopicFilter, Will,
 };
-use crate::engine::store::{Held, SessionRecord, StoredDelivery, StoredMessage};
+use crate::engine::store::{Held, SessionRecord, StoredDelivery, StoredMessage, StoredWill};
 use crate::engine::Message;
 use crate::router::Subscription;
 
 /// What the `meta` keyspace's `format` key holds in a directory of this format.
 pub const FORMAT: &[u8] = b"tern-store 1";
 
-/// A session's record, 1 + 1 + 4 + 9 bytes.
+/// A session's record: 1 + 1 + 4 + 9 bytes, then its will if it has one: when it is due
+/// (a time; unset: its connection was attached), its Will Delay Interval (u32), and the
+/// will as a 5.0 PUBLISH without that property.
 pub fn session_value(r: &SessionRecord) -> Vec<u8> {
     let mut v = Vec::with_capacity(15);
     v.push(1);
     v.push(r.protocol.level());
     v.extend_from_slice(&r.expiry_interval.to_be_bytes());
     put_time(&mut v, r.expires_at);
+    if let Some(w) = &r.will {
+        put_time(&mut v, w.due);
+        let delay = w
+            .will
+            .properties
+            .iter()
+            .find_map(|p| match p {
+                Property::WillDelayInterval(secs) => Some(*secs),
+                _ => None,
+            })
+            .unwrap_or(0);
+        let mut properties = w.will.properties.clone();
+        properties.remove(PropertyId::WillDelayInterval);
+        v.extend_from_slice(&delay.to_be_bytes());
+        let publish = Packet::Publish(Publish {
+            dup: false,
+            qos: w.will.qos,
+            retain: w.will.retain,
+            topic: w.will.topic.clone(),
+            packet_id: (w.will.qos != QoS::AtMostOnce).then(|| PacketId::new(1).expect("not 0")),
+            properties,
+            payload: w.will.payload.clone(),
+        });
+        let frame = publish
+            .to_bytes(Protocol::V5)
+            .expect("a will the codec accepted encodes");
+        v.extend_from_slice(&frame);
+    }
     v
 }
 
 pub fn read_session(client_id: &[u8], mut v: &[u8]) -> Result<SessionRecord, String> {
     let client_id = utf8(client_id)?;
-    if v.len() != 15 || v[0] != 1 {
+    if v.len() < 15 || v[0] != 1 || (v.len() > 15 && v.len() < 15 + 13) {
         return Err(format!(
             "session {client_id:?}: a record of an unknown shape"
         ));
@@ -60,11 +91,35 @@ pub fn read_session(client_id: &[u8], mut v: &[u8]) -> Result<SessionRecord, Str
     };
     let expiry_interval = v.get_u32();
     let expires_at = get_time(&mut v);
+    let will = if v.is_empty() {
+        None
+    } else {
+        let due = get_time(&mut v);
+        let delay = v.get_u32();
+        let packet =
+            decode_exact(v, Protocol::V5).map_err(|e| format!("{client_id:?}'s will: {e}"))?;
+        let Packet::Publish(p) = packet else {
+            return Err(format!("{client_id:?}'s will is not a PUBLISH"));
+        };
+        let mut properties = p.properties;
+        if delay > 0 {
+            properties.push(Property::WillDelayInterval(delay));
+        }
+        let will = Will {
+            qos: p.qos,
+            retain: p.retain,
+            properties,
+            topic: p.topic,
+            payload: Bytes::copy_from_slice(&p.payload),
+        };
+        Some(StoredWill { will, due })
+    };
     Ok(SessionRecord {
         client_id,
         protocol,
         expiry_interval,
         expires_at,
+        will,
     })
 }
 
@@ -314,17 +369,39 @@ mod tests {
 
     #[test]
     fn a_session_reads_back_as_written() {
-        for expires_at in [
-            None,
-            Some(SystemTime::UNIX_EPOCH + Duration::from_millis(1_765_000_123_456)),
-        ] {
+        let long_ago = SystemTime::UNIX_EPOCH + Duration::from_millis(1_765_000_123_456);
+        for expires_at in [None, Some(long_ago)] {
             let r = SessionRecord {
                 client_id: "client/1".into(),
                 protocol: Protocol::V3_1_1,
                 expiry_interval: u32::MAX,
                 expires_at,
+                will: None,
             };
             assert_eq!(read_session(b"client/1", &session_value(&r)).unwrap(), r);
+        }
+        let mut properties = Properties::new();
+        properties.push(Property::ContentType("text/plain".into()));
+        properties.push(Property::WillDelayInterval(30));
+        let later = SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+        for (qos, due) in [(QoS::AtMostOnce, None), (QoS::ExactlyOnce, Some(later))] {
+            let r = SessionRecord {
+                client_id: "w".into(),
+                protocol: Protocol::V5,
+                expiry_interval: 600,
+                expires_at: None,
+                will: Some(StoredWill {
+                    will: Will {
+                        qos,
+                        retain: true,
+                        properties: properties.clone(),
+                        topic: TopicName::new("last/words").unwrap(),
+                        payload: Bytes::from_static(b"gone"),
+                    },
+                    due,
+                }),
+            };
+            assert_eq!(read_session(b"w", &session_value(&r)).unwrap(), r);
         }
         assert!(read_session(b"c", &[2, 4, 0, 0, 0, 0]).is_err());
     }

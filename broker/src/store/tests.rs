@@ -15,6 +15,7 @@ fn session(client_id: &str) -> Change {
         protocol: Protocol::V5,
         expiry_interval: 3600,
         expires_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000)),
+        will: None,
     })
 }
 

@@ -149,6 +149,7 @@ fn a_restore_brings_sessions_back_offline_and_drops_what_expired_meanwhile() {
             protocol: V5,
             expiry_interval: expiry,
             expires_at,
+            will: None,
         },
         subscriptions: vec![(
             TopicFilter::new("t").unwrap(),
@@ -280,6 +281,7 @@ fn a_restore_resends_what_was_in_flight_then_the_queue_and_remembers_inbound_qos
                 protocol: V5,
                 expiry_interval: 600,
                 expires_at: None,
+                will: None,
             },
             subscriptions: vec![],
             messages: vec![
@@ -327,4 +329,105 @@ fn a_restore_resends_what_was_in_flight_then_the_queue_and_remembers_inbound_qos
     assert!(matches!(h.recv(k), Some(Packet::PubRec(_))));
     assert!(h.recv_all(s).is_empty(), "delivered twice");
     h.engine.check_invariants().unwrap();
+}
+
+fn will(topic: &str, delay: Option<u32>) -> Will {
+    let mut properties = Properties::new();
+    if let Some(secs) = delay {
+        properties.push(Property::WillDelayInterval(secs));
+    }
+    Will {
+        qos: QoS::AtLeastOnce,
+        retain: false,
+        properties,
+        topic: TopicName::new(topic).unwrap(),
+        payload: Bytes::from_static(b"bye"),
+    }
+}
+
+#[test]
+fn a_kept_session_records_its_connections_will_and_then_the_one_waiting() {
+    let mut h = harness();
+    let mut connect = kept(V5, "w", Some(600));
+    connect.will = Some(will("gone/w", Some(30)));
+    let (c, _) = h.connect_with(connect);
+    let wills = |h: &mut Harness| -> Vec<Option<Option<SystemTime>>> {
+        h.engine
+            .take_changes()
+            .into_iter()
+            .filter_map(|c| match c {
+                Change::PutSession(r) => Some(r.will.map(|w| w.due)),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(
+        wills(&mut h),
+        [Some(None)],
+        "the connection's will, not due"
+    );
+    h.input(c, Input::Closed);
+    let due = UNIX_EPOCH + Duration::from_secs(1_000_030);
+    assert_eq!(wills(&mut h), [Some(Some(due))], "waiting for its delay");
+    h.advance(31);
+    assert_eq!(wills(&mut h), [None], "published: no longer held");
+}
+
+#[test]
+fn a_restart_releases_the_will_of_a_connection_the_stop_ended_and_keeps_a_waiting_one() {
+    let mut h = harness();
+    let s = h.client(V5, "s");
+    h.subscribe(s, "gone/#", QoS::AtLeastOnce);
+    let wall = UNIX_EPOCH + Duration::from_secs(1_000_000);
+    let session = |id: &str, will: Will, due: Option<SystemTime>| StoredSession {
+        record: crate::engine::store::SessionRecord {
+            client_id: id.into(),
+            protocol: V5,
+            expiry_interval: 600,
+            expires_at: None,
+            will: Some(crate::engine::store::StoredWill { will, due }),
+        },
+        subscriptions: vec![],
+        messages: vec![],
+        inbound: vec![],
+    };
+    let restored = Restored {
+        sessions: vec![
+            // Online when the broker stopped, no delay: released at once.
+            session("now", will("gone/now", None), None),
+            // Waiting, due in 10 s.
+            session(
+                "later",
+                will("gone/later", Some(60)),
+                Some(wall + Duration::from_secs(10)),
+            ),
+            // Waiting, due while the broker was down: released at once.
+            session(
+                "missed",
+                will("gone/missed", Some(60)),
+                Some(wall - Duration::from_secs(1)),
+            ),
+        ],
+        retained: vec![],
+    };
+    let now = h.now;
+    h.engine.restore(restored, now);
+    h.collect();
+    let topics = |h: &mut Harness| -> Vec<String> {
+        let mut t: Vec<String> = h
+            .recv_all(s)
+            .into_iter()
+            .filter_map(|p| match p {
+                Packet::Publish(p) => Some(p.topic.to_string()),
+                _ => None,
+            })
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(topics(&mut h), ["gone/missed", "gone/now"]);
+    h.advance(9);
+    assert!(topics(&mut h).is_empty());
+    h.advance(2);
+    assert_eq!(topics(&mut h), ["gone/later"]);
 }

@@ -100,6 +100,10 @@ pub struct Args {
     /// A label copied into the output (the broker's name).
     #[arg(long, default_value = "broker")]
     pub label: String,
+    /// Subscribers keep their sessions: Clean Session 0 (3.1.1), or a Session Expiry
+    /// Interval of an hour (5.0), as the clients of a broker that keeps state do.
+    #[arg(long)]
+    pub persistent: bool,
 }
 
 impl Args {

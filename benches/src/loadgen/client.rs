@@ -56,13 +56,14 @@ fn pid(id: u16) -> NonZeroU16 {
 }
 
 impl Connection {
-    /// Opens a TCP connection and completes the CONNECT exchange. `read_capacity` is the read
-    /// buffer's initial size (small for idle connections).
+    /// Opens a TCP connection and completes the CONNECT exchange, with `(keep alive, whether
+    /// the session is to be kept)`. `read_capacity` is the read buffer's initial size (small
+    /// for idle connections).
     pub async fn connect(
         addr: SocketAddr,
         protocol: Protocol,
         client_id: &str,
-        keep_alive: u16,
+        (keep_alive, persistent): (u16, bool),
         read_capacity: usize,
     ) -> Result<Connection, String> {
         let stream = TcpStream::connect(addr)
@@ -71,6 +72,13 @@ impl Connection {
         let mut conn = Connection::from_stream(stream, protocol, read_capacity);
         let mut connect = Connect::new(protocol, client_id.to_string());
         connect.keep_alive = keep_alive;
+        if persistent {
+            // Clean Session 0; in 5.0, a session that outlives the connection by an hour.
+            connect.clean_start = false;
+            if protocol.is_v5() {
+                connect.properties.push(Property::SessionExpiryInterval(3600));
+            }
+        }
         if protocol.is_v5() {
             // Let the broker have as many QoS 1/2 messages in flight towards us as it likes.
             connect.properties.push(Property::ReceiveMaximum(u16::MAX));

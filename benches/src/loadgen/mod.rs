@@ -46,6 +46,7 @@ async fn run(a: &Args) -> scenario::Report {
         idle: Duration::from_secs_f64(a.idle),
         broker_pid: a.broker_pid,
         label: a.label.clone(),
+        persistent: a.persistent,
     };
     use args::Scenario::*;
     match a.scenario {

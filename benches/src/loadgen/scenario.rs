@@ -52,6 +52,8 @@ pub struct Common {
     pub broker_pid: Option<u32>,
     /// Free text copied into the JSON line (the broker's name, say).
     pub label: String,
+    /// Whether subscribers keep their sessions (Clean Session 0, or an expiry in 5.0).
+    pub persistent: bool,
 }
 
 /// The shape of a publish/subscribe run.
@@ -237,6 +239,7 @@ impl RssSampler {
 const KEEP_ALIVE: u16 = 3600;
 
 /// Connects `n` clients, at most `parallel` at a time.
+#[allow(clippy::too_many_arguments)]
 async fn connect_many(
     c: &Common,
     n: usize,
@@ -245,6 +248,7 @@ async fn connect_many(
     keep_alive: u16,
     read_capacity: usize,
     parallel: usize,
+    persistent: bool,
 ) -> Vec<Result<Connection, String>> {
     let mut out = Vec::with_capacity(n);
     let tag = std::process::id();
@@ -256,7 +260,8 @@ async fn connect_many(
                 let id = format!("{prefix}{i}-{tag}");
                 let addr = c.addr;
                 spawn_local(async move {
-                    Connection::connect(addr, protocol, &id, keep_alive, read_capacity).await
+                    let session = (keep_alive, persistent);
+                    Connection::connect(addr, protocol, &id, session, read_capacity).await
                 })
             })
             .collect();
@@ -287,6 +292,7 @@ async fn setup(c: &Common, shape: &Shape) -> Result<Clients, String> {
         KEEP_ALIVE,
         64 * 1024,
         64,
+        c.persistent,
     )
     .await
     .into_iter()
@@ -300,7 +306,8 @@ async fn setup(c: &Common, shape: &Shape) -> Result<Clients, String> {
         Some(plan) => {
             let id = format!("lg-stuck-{}", std::process::id());
             // A small read buffer: what it takes off the socket past its messages stays small.
-            let mut conn = Connection::connect(c.addr, c.protocol, &id, KEEP_ALIVE, 1024).await?;
+            let session = (KEEP_ALIVE, c.persistent);
+            let mut conn = Connection::connect(c.addr, c.protocol, &id, session, 1024).await?;
             conn.subscribe(&plan.filter, c.qos).await?;
             Some(conn)
         }
@@ -314,6 +321,7 @@ async fn setup(c: &Common, shape: &Shape) -> Result<Clients, String> {
         KEEP_ALIVE,
         4096,
         64,
+        false,
     )
     .await
     .into_iter()
@@ -711,7 +719,7 @@ pub async fn connections(c: &Common, n: usize, hold: Duration) -> Report {
     let rss = RssSampler::start(c.broker_pid);
     let before = c.broker_pid.and_then(rss_kib);
     let start = Instant::now();
-    let connect = connect_many(c, n, "lg-idle", c.protocol, KEEP_ALIVE, 0, 256);
+    let connect = connect_many(c, n, "lg-idle", c.protocol, KEEP_ALIVE, 0, 256, false);
     let results = match tokio::time::timeout(c.deadline, connect).await {
         Ok(r) => r,
         Err(_) => return failed(c, "connections", "connecting timed out"),
@@ -823,6 +831,7 @@ mod tests {
             idle: Duration::from_secs(3),
             broker_pid: None,
             label: "test".into(),
+            persistent: false,
         }
     }
 

@@ -36,13 +36,18 @@ impl Drop for Running {
 pub(super) const TERN_NOTES: &str = "\
 - Tern's defaults, but for two keys: `max_connections = 20000` (room for the 10,000 idle
   connections and the clients of every scenario) and `[log] level = \"warn\"` (no log line
-  per connection). So: an outbound QoS 1/2 window of 32 per subscriber, a session queue whose
+  per connection). So: an outbound QoS 1/2 window of 256 per subscriber, a session queue whose
   high-water mark is 1000 messages or 16 MiB (over it, publishers are held back; nothing
   acknowledged is dropped), a 5.0 Receive Maximum of 32, and a slow subscriber closed with
-  0x97 after 5 s (1 s if it reads nothing). `--tern-set KEY=VALUE` changes a `[limits]` key.";
+  0x97 after 5 s (1 s if it reads nothing). `--tern-set KEY=VALUE` changes a `[limits]` key.
+- With `--storage`: `[storage] mode = \"disk\"` in a fresh directory per run, with the default
+  sync policy (`sync = \"interval\"`: an fsync at most every second; every commit survives
+  kill -9); `tern-memory` is the same binary and clients with nothing kept.";
 
 pub(super) const MOSQUITTO_NOTES: &str = "\
-- `persistence false`: nothing written to disk (Tern keeps nothing on disk either here).
+- `persistence false`: nothing written to disk (Tern keeps nothing on disk either here);
+  with `--storage`, `persistence true` in a fresh directory per run, with Mosquitto's default
+  autosave (its in-memory state written out every 30 minutes and at exit).
 - `max_queued_messages 0`, `max_queued_bytes 0`: no queue limit (0 means none), so no message is dropped.
 - `max_inflight_messages 1000`: outbound QoS 1/2 window per client (the default, 20, would throttle it;
   0, unlimited, makes Mosquitto's in-flight lists, which it searches linearly, very slow).
@@ -82,6 +87,9 @@ impl Broker {
                 }
             }
         }
+        if opts.storage {
+            config.push_str("\n[storage]\nmode = \"disk\"\npath = \"{data}\"\n");
+        }
         let tern = bin.join("tern");
         let version = Command::new(&tern)
             .arg("--version")
@@ -100,7 +108,20 @@ impl Broker {
         }
     }
 
-    pub(super) fn mosquitto(out: &Path) -> Option<Broker> {
+    /// Tern with nothing kept, beside a Tern with its store (`--storage`).
+    pub(super) fn tern_memory(bin: &Path, out: &Path, opts: &Options) -> Broker {
+        let memory = Options {
+            storage: false,
+            tern_set: opts.tern_set.clone(),
+            ..Options::default()
+        };
+        let mut b = Broker::tern(bin, out, &memory);
+        b.name = "tern-memory".into();
+        b.config_file = out.join("tern-memory.toml");
+        b
+    }
+
+    pub(super) fn mosquitto(out: &Path, storage: bool) -> Option<Broker> {
         let program = PathBuf::from(find_mosquitto());
         let output = Command::new(&program).arg("-h").output().ok()?;
         let version = String::from_utf8_lossy(&output.stdout)
@@ -114,11 +135,17 @@ impl Broker {
             version,
             program,
             args: strings(&["-c", "{conf}"]),
-            config_text: "per_listener_settings false\nallow_anonymous true\npersistence false\n\
+            config_text: format!(
+                "per_listener_settings false\nallow_anonymous true\n{persistence}\
                  max_queued_messages 0\nmax_queued_bytes 0\nmax_inflight_messages 1000\n\
                  max_connections -1\nset_tcp_nodelay true\nlog_dest stderr\nlog_type error\n\
-                 listener {port} 127.0.0.1\n"
-                .into(),
+                 listener {{port}} 127.0.0.1\n",
+                persistence = if storage {
+                    "persistence true\npersistence_location {data}/\n"
+                } else {
+                    "persistence false\n"
+                }
+            ),
             config_file: out.join("mosquitto.conf"),
             config_notes: MOSQUITTO_NOTES,
             v5_listener: false,
@@ -171,10 +198,15 @@ impl Broker {
         opts: &Options,
         pin: bool,
     ) -> Result<Running, String> {
+        // A fresh data directory per run, for the brokers that keep state.
+        let data = self.config_file.with_extension("data");
+        let _ = std::fs::remove_dir_all(&data);
+        std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
         let text = self
             .config_text
             .replace("{port}", &port.to_string())
-            .replace("{v5port}", &v5_port.to_string());
+            .replace("{v5port}", &v5_port.to_string())
+            .replace("{data}", &data.display().to_string());
         std::fs::write(&self.config_file, text)
             .map_err(|e| format!("{}: {e}", self.config_file.display()))?;
         let conf = self.config_file.display().to_string();

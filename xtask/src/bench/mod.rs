@@ -210,6 +210,7 @@ fn scenarios() -> Vec<Scenario> {
     out
 }
 
+#[derive(Default)]
 struct Options {
     quick: bool,
     rounds: usize,
@@ -223,6 +224,9 @@ struct Options {
     /// asked for.
     inflight: Option<u16>,
     tern_set: Vec<(String, String)>,
+    /// Persistent sessions: subscribers keep their sessions, Tern keeps them on disk and runs
+    /// in memory beside it (`tern-memory`), Mosquitto persists; rumqttd keeps nothing.
+    storage: bool,
     broker_cpus: String,
     load_cpus: String,
     pin: bool,
@@ -238,6 +242,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         window: None,
         inflight: None,
         tern_set: Vec::new(),
+        storage: false,
         broker_cpus: "0".into(),
         load_cpus: "1".into(),
         pin: true,
@@ -277,6 +282,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             }
             "--load-cpus" => o.load_cpus = it.next().ok_or("--load-cpus takes a list")?.clone(),
             "--no-pin" => o.pin = false,
+            "--storage" => o.storage = true,
             "--list" => {
                 for s in scenarios() {
                     println!("{:<14} {:<12} {}", s.id, s.family, s.metric.name());
@@ -351,9 +357,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
 
     let mut brokers = vec![Broker::tern(&bin, &out, &opts)];
+    if opts.storage {
+        // The same clients, nothing kept: what the store costs.
+        brokers.push(Broker::tern_memory(&bin, &out, &opts));
+    }
     for peer in &opts.compare {
         match peer.as_str() {
-            "mosquitto" => match Broker::mosquitto(&out) {
+            "rumqttd" if opts.storage => println!(
+                "xtask bench: rumqttd keeps nothing across restarts, left out of --storage"
+            ),
+            "mosquitto" => match Broker::mosquitto(&out, opts.storage) {
                 Some(b) => brokers.push(b),
                 None => println!(
                     "xtask bench: mosquitto is not installed, skipped \
@@ -545,6 +558,9 @@ fn loadgen_args(
     }
     if let Some(i) = opts.inflight {
         args.extend(strings(&["--inflight", &i.to_string()]));
+    }
+    if opts.storage {
+        args.push("--persistent".into());
     }
     // The deadline also covers the `slow` runs' 8 s hold of their stuck subscriber.
     if opts.quick {

@@ -623,6 +623,7 @@ impl Sim {
                     conn,
                     frame,
                     droppable,
+                    ..
                 } => {
                     let c = self
                         .clients

@@ -247,6 +247,7 @@ impl Engine {
                     conn,
                     frame,
                     droppable: false,
+                    early: false,
                 });
             }
             Violation::InvalidProtocolName(_) => {}

@@ -48,7 +48,7 @@ use ahash::AHashMap;
 use bytes::Bytes;
 use bytestring::ByteString;
 
-use crate::codec::{DecodeError, Packet, ReasonCode};
+use crate::codec::{DecodeError, Packet, QoS, ReasonCode};
 use crate::router::{RetainedStore, SubscriberId, SubscriptionTree};
 
 pub use admission::ListenerSettings;
@@ -85,11 +85,17 @@ pub enum Input {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Output {
     /// Write these bytes (one whole packet) to the connection. A `droppable` frame (a QoS 0
-    /// PUBLISH) may be dropped by a connection whose write buffer is full; no other may.
+    /// PUBLISH) may be dropped by a connection whose write buffer is full; no other may. An
+    /// `early` frame (a QoS 0 or 1 PUBLISH to a subscriber) may be written before the changes
+    /// of its round are stored (see `store`): a crash before they are can only make it a
+    /// duplicate, which QoS 0 and 1 allow. Every other frame of a round that changed durable
+    /// state promises something (an acknowledgement, Session Present, a QoS 2 delivery's
+    /// exactly-once), and waits for the store.
     Send {
         conn: ConnId,
         frame: Bytes,
         droppable: bool,
+        early: bool,
     },
     /// Flush what was sent and close the connection; the engine has forgotten it.
     Close { conn: ConnId },
@@ -340,10 +346,13 @@ impl Engine {
         let max = c.client_max_packet_size as usize;
         match self.arena.encode(packet, c.protocol) {
             Ok(frame) if frame.len() <= max => {
+                // A PUBLISH to a subscriber at QoS 0 or 1 may go before the store writes.
+                let early = matches!(packet, Packet::Publish(p) if p.qos != QoS::ExactlyOnce);
                 self.out.push(Output::Send {
                     conn,
                     frame,
                     droppable,
+                    early,
                 });
                 true
             }

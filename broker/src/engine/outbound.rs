@@ -148,6 +148,7 @@ impl Engine {
             conn,
             frame,
             droppable: delivery.qos == QoS::AtMostOnce,
+            early: delivery.qos != QoS::ExactlyOnce,
         });
         true
     }

@@ -64,6 +64,9 @@ pub enum Change {
         seq: u64,
         state: Held,
         delivery: StoredDelivery,
+        /// Whether it entered the session with this change (it was numbered now): if it is
+        /// gone again before the store writes it, the store need write neither.
+        fresh: bool,
     },
     /// A message held for a kept session acknowledged, dropped or moved away.
     DeleteMessage { client_id: ByteString, seq: u64 },
@@ -275,6 +278,7 @@ impl Engine {
                     delivery: d.clone(),
                     expires_at,
                 },
+                fresh: true,
             });
         };
         for (id, state, d) in s.inflight.flights_mut() {
@@ -315,7 +319,8 @@ impl Engine {
         let Some(s) = self.sessions.get_mut(&sid).filter(|s| s.stored) else {
             return;
         };
-        if delivery.seq == 0 {
+        let fresh = delivery.seq == 0;
+        if fresh {
             s.next_seq += 1;
             delivery.seq = s.next_seq;
         }
@@ -331,6 +336,7 @@ impl Engine {
                 delivery: delivery.clone(),
                 expires_at,
             },
+            fresh,
         });
     }
 

@@ -15,9 +15,13 @@
 //! a time it was already given: its clock only goes forward.
 //!
 //! With a store, a round that changed durable state hands its changes to the commit thread
-//! (see `commit`), and everything the round produced for the clients, frames and closes,
-//! waits until the thread says they are written; so does every later round, to keep each
-//! connection's order. Waiting rounds are released in order as commits complete. Past
+//! (see `commit`), and what the round produced for the clients waits until the thread says
+//! they are written: acknowledgements, CONNACKs, SUBACKs, QoS 2 deliveries, closes. Only a
+//! connection's QoS 0 and 1 deliveries may go at once (`Output::Send::early`), up to its first
+//! frame that waits; once a connection has frames waiting, all its later frames wait behind
+//! them, and a later round waits for the earlier ones. Waiting rounds are released in order as
+//! commits complete. A message delivered and acknowledged before the store has written it
+//! is then never written at all (the store folds the two changes away). Past
 //! [`MAX_WAITING`] rounds waiting, the task takes no more ordered events until the store
 //! catches up: a slow disk slows the clients down instead of growing a queue.
 
@@ -228,12 +232,31 @@ struct Waiting {
     closes: Vec<ConnId>,
 }
 
+/// A connection's frames of this round, and how many of them, from the first, may go before
+/// the store writes the round's changes (`Output::Send::early`).
+struct Staged {
+    frames: Frames,
+    early: usize,
+}
+
+impl Staged {
+    fn push(&mut self, frame: bytes::Bytes, droppable: bool, early: bool) {
+        if early && self.early == self.frames.len() {
+            self.early += 1;
+        }
+        self.frames.push((frame, droppable));
+    }
+}
+
 /// The connections' outboxes, and the frames staged for them this round.
 #[derive(Default)]
 struct Dispatcher {
     outboxes: AHashMap<ConnId, Arc<Outbox>>,
     /// The frames of this round, for the connections that have some.
-    staged: AHashMap<ConnId, Frames>,
+    staged: AHashMap<ConnId, Staged>,
+    /// The connections with frames in a round waiting for the store, and in how many: their
+    /// later frames wait behind them, early or not.
+    held_conns: AHashMap<ConnId, u32>,
     /// The connections the engine closed this round, in order, after their frames.
     closes: Vec<ConnId>,
     /// Rounds waiting for the store, oldest first.
@@ -263,13 +286,17 @@ impl Dispatcher {
                     conn,
                     frame,
                     droppable,
+                    early,
                 } => {
-                    if let Some(frames) = self.staged.get_mut(&conn) {
-                        frames.push((frame, droppable));
+                    if let Some(staged) = self.staged.get_mut(&conn) {
+                        staged.push(frame, droppable, early);
                     } else if self.outboxes.contains_key(&conn) {
-                        let mut frames = Vec::with_capacity(self.batch_hint);
-                        frames.push((frame, droppable));
-                        self.staged.insert(conn, frames);
+                        let mut staged = Staged {
+                            frames: Vec::with_capacity(self.batch_hint),
+                            early: 0,
+                        };
+                        staged.push(frame, droppable, early);
+                        self.staged.insert(conn, staged);
                     }
                 }
                 // After the round's frames, which go out first.
@@ -293,43 +320,70 @@ impl Dispatcher {
     /// waiting round the store has written goes.
     fn end_round(&mut self, wait: Option<u64>) {
         if !self.staged.is_empty() {
-            let frames: usize = self.staged.values().map(Vec::len).sum();
+            let frames: usize = self.staged.values().map(|s| s.frames.len()).sum();
             self.batch_hint = frames.div_ceil(self.staged.len()).min(MAX_BATCH_HINT);
         }
         let behind = self.waiting.back().map(|w| w.commit);
+        let closes = std::mem::take(&mut self.closes);
+        // Taken out and put back, so that the map keeps its room from round to round.
+        let mut staged = std::mem::take(&mut self.staged);
         if let Some(commit) = wait.or(behind) {
-            let staged = std::mem::take(&mut self.staged);
-            let closes = std::mem::take(&mut self.closes);
-            if !staged.is_empty() || !closes.is_empty() || wait.is_some() {
+            // What may go before the store writes goes now: a connection's early frames, up
+            // to its first frame that must wait, unless something of it waits already.
+            let mut held = AHashMap::new();
+            let mut now = Vec::new();
+            for (conn, staged) in staged.drain() {
+                let Staged { mut frames, early } = staged;
+                let early = if self.held_conns.contains_key(&conn) {
+                    0
+                } else {
+                    early
+                };
+                let rest = frames.split_off(early);
+                if !frames.is_empty() {
+                    now.push((conn, frames));
+                }
+                if !rest.is_empty() {
+                    *self.held_conns.entry(conn).or_default() += 1;
+                    held.insert(conn, rest);
+                }
+            }
+            if !held.is_empty() || !closes.is_empty() || wait.is_some() {
                 self.waiting.push_back(Waiting {
                     commit,
-                    staged,
+                    staged: held,
                     closes,
                 });
             }
+            self.push(now, Vec::new());
         } else {
-            let mut staged = std::mem::take(&mut self.staged);
-            let closes = std::mem::take(&mut self.closes);
-            self.push(&mut staged, closes);
-            // The map keeps its room for the next round, within reason.
-            if staged.capacity() <= STAGED_ROOM {
-                self.staged = staged;
-            }
+            self.push(staged.drain().map(|(conn, s)| (conn, s.frames)), closes);
         }
+        if staged.capacity() > STAGED_ROOM {
+            staged.shrink_to(STAGED_ROOM);
+        }
+        self.staged = staged;
         while self
             .waiting
             .front()
             .is_some_and(|w| w.commit <= self.committed)
         {
             let w = self.waiting.pop_front().expect("a waiting round");
-            let mut staged = w.staged;
-            self.push(&mut staged, w.closes);
+            for conn in w.staged.keys() {
+                if let Some(n) = self.held_conns.get_mut(conn) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.held_conns.remove(conn);
+                    }
+                }
+            }
+            self.push(w.staged, w.closes);
         }
     }
 
     /// Pushes batches to their outboxes, waking the writers, then closes what was closed.
-    fn push(&mut self, staged: &mut AHashMap<ConnId, Frames>, closes: Vec<ConnId>) {
-        for (conn, mut frames) in staged.drain() {
+    fn push(&mut self, batches: impl IntoIterator<Item = (ConnId, Frames)>, closes: Vec<ConnId>) {
+        for (conn, mut frames) in batches {
             if let Some(outbox) = self.outboxes.get(&conn) {
                 match outbox.push_all(&mut frames) {
                     Ok(false) => {}
@@ -403,14 +457,21 @@ mod tests {
         );
         d.outboxes.insert(a, oa.clone());
         d.outboxes.insert(b, ob.clone());
-        let frame = |s: &'static str| vec![(Bytes::from_static(s.as_bytes()), false)];
+        let stage = |d: &mut Dispatcher, conn, s: &'static str, early| {
+            let frame = Bytes::from_static(s.as_bytes());
+            let staged = d.staged.entry(conn).or_insert(Staged {
+                frames: Frames::new(),
+                early: 0,
+            });
+            staged.push(frame, false, early);
+        };
 
         // Round 1 changed durable state: its PUBACK waits for commit 1.
-        d.staged.insert(a, frame("puback"));
+        stage(&mut d, a, "puback", false);
         d.end_round(Some(1));
         // Round 2 changed nothing, but comes after: it waits too, close included.
-        d.staged.insert(b, frame("suback"));
-        d.staged.insert(a, frame("disconnect"));
+        stage(&mut d, b, "suback", false);
+        stage(&mut d, a, "disconnect", false);
         d.closes.push(a);
         d.end_round(None);
         assert!(taken(&oa).await.is_empty() && taken(&ob).await.is_empty());
@@ -418,14 +479,55 @@ mod tests {
 
         d.committed = 1;
         d.end_round(None);
-        assert!(d.waiting.is_empty());
+        assert!(d.waiting.is_empty() && d.held_conns.is_empty());
         assert_eq!(taken(&oa).await, ["puback", "disconnect"]);
         assert_eq!(taken(&ob).await, ["suback"]);
         assert!(oa.is_closed() && !ob.is_closed());
 
         // Nothing waiting: a round without changes goes at once.
-        d.staged.insert(b, frame("pingresp"));
+        stage(&mut d, b, "pingresp", false);
         d.end_round(None);
         assert_eq!(taken(&ob).await, ["pingresp"]);
+    }
+
+    #[tokio::test]
+    async fn qos_0_and_1_deliveries_go_at_once_unless_something_of_theirs_waits() {
+        let mut d = Dispatcher::default();
+        let (a, b) = (ConnId(1), ConnId(2));
+        let (oa, ob) = (
+            Arc::new(Outbox::new(1 << 20)),
+            Arc::new(Outbox::new(1 << 20)),
+        );
+        d.outboxes.insert(a, oa.clone());
+        d.outboxes.insert(b, ob.clone());
+        let stage = |d: &mut Dispatcher, conn, s: &'static str, early| {
+            let frame = Bytes::from_static(s.as_bytes());
+            let staged = d.staged.entry(conn).or_insert(Staged {
+                frames: Frames::new(),
+                early: 0,
+            });
+            staged.push(frame, false, early);
+        };
+
+        // A round with changes: a's deliveries go, up to the PUBACK that waits, and the
+        // delivery after it waits behind it; b's delivery goes.
+        stage(&mut d, a, "publish 1", true);
+        stage(&mut d, a, "puback", false);
+        stage(&mut d, a, "publish 2", true);
+        stage(&mut d, b, "publish 3", true);
+        d.end_round(Some(1));
+        assert_eq!(taken(&oa).await, ["publish 1"]);
+        assert_eq!(taken(&ob).await, ["publish 3"]);
+        // A later round: a has frames waiting, so its delivery waits; b's goes.
+        stage(&mut d, a, "publish 4", true);
+        stage(&mut d, b, "publish 5", true);
+        d.end_round(None);
+        assert!(taken(&oa).await.is_empty());
+        assert_eq!(taken(&ob).await, ["publish 5"]);
+
+        d.committed = 1;
+        d.end_round(None);
+        assert_eq!(taken(&oa).await, ["puback", "publish 2", "publish 4"]);
+        assert!(d.held_conns.is_empty());
     }
 }

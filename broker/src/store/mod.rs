@@ -7,7 +7,9 @@
 //! commit of small records is where it is fastest (`benches/store`, figures in
 //! `benches/RESULTS.md`).
 //!
-//! One commit per batch of changes, atomic across the keyspaces. Within a batch, changes are
+//! One commit per batch of changes, atomic across the keyspaces. A message that entered a
+//! session and left it again within the batch (delivered and acknowledged before the store
+//! got to it) is not written at all. Within a batch, changes are
 //! folded per key first (the last one wins; a session's end removes its subscriptions, held
 //! messages and inbound identifiers, both those already written and those of the same
 //! batch), so the batch never names a key twice.
@@ -26,7 +28,9 @@ use std::time::{Duration, Instant};
 
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 
-use crate::engine::store::{Change, Restored, Store, StoreError, StoredSession};
+use crate::engine::store::{
+    Change, Held, Restored, Store, StoreError, StoredDelivery, StoredSession,
+};
 
 /// When commits are made durable against a power loss (every commit is durable against a
 /// crash of the process: it is in the OS's hands when `commit` returns).
@@ -136,17 +140,29 @@ impl DiskStore {
         StoreError(format!("{}: {what}: {e}", self.path.display()))
     }
 
-    /// Folds changes into one write or removal per key, in order.
-    fn fold(&self, changes: &[Change]) -> Result<Folded, StoreError> {
+    /// Folds changes into one write or removal per key, in order. A held message's value is
+    /// left to encode until it is known to be written (most are gone again within the batch
+    /// when subscribers keep up).
+    fn fold<'a>(&self, changes: &'a [Change]) -> Result<Folded<'a>, StoreError> {
         let mut folded = Folded::new();
+        let put = |folded: &mut Folded<'a>, key, value| {
+            folded.insert(
+                key,
+                Entry {
+                    value,
+                    fresh: false,
+                },
+            );
+        };
         for change in changes {
             match change {
                 Change::PutSession(r) => {
-                    let key = r.client_id.as_bytes().to_vec();
-                    folded.insert((SESSIONS, key), Some(records::session_value(r)));
+                    let key = (SESSIONS, r.client_id.as_bytes().to_vec());
+                    put(&mut folded, key, Value::Bytes(records::session_value(r)));
                 }
                 Change::DeleteSession(client_id) => {
-                    folded.insert((SESSIONS, client_id.as_bytes().to_vec()), None);
+                    let key = (SESSIONS, client_id.as_bytes().to_vec());
+                    put(&mut folded, key, Value::Remove);
                     let prefix = records::session_prefix(client_id);
                     for ks in UNDER_SESSION {
                         let mut keys: Vec<Vec<u8>> = folded
@@ -159,7 +175,7 @@ impl DiskStore {
                             keys.push(key.to_vec());
                         }
                         for key in keys {
-                            folded.insert((ks, key), None);
+                            put(&mut folded, (ks, key), Value::Remove);
                         }
                     }
                 }
@@ -168,28 +184,42 @@ impl DiskStore {
                     seq,
                     state,
                     delivery,
+                    fresh,
                 } => {
-                    let key = records::numbered_key(client_id, &seq.to_be_bytes());
-                    let value = records::delivery_value(*state, delivery);
-                    folded.insert((MESSAGES, key), Some(value));
+                    let key = (
+                        MESSAGES,
+                        records::numbered_key(client_id, &seq.to_be_bytes()),
+                    );
+                    // Fresh if it entered its session within the batch, whatever came since.
+                    let fresh = *fresh || folded.get(&key).is_some_and(|e| e.fresh);
+                    let value = Value::Held(*state, delivery);
+                    folded.insert(key, Entry { value, fresh });
                 }
                 Change::DeleteMessage { client_id, seq } => {
-                    let key = records::numbered_key(client_id, &seq.to_be_bytes());
-                    folded.insert((MESSAGES, key), None);
+                    let key = (
+                        MESSAGES,
+                        records::numbered_key(client_id, &seq.to_be_bytes()),
+                    );
+                    if folded.get(&key).is_some_and(|e| e.fresh) {
+                        // Came and went within the batch: never written, nothing to remove.
+                        folded.remove(&key);
+                    } else {
+                        put(&mut folded, key, Value::Remove);
+                    }
                 }
                 Change::PutInbound {
                     client_id,
                     packet_id,
                 } => {
                     let key = records::numbered_key(client_id, &packet_id.to_be_bytes());
-                    folded.insert((INBOUND, key), Some(Vec::new()));
+                    put(&mut folded, (INBOUND, key), Value::Bytes(Vec::new()));
                 }
                 Change::DeleteInbound {
                     client_id,
                     packet_id,
                 } => {
                     let key = records::numbered_key(client_id, &packet_id.to_be_bytes());
-                    folded.insert((INBOUND, key), None);
+                    put(&mut folded, (INBOUND, key), Value::Remove);
                 }
                 Change::PutSubscription {
                     client_id,
@@ -198,18 +228,20 @@ impl DiskStore {
                 } => {
                     let key = records::subscription_key(client_id, filter.as_str());
                     let value = records::subscription_value(filter, subscription);
-                    folded.insert((SUBSCRIPTIONS, key), Some(value));
+                    put(&mut folded, (SUBSCRIPTIONS, key), Value::Bytes(value));
                 }
                 Change::DeleteSubscription { client_id, filter } => {
                     let key = records::subscription_key(client_id, filter.as_str());
-                    folded.insert((SUBSCRIPTIONS, key), None);
+                    put(&mut folded, (SUBSCRIPTIONS, key), Value::Remove);
                 }
                 Change::PutRetained(stored) => {
                     let key = stored.message.topic.as_str().as_bytes().to_vec();
-                    folded.insert((RETAINED, key), Some(records::message_value(stored)));
+                    let value = Value::Bytes(records::message_value(stored));
+                    put(&mut folded, (RETAINED, key), value);
                 }
                 Change::DeleteRetained(topic) => {
-                    folded.insert((RETAINED, topic.as_str().as_bytes().to_vec()), None);
+                    let key = topic.as_str().as_bytes().to_vec();
+                    put(&mut folded, (RETAINED, key), Value::Remove);
                 }
             }
         }
@@ -217,8 +249,23 @@ impl DiskStore {
     }
 }
 
-/// A batch folded per key: the value to write, or `None` to remove it.
-type Folded = BTreeMap<(u8, Vec<u8>), Option<Vec<u8>>>;
+/// A batch folded per key.
+type Folded<'a> = BTreeMap<(u8, Vec<u8>), Entry<'a>>;
+
+/// What a folded batch does to a key, and whether the key is a message that entered its
+/// session within the batch (and so was never written before).
+struct Entry<'a> {
+    value: Value<'a>,
+    fresh: bool,
+}
+
+/// What a key becomes.
+enum Value<'a> {
+    Remove,
+    Bytes(Vec<u8>),
+    /// A held message, encoded only if it is written.
+    Held(Held, &'a StoredDelivery),
+}
 
 impl Store for DiskStore {
     fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError> {
@@ -227,11 +274,14 @@ impl Store for DiskStore {
         }
         let folded = self.fold(changes)?;
         let mut batch = self.db.batch();
-        for ((ks, key), value) in folded {
+        for ((ks, key), entry) in folded {
             let keyspace = &self.keyspaces[ks as usize];
-            match value {
-                Some(value) => batch.insert(keyspace, key, value),
-                None => batch.remove(keyspace, key),
+            match entry.value {
+                Value::Bytes(value) => batch.insert(keyspace, key, value),
+                Value::Held(state, delivery) => {
+                    batch.insert(keyspace, key, records::delivery_value(state, delivery))
+                }
+                Value::Remove => batch.remove(keyspace, key),
             }
         }
         batch.commit().map_err(|e| self.error("cannot write", e))?;

@@ -157,3 +157,50 @@ fn a_store_of_another_format_is_refused() {
     let e = DiskStore::open(dir.path(), SyncPolicy::Os).err().unwrap();
     assert!(e.0.contains("tern-store 99"), "{e}");
 }
+
+fn held(seq: u64, fresh: bool) -> Change {
+    let Change::PutRetained(m) = retained("t", b"x") else {
+        unreachable!()
+    };
+    Change::PutMessage {
+        client_id: "a".into(),
+        seq,
+        state: crate::engine::store::Held::Queued,
+        delivery: crate::engine::store::StoredDelivery {
+            delivery: crate::engine::Delivery {
+                message: m.message,
+                qos: QoS::AtLeastOnce,
+                retain: false,
+                subscription_ids: vec![],
+                shared: None,
+                seq,
+            },
+            expires_at: None,
+        },
+        fresh,
+    }
+}
+
+#[test]
+fn a_message_that_comes_and_goes_within_a_batch_is_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DiskStore::open(dir.path(), SyncPolicy::Os).unwrap();
+    let gone = |seq| Change::DeleteMessage {
+        client_id: "a".into(),
+        seq,
+    };
+    // Entered and acknowledged within the batch: nothing at all.
+    assert!(store.fold(&[held(1, true), gone(1)]).unwrap().is_empty());
+    // Written before (not fresh here): its removal is written.
+    let changes = [held(2, false), gone(2)];
+    let folded = store.fold(&changes).unwrap();
+    assert_eq!(folded.len(), 1);
+    assert!(folded.values().all(|e| matches!(e.value, Value::Remove)));
+    // And what is written is read back.
+    store
+        .commit(&[session("a"), held(3, true), held(4, true), gone(3)])
+        .unwrap();
+    let restored = store.load().unwrap();
+    let seqs: Vec<u64> = restored.sessions[0].messages.iter().map(|m| m.0).collect();
+    assert_eq!(seqs, [4]);
+}

@@ -44,6 +44,13 @@ pub enum SyncPolicy {
     Os,
 }
 
+/// fjall's block cache.
+const CACHE: u64 = 8 << 20;
+/// All memtables together, at most (fjall flushes the largest past it).
+const WRITE_BUFFERS: u64 = 32 << 20;
+/// One keyspace's memtable, at most, before it is flushed to a table.
+const MEMTABLE: u64 = 8 << 20;
+
 /// The keyspaces, by their number in a folded batch.
 const META: u8 = 0;
 const SESSIONS: u8 = 1;
@@ -84,7 +91,13 @@ impl DiskStore {
                  give [storage] path an empty or new directory"
             )));
         }
-        let db = Database::builder(path).open().map_err(|e| match e {
+        // Memory within bounds: the store holds little for long (messages come and go), so
+        // small memtables and a small block cache do; fjall's defaults reach hundreds of MiB.
+        let db = Database::builder(path)
+            .cache_size(CACHE)
+            .max_write_buffer_size(Some(WRITE_BUFFERS))
+            .open();
+        let db = db.map_err(|e| match e {
             fjall::Error::Locked => StoreError(format!(
                 "{shown}: the data directory is in use by another process (a second broker?); \
                  stop it, or give this one another [storage] path"
@@ -95,7 +108,8 @@ impl DiskStore {
             )),
         })?;
         let open = |name: &str| {
-            db.keyspace(name, KeyspaceCreateOptions::default)
+            let options = || KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE);
+            db.keyspace(name, options)
                 .map_err(|e| StoreError(format!("{shown}: keyspace {name}: {e}")))
         };
         let keyspaces = [

@@ -76,7 +76,9 @@ impl Connection {
             // Clean Session 0; in 5.0, a session that outlives the connection by an hour.
             connect.clean_start = false;
             if protocol.is_v5() {
-                connect.properties.push(Property::SessionExpiryInterval(3600));
+                connect
+                    .properties
+                    .push(Property::SessionExpiryInterval(3600));
             }
         }
         if protocol.is_v5() {

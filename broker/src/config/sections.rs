@@ -22,6 +22,16 @@ pub struct Limits {
     /// connection beyond it is refused with CONNACK 0x97 Quota exceeded (5.0) or 0x03 Server
     /// unavailable (3.x), then closed. Must be at least 1.
     pub max_connections: u32,
+    /// Most sessions held at once, online and offline (default 100 000). A CONNECT that would
+    /// start one more (a new client identifier, or none) is refused with CONNACK 0x97 Quota
+    /// exceeded (5.0) or 0x03 Server unavailable (3.x), logged and counted; a client resuming
+    /// its own session is not. Must be at least 1.
+    pub max_sessions: u32,
+    /// Most topics with a retained message (default 100 000). A retained message for one more
+    /// topic is delivered as usual but not kept, logged (at the first refusal and each power
+    /// of two) and counted; replacing or clearing a topic's retained message always works.
+    /// Must be at least 1.
+    pub max_retained_messages: u32,
     /// Largest packet in bytes, fixed header included, accepted from a client (default 1 MiB).
     /// Advertised to 5.0 clients as Maximum Packet Size in CONNACK. A larger packet is refused
     /// from its fixed header, before it is buffered: DISCONNECT 0x95 Packet too large (5.0), or
@@ -99,6 +109,8 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_connections: 10_000,
+            max_sessions: 100_000,
+            max_retained_messages: 100_000,
             max_packet_size: 1_048_576,
             receive_maximum: 32,
             max_inflight: 256,

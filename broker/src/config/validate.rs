@@ -48,6 +48,12 @@ impl Config {
 
         let l = &self.limits;
         at_least("limits.max_connections", l.max_connections.into(), 1)?;
+        at_least("limits.max_sessions", l.max_sessions.into(), 1)?;
+        at_least(
+            "limits.max_retained_messages",
+            l.max_retained_messages.into(),
+            1,
+        )?;
         let size = l.max_packet_size;
         if !(MIN_PACKET_SIZE..=MAX_PACKET_SIZE).contains(&size) {
             return Err(ConfigError::invalid(

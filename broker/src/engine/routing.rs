@@ -26,6 +26,17 @@ impl Engine {
                 if self.retained.remove(message.topic.as_str()).is_some() {
                     self.record(Change::DeleteRetained(message.topic.clone()));
                 }
+            } else if self.retained.len() >= self.settings.max_retained
+                && self.retained.get(message.topic.as_str()).is_none()
+            {
+                // A new topic past the limit: delivered as usual, not retained; counted, and
+                // logged at the first refusal and each power of two after.
+                self.stats.retained_refused += 1;
+                let refused = self.stats.retained_refused;
+                if refused.is_power_of_two() {
+                    tracing::warn!(topic = %message.topic, refused,
+                        "retained message not kept: [limits] max_retained_messages reached");
+                }
             } else {
                 // [MQTT-3.3.1-5]
                 self.retained.insert(&message.topic, message.clone());

@@ -15,6 +15,12 @@ pub struct Settings {
     /// Connections that have completed CONNECT; more are refused with 0x97 Quota exceeded
     /// (3.x: 0x03 Server unavailable).
     pub max_connections: usize,
+    /// Sessions held, online and offline; a CONNECT that would start one more is refused with
+    /// 0x97 Quota exceeded (3.x: 0x03 Server unavailable).
+    pub max_sessions: usize,
+    /// Topics with a retained message; a retained message for one more topic is delivered but
+    /// not kept (counted).
+    pub max_retained: usize,
     /// The largest packet accepted, advertised as Maximum Packet Size.
     pub max_packet_size: u32,
     /// Inbound QoS 2 messages awaiting PUBREL per connection, advertised as Receive Maximum.
@@ -72,6 +78,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             max_connections: 10_000,
+            max_sessions: 100_000,
+            max_retained: 100_000,
             max_packet_size: 1_048_576,
             receive_maximum: 32,
             max_inflight: 256,

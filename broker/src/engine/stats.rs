@@ -11,4 +11,8 @@ pub struct Stats {
     pub publishers_held_back: u64,
     /// Connections closed with 0x97 Quota exceeded as slow subscribers.
     pub slow_subscribers_closed: u64,
+    /// CONNECTs refused because they would have started a session past `max_sessions`.
+    pub sessions_refused: u64,
+    /// Retained messages for a new topic not kept, past `max_retained`.
+    pub retained_refused: u64,
 }

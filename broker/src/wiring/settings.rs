@@ -14,6 +14,8 @@ pub fn settings(config: &Config) -> Settings {
     let m = &config.mqtt;
     Settings {
         max_connections: l.max_connections as usize,
+        max_sessions: l.max_sessions as usize,
+        max_retained: l.max_retained_messages as usize,
         max_packet_size: l.max_packet_size,
         receive_maximum: l.receive_maximum,
         max_inflight: l.max_inflight,

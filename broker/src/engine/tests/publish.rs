@@ -250,3 +250,38 @@ fn one_encoding_per_shape() {
     assert_eq!(ids.len(), 2);
     assert_ne!(ids[0], ids[1], "each copy carries its own identifier");
 }
+
+#[test]
+fn a_retained_message_for_a_topic_past_the_limit_is_delivered_not_kept() {
+    let mut h = Harness::with(Settings {
+        max_retained: 1,
+        ..Settings::default()
+    });
+    let p = h.client(V5, "p");
+    let s = h.client(V5, "s");
+    h.subscribe(s, "r/#", QoS::AtMostOnce);
+    let retain = |h: &mut Harness, topic: &str, payload: &'static [u8]| {
+        let mut m = Publish::new(TopicName::new(topic).unwrap(), Bytes::from_static(payload));
+        m.retain = true;
+        h.send(p, Packet::Publish(m));
+    };
+    retain(&mut h, "r/1", b"one");
+    retain(&mut h, "r/2", b"two");
+    // Both delivered to the subscriber there.
+    assert_eq!(h.recv_all(s).len(), 2);
+    assert_eq!(h.engine.stats().retained_refused, 1);
+    // Replacing the one kept still works.
+    retain(&mut h, "r/1", b"uno");
+    h.recv_all(s);
+    let late = h.client(V5, "late");
+    h.subscribe(late, "r/#", QoS::AtMostOnce);
+    let kept: Vec<Vec<u8>> = h
+        .recv_all(late)
+        .into_iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) => Some(p.payload.to_vec()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kept, [b"uno".to_vec()]);
+}

@@ -170,3 +170,26 @@ fn session_expiry_cannot_be_raised_from_zero_at_disconnect() {
     h.send(conn, Packet::Disconnect(d));
     assert_eq!(disconnect_reason(h.recv(conn)), ReasonCode::PROTOCOL_ERROR);
 }
+
+#[test]
+fn a_session_past_the_limit_is_refused_and_one_coming_back_is_not() {
+    let mut h = Harness::with(Settings {
+        max_sessions: 2,
+        ..Settings::default()
+    });
+    let mut kept = Connect::new(V311, "a");
+    kept.clean_start = false;
+    let (a, _) = h.connect_with(kept.clone());
+    h.send(a, Packet::Disconnect(Disconnect::default()));
+    h.client(V5, "b");
+    // Two sessions held (a offline, b online): a third is refused, 5.0 and 3.x alike.
+    let (_, ack) = h.connect_with(Connect::new(V5, "c"));
+    assert_eq!(ack.code, ReasonCode::QUOTA_EXCEEDED);
+    let (_, ack) = h.connect_with(Connect::new(V311, ""));
+    // 3.x has no 0x97: 0x03 Server unavailable on the wire.
+    assert_eq!(ack.code, ReasonCode::SERVER_UNAVAILABLE);
+    assert_eq!(h.engine.stats().sessions_refused, 2);
+    // a comes back to its own session.
+    let (_, ack) = h.connect_with(kept);
+    assert_eq!((ack.code, ack.session_present), (ReasonCode::SUCCESS, true));
+}

@@ -44,8 +44,8 @@ impl Engine {
         }
         // Sessions, online and offline, are bounded too: a client that would start one more
         // is refused before anything changes (one coming back to its own is not).
-        let new_session = connect.client_id.is_empty()
-            || !self.by_client_id.contains_key(&connect.client_id);
+        let new_session =
+            connect.client_id.is_empty() || !self.by_client_id.contains_key(&connect.client_id);
         if new_session && self.sessions.len() >= self.settings.max_sessions {
             self.stats.sessions_refused += 1;
             return self.refuse(

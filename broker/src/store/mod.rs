@@ -46,8 +46,6 @@ pub enum SyncPolicy {
 
 /// fjall's block cache.
 const CACHE: u64 = 8 << 20;
-/// All memtables together, at most (fjall flushes the largest past it).
-const WRITE_BUFFERS: u64 = 32 << 20;
 /// One keyspace's memtable, at most, before it is flushed to a table.
 const MEMTABLE: u64 = 8 << 20;
 
@@ -93,10 +91,7 @@ impl DiskStore {
         }
         // Memory within bounds: the store holds little for long (messages come and go), so
         // small memtables and a small block cache do; fjall's defaults reach hundreds of MiB.
-        let db = Database::builder(path)
-            .cache_size(CACHE)
-            .max_write_buffer_size(Some(WRITE_BUFFERS))
-            .open();
+        let db = Database::builder(path).cache_size(CACHE).open();
         let db = db.map_err(|e| match e {
             fjall::Error::Locked => StoreError(format!(
                 "{shown}: the data directory is in use by another process (a second broker?); \

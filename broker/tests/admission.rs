@@ -8,6 +8,7 @@
 //! goes over the wire before CONNECT (a PROXY header) is exactly what the test wrote. Every
 //! wait is bounded by [`WAIT`].
 
+mod common;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -57,7 +58,9 @@ impl Broker {
 
     async fn start_with(config: Config) -> Broker {
         config.validate().expect("valid test configuration");
-        let server = tern::wiring::bind(config).await.expect("bind");
+        let server = tern::wiring::bind(common::in_memory(config))
+            .await
+            .expect("bind");
         let endpoints = server.local_endpoints();
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(server.run(async {
@@ -476,14 +479,14 @@ async fn clients_connect_over_a_unix_socket() {
     local.disconnect().await;
 
     // A second broker on the same, live socket is refused.
-    let second = tern::wiring::bind(Config {
+    let second = tern::wiring::bind(common::in_memory(Config {
         listeners: vec![Listener {
             transport: Transport::Unix,
             socket: Some(path.clone()),
             ..Listener::default()
         }],
         ..Config::default()
-    })
+    }))
     .await;
     let e = second.err().expect("the live socket is not taken over");
     assert!(format!("{e:#}").contains("another process"), "{e:#}");

@@ -13,6 +13,7 @@
 //!
 //! Skipped, with the reason printed, when Chromium or the MQTT.js bundle is missing.
 
+mod common;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -247,7 +248,9 @@ async fn mqtt_js_in_headless_chromium_round_trips_at_qos_1_over_websocket() {
         ],
         ..Config::default()
     };
-    let server = tern::wiring::bind(config).await.expect("bind");
+    let server = tern::wiring::bind(common::in_memory(config))
+        .await
+        .expect("bind");
     let [ws, tcp] = server.local_addrs()[..] else {
         panic!("two listeners");
     };

@@ -101,8 +101,12 @@ fn start_serves_until_sigterm() {
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
+    // The defaults keep state in ./tern-data: a directory of the test's own.
+    let dir = temp_file("start-dir");
+    std::fs::create_dir_all(&dir).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
         .args(["start", "--listen", &addr])
+        .current_dir(&dir)
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped())
         .spawn()
@@ -161,6 +165,12 @@ fn start_serves_until_sigterm() {
     // The 3.1.1 client was closed by the shutdown.
     let mut rest = Vec::new();
     assert_eq!(stream.read_to_end(&mut rest).unwrap(), 0);
+    // State is kept by default, in ./tern-data, and readable offline.
+    assert!(log.contains("state restored from the store"), "{log}");
+    let (code, out) = tern(&["inspect", dir.join("tern-data").to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("sessions: 0"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

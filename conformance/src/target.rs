@@ -110,6 +110,14 @@ pub fn configure(overrides: &[String]) -> Result<Config> {
         table.insert(keys[keys.len() - 1].to_owned(), parsed["v"].clone());
     }
     let mut config = Config::from_toml_str(&toml::to_string(&value)?)?;
+    // Many brokers in one process, one per scenario: nothing kept across restarts (a data
+    // directory takes one broker at a time; the store is tested in broker/tests/store.rs).
+    if !overrides
+        .iter()
+        .any(|o| o.trim_start().starts_with("storage."))
+    {
+        config.storage.mode = tern::config::StorageMode::Memory;
+    }
     let loopback = "127.0.0.1:0".parse().expect("loopback address");
     config.listeners = vec![
         Listener {

@@ -171,6 +171,11 @@ impl Drop for KillOnDrop {
 
 /// Starts `tern start --config interop/tern.toml` and reads its ports from the log.
 fn start_tern(out_dir: &Path) -> Result<(Child, Target), String> {
+    // A fresh store (interop/tern.toml keeps its state here): no session of an earlier run.
+    let data = out_dir.join("tern-data");
+    if data.exists() {
+        std::fs::remove_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    }
     let bin = target_dir().join("debug/tern");
     let mut child = Command::new(&bin)
         .args(["start", "--config"])

@@ -13,7 +13,7 @@ use super::SyncPolicy;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Storage {
-    /// `"memory"` (the default for now): nothing outlives the process. `"disk"`: sessions
+    /// `"disk"` (the default) or `"memory"` (nothing outlives the process). `"disk"`: sessions
     /// that outlive their connection, their subscriptions, the QoS 1/2 messages they hold,
     /// their inbound QoS 2 state and wills, and the retained messages are kept in `path`, and
     /// acknowledged only once written.
@@ -34,7 +34,7 @@ pub struct Storage {
 impl Default for Storage {
     fn default() -> Storage {
         Storage {
-            mode: StorageMode::Memory,
+            mode: StorageMode::Disk,
             path: PathBuf::from("tern-data"),
             sync: Sync::Interval,
             sync_interval_ms: 1000,
@@ -59,8 +59,8 @@ impl Storage {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StorageMode {
-    #[default]
     Memory,
+    #[default]
     Disk,
 }
 

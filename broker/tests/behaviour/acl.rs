@@ -275,7 +275,9 @@ async fn reloadable(name: &str, rules: &str) -> (SocketAddr, ReloadHandle, Broke
     config.auth.password_file = Some(passwd.clone());
     config.auth.failed_login_delay_ms = 0;
     config.validate().unwrap();
-    let server = tern::wiring::bind(config).await.unwrap();
+    let server = tern::wiring::bind(crate::common::in_memory(config))
+        .await
+        .unwrap();
     let addr = server.local_addrs()[0];
     let reload = server.reload_handle();
     let (stop, stopped) = oneshot::channel::<()>();

@@ -9,6 +9,8 @@
 //! handles the packets of one connection in order and writes to one connection in order, so once
 //! a PUBLISH sent after the packets under test comes back, anything they caused has arrived too.
 
+#[path = "../common/mod.rs"]
+mod common;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -53,7 +55,9 @@ impl Broker {
 
     async fn start_with(config: Config) -> Broker {
         config.validate().expect("valid test configuration");
-        let server = tern::wiring::bind(config).await.expect("bind");
+        let server = tern::wiring::bind(common::in_memory(config))
+            .await
+            .expect("bind");
         let addr = server.local_addrs()[0];
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(server.run(async {

@@ -34,7 +34,10 @@ impl Running {
             .port();
         let addr = format!("127.0.0.1:{port}");
         let file = temp_file(name);
-        let text = format!("[[listener]]\nbind = \"{addr}\"\n\n{config}");
+        // Nothing kept: these brokers run side by side, and a data directory takes one.
+        let text = format!(
+            "[[listener]]\nbind = \"{addr}\"\n\n{config}\n\n[storage]\nmode = \"memory\"\n"
+        );
         std::fs::write(&file, text).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_tern"))
             .args(["start", "--config", file.to_str().unwrap()])

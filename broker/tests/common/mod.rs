@@ -18,6 +18,14 @@ use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::time::timeout;
 
+/// The configuration with nothing kept across restarts: the tests start many brokers in one
+/// process, and a store's directory takes one broker at a time (`tests/store.rs` tests the
+/// store, each broker in a directory of its own).
+pub fn in_memory(mut config: Config) -> Config {
+    config.storage.mode = tern::config::StorageMode::Memory;
+    config
+}
+
 /// The longest any single read may take.
 pub const WAIT: Duration = Duration::from_secs(5);
 
@@ -38,6 +46,9 @@ impl Broker {
     /// A broker on 127.0.0.1, port 0, with the configuration `toml` (its listeners replaced).
     pub async fn start_with(toml: &str) -> Broker {
         let mut config = Config::from_toml_str(toml).unwrap();
+        if !toml.contains("[storage]") {
+            config = in_memory(config);
+        }
         config.listeners = vec![Listener {
             bind: "127.0.0.1:0".parse().unwrap(),
             ..Listener::default()

@@ -6,6 +6,8 @@
 //!
 //! Every wait is bounded.
 
+#[path = "../common/mod.rs"]
+mod common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,7 +83,9 @@ struct Broker {
 impl Broker {
     async fn start(config: Config) -> Broker {
         config.validate().expect("valid test configuration");
-        let server = tern::wiring::bind(config).await.expect("bind");
+        let server = tern::wiring::bind(common::in_memory(config))
+            .await
+            .expect("bind");
         let addrs = server.local_addrs();
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(server.run(async {

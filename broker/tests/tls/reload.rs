@@ -48,7 +48,9 @@ async fn the_reload_handle_swaps_certificates() {
     l.tls = Some(tls(&pki));
     let config = config(vec![l]);
     config.validate().unwrap();
-    let server = tern::wiring::bind(config).await.unwrap();
+    let server = tern::wiring::bind(crate::common::in_memory(config))
+        .await
+        .unwrap();
     let addr = server.local_addrs()[0];
     let reload = server.reload_handle();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -145,7 +147,8 @@ async fn sighup_reloads_certificates_of_the_running_binary() {
     let file = pki.write(
         "tern.toml",
         &format!(
-            "[[listener]]\nbind = \"{addr}\"\n[listener.tls]\ncert_file = {cert:?}\nkey_file = {key:?}\n"
+            "[[listener]]\nbind = \"{addr}\"\n[listener.tls]\ncert_file = {cert:?}\nkey_file = {key:?}\n\
+             [storage]\nmode = \"memory\"\n"
         ),
     );
     let mut child = Child(

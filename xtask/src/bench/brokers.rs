@@ -40,9 +40,11 @@ pub(super) const TERN_NOTES: &str = "\
   high-water mark is 1000 messages or 16 MiB (over it, publishers are held back; nothing
   acknowledged is dropped), a 5.0 Receive Maximum of 32, and a slow subscriber closed with
   0x97 after 5 s (1 s if it reads nothing). `--tern-set KEY=VALUE` changes a `[limits]` key.
-- With `--storage`: `[storage] mode = \"disk\"` in a fresh directory per run, with the default
-  sync policy (`sync = \"interval\"`: an fsync at most every second; every commit survives
-  kill -9); `tern-memory` is the same binary and clients with nothing kept.";
+- Its store is on, as by default, in a fresh directory per run (`[storage] path`), with the
+  default sync policy (`sync = \"interval\"`: an fsync at most every second; every commit
+  survives kill -9). It writes only for sessions that outlive their connections and for
+  retained messages: with `--storage` (subscribers with Clean Session 0); `tern-memory` is
+  the same binary and clients with `[storage] mode = \"memory\"`.";
 
 pub(super) const MOSQUITTO_NOTES: &str = "\
 - `persistence false`: nothing written to disk (Tern keeps nothing on disk either here);
@@ -87,9 +89,8 @@ impl Broker {
                 }
             }
         }
-        if opts.storage {
-            config.push_str("\n[storage]\nmode = \"disk\"\npath = \"{data}\"\n");
-        }
+        // Tern's default store, in a fresh directory per run (`tern-memory` keeps nothing).
+        config.push_str("\n[storage]\npath = \"{data}\"\n");
         let tern = bin.join("tern");
         let version = Command::new(&tern)
             .arg("--version")
@@ -116,6 +117,10 @@ impl Broker {
             ..Options::default()
         };
         let mut b = Broker::tern(bin, out, &memory);
+        b.config_text = b.config_text.replace(
+            "[storage]\npath = \"{data}\"\n",
+            "[storage]\nmode = \"memory\"\n",
+        );
         b.name = "tern-memory".into();
         b.config_file = out.join("tern-memory.toml");
         b

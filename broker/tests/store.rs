@@ -131,13 +131,36 @@ struct Tern {
     addr: SocketAddr,
 }
 
-impl Tern {
-    fn start(dir: &std::path::Path, config: &std::path::Path, port: u16) -> Tern {
+/// The `tern` binary's configuration in a directory of the test's own: a port, and a data
+/// directory that outlives every start.
+struct Binary {
+    config: std::path::PathBuf,
+    port: u16,
+}
+
+impl Binary {
+    fn in_dir(dir: &std::path::Path) -> Binary {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = dir.join("tern.toml");
         let text = format!(
             "[[listener]]\nbind = \"127.0.0.1:{port}\"\n\n{}",
             storage(&dir.join("data"))
         );
-        std::fs::write(config, text).unwrap();
+        std::fs::write(&config, text).unwrap();
+        Binary { config, port }
+    }
+
+    fn start(&self) -> Tern {
+        Tern::start(&self.config, self.port)
+    }
+}
+
+impl Tern {
+    fn start(config: &std::path::Path, port: u16) -> Tern {
         let child = Command::new(env!("CARGO_BIN_EXE_tern"))
             .args(["start", "--config", config.to_str().unwrap()])
             .stdin(Stdio::null())
@@ -182,13 +205,8 @@ impl Drop for Tern {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_state_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("tern.toml");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let tern = Tern::start(dir.path(), &config, port);
+    let binary = Binary::in_dir(dir.path());
+    let tern = binary.start();
     let (mut sub, _) = Client::connect_with(tern.addr, persistent("sub", true)).await;
     sub.subscribe("t/#", QoS::AtLeastOnce).await;
     drop(sub);
@@ -226,7 +244,7 @@ async fn acknowledged_state_survives_kill_9() {
         }
         publisher.send(&packet).await;
         tern.kill();
-        tern = Tern::start(dir.path(), &config, port);
+        tern = binary.start();
 
         let mut reader = Client::connect(tern.addr, "reader").await;
         reader.subscribe("r/counter", QoS::AtLeastOnce).await;
@@ -302,13 +320,8 @@ async fn publish_counted(c: &mut Client, tag: &str, qos: QoS, n: u32) -> u32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_messages_reach_persistent_subscribers_across_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("tern.toml");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut tern = Tern::start(dir.path(), &config, port);
+    let binary = Binary::in_dir(dir.path());
+    let mut tern = binary.start();
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -334,7 +347,7 @@ async fn acknowledged_messages_reach_persistent_subscribers_across_kill_9() {
         // The online subscriber read (some of) what it was sent, and acknowledged nothing.
         tern.kill();
         drop(online);
-        tern = Tern::start(dir.path(), &config, port);
+        tern = binary.start();
 
         for id in ["offline", "online"] {
             let (mut c, present) = Client::connect_with(tern.addr, persistent(id, false)).await;
@@ -373,13 +386,8 @@ async fn acknowledged_messages_reach_persistent_subscribers_across_kill_9() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_will_of_a_client_connected_at_kill_9_is_published_at_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("tern.toml");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let tern = Tern::start(dir.path(), &config, port);
+    let binary = Binary::in_dir(dir.path());
+    let tern = binary.start();
     let mut connect = persistent("w", true);
     connect.will = Some(tern::codec::Will {
         qos: QoS::AtLeastOnce,
@@ -392,7 +400,7 @@ async fn the_will_of_a_client_connected_at_kill_9_is_published_at_restart() {
     let (w, _) = Client::connect_with(tern.addr, connect).await;
     tern.kill();
     drop(w);
-    let tern = Tern::start(dir.path(), &config, port);
+    let tern = binary.start();
     let mut reader = Client::connect(tern.addr, "reader").await;
     reader.subscribe("wills/#", QoS::AtLeastOnce).await;
     assert_eq!(

@@ -5,7 +5,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use bytestring::ByteString;
 
 use super::error::{EncodeError, Violation};
-use super::properties::{Properties, PropertyContext};
+use super::properties::{Properties, Property, PropertyContext};
 use super::topic::TopicName;
 use super::types::{Protocol, QoS};
 use super::wire::{self, Reader};
@@ -45,6 +45,19 @@ pub struct Will {
     pub properties: Properties,
     pub topic: TopicName,
     pub payload: Bytes,
+}
+
+impl Will {
+    /// Its Will Delay Interval in seconds (5.0), 0 when it has none (and always in 3.x).
+    pub fn delay_interval(&self) -> u32 {
+        self.properties
+            .iter()
+            .find_map(|p| match p {
+                Property::WillDelayInterval(secs) => Some(*secs),
+                _ => None,
+            })
+            .unwrap_or(0)
+    }
 }
 
 /// Reads the Protocol Name and Protocol Level, and names the protocol they designate.

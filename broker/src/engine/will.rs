@@ -8,20 +8,13 @@ use std::time::{Duration, Instant};
 use super::message::Message;
 use super::session::PendingWill;
 use super::{Engine, Timer};
-use crate::codec::{Property, Publish, Will};
+use crate::codec::{Publish, Will};
 use crate::router::SubscriberId;
 
 impl Engine {
     /// The connection of session `sid` ended in a way that releases its will.
     pub(super) fn leave_will(&mut self, sid: SubscriberId, will: Will, now: Instant) {
-        let delay = will
-            .properties
-            .iter()
-            .find_map(|p| match p {
-                Property::WillDelayInterval(secs) => Some(*secs),
-                _ => None,
-            })
-            .unwrap_or(0);
+        let delay = will.delay_interval();
         let Some(s) = self.sessions.get_mut(&sid).filter(|_| delay > 0) else {
             return self.publish_will(sid, will, now);
         };

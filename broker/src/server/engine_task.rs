@@ -447,24 +447,28 @@ mod tests {
         }
     }
 
+    /// A dispatcher with two connections, and their outboxes.
+    fn dispatcher() -> (Dispatcher, [(ConnId, Arc<Outbox>); 2]) {
+        let mut d = Dispatcher::default();
+        let conns = [1, 2].map(|n| (ConnId(n), Arc::new(Outbox::new(1 << 20))));
+        for (conn, outbox) in &conns {
+            d.outboxes.insert(*conn, outbox.clone());
+        }
+        (d, conns)
+    }
+
+    /// Stages a frame, as the engine's output would.
+    fn stage(d: &mut Dispatcher, conn: ConnId, s: &'static str, early: bool) {
+        let staged = d.staged.entry(conn).or_insert(Staged {
+            frames: Frames::new(),
+            early: 0,
+        });
+        staged.push(Bytes::from_static(s.as_bytes()), false, early);
+    }
+
     #[tokio::test]
     async fn a_round_waiting_for_the_store_holds_its_output_and_every_later_rounds() {
-        let mut d = Dispatcher::default();
-        let (a, b) = (ConnId(1), ConnId(2));
-        let (oa, ob) = (
-            Arc::new(Outbox::new(1 << 20)),
-            Arc::new(Outbox::new(1 << 20)),
-        );
-        d.outboxes.insert(a, oa.clone());
-        d.outboxes.insert(b, ob.clone());
-        let stage = |d: &mut Dispatcher, conn, s: &'static str, early| {
-            let frame = Bytes::from_static(s.as_bytes());
-            let staged = d.staged.entry(conn).or_insert(Staged {
-                frames: Frames::new(),
-                early: 0,
-            });
-            staged.push(frame, false, early);
-        };
+        let (mut d, [(a, oa), (b, ob)]) = dispatcher();
 
         // Round 1 changed durable state: its PUBACK waits for commit 1.
         stage(&mut d, a, "puback", false);
@@ -492,22 +496,7 @@ mod tests {
 
     #[tokio::test]
     async fn qos_0_and_1_deliveries_go_at_once_unless_something_of_theirs_waits() {
-        let mut d = Dispatcher::default();
-        let (a, b) = (ConnId(1), ConnId(2));
-        let (oa, ob) = (
-            Arc::new(Outbox::new(1 << 20)),
-            Arc::new(Outbox::new(1 << 20)),
-        );
-        d.outboxes.insert(a, oa.clone());
-        d.outboxes.insert(b, ob.clone());
-        let stage = |d: &mut Dispatcher, conn, s: &'static str, early| {
-            let frame = Bytes::from_static(s.as_bytes());
-            let staged = d.staged.entry(conn).or_insert(Staged {
-                frames: Frames::new(),
-                early: 0,
-            });
-            staged.push(frame, false, early);
-        };
+        let (mut d, [(a, oa), (b, ob)]) = dispatcher();
 
         // A round with changes: a's deliveries go, up to the PUBACK that waits, and the
         // delivery after it waits behind it; b's delivery goes.

@@ -46,15 +46,7 @@ pub fn session_value(r: &SessionRecord) -> Vec<u8> {
     put_time(&mut v, r.expires_at);
     if let Some(w) = &r.will {
         put_time(&mut v, w.due);
-        let delay = w
-            .will
-            .properties
-            .iter()
-            .find_map(|p| match p {
-                Property::WillDelayInterval(secs) => Some(*secs),
-                _ => None,
-            })
-            .unwrap_or(0);
+        let delay = w.will.delay_interval();
         let mut properties = w.will.properties.clone();
         properties.remove(PropertyId::WillDelayInterval);
         v.extend_from_slice(&delay.to_be_bytes());

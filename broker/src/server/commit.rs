@@ -81,3 +81,60 @@ impl Committer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::store::{Restored, StoreError};
+
+    /// A store that writes nothing: it fails at its `fail_at`th commit (from 1).
+    struct Flaky {
+        commits: usize,
+        fail_at: usize,
+    }
+
+    impl Store for Flaky {
+        fn commit(&mut self, _: &[Change]) -> Result<(), StoreError> {
+            self.commits += 1;
+            match self.commits == self.fail_at {
+                true => Err(StoreError(
+                    "/data: cannot write: No space left on device".into(),
+                )),
+                false => Ok(()),
+            }
+        }
+
+        fn load(&mut self) -> Result<Restored, StoreError> {
+            Ok(Restored::default())
+        }
+    }
+
+    fn change() -> Change {
+        Change::DeleteSession("c".into())
+    }
+
+    #[tokio::test]
+    async fn commits_are_answered_in_order_and_a_failure_stops_the_thread() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let store = Flaky {
+            commits: 0,
+            fail_at: 2,
+        };
+        let mut committer = Committer::spawn(Box::new(store), tx);
+        assert_eq!(committer.submit(vec![change()]), 1);
+        let first = rx.recv().await.expect("an answer");
+        assert!(matches!(first.event, Event::Committed(1)));
+        assert_eq!(committer.submit(vec![change()]), 2);
+        let second = rx.recv().await.expect("an answer");
+        match second.event {
+            Event::StoreFailed(why) => assert!(why.contains("No space left"), "{why}"),
+            _ => panic!("expected StoreFailed"),
+        }
+        // Nothing more is answered: what comes after a failure cannot be promised.
+        committer.submit(vec![change()]);
+        tokio::task::spawn_blocking(move || committer.finish())
+            .await
+            .unwrap();
+        assert!(rx.recv().await.is_none());
+    }
+}

@@ -409,3 +409,25 @@ async fn the_will_of_a_client_connected_at_kill_9_is_published_at_restart() {
     );
     tern.kill();
 }
+
+/// `[storage] max_disk_bytes`: over it, a new kept session is refused with 0x97, a clean one
+/// is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_over_its_size_limit_refuses_new_kept_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("{}max_disk_bytes = 1\n", storage(dir.path()));
+    let broker = Broker::start_with(&config).await;
+    let mut c = Client {
+        stream: tokio::net::TcpStream::connect(broker.addr).await.unwrap(),
+        buf: Default::default(),
+    };
+    c.send(&Packet::Connect(Box::new(persistent("kept", true))))
+        .await;
+    match c.recv().await {
+        Some(Packet::ConnAck(ack)) => assert_eq!(ack.code, tern::codec::ReasonCode::QUOTA_EXCEEDED),
+        other => panic!("expected CONNACK, got {other:?}"),
+    }
+    // A session that ends with its connection needs no store.
+    let _clean = Client::connect(broker.addr, "clean").await;
+    broker.stop().await;
+}

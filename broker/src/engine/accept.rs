@@ -71,6 +71,16 @@ impl Engine {
             _ => u32::MAX, // A 3.x persistent session.
         };
         let expiry = requested_expiry.min(self.settings.max_session_expiry_interval);
+        // A full store takes no new session to keep (one already kept goes on).
+        if new_session && expiry > 0 && self.store_full {
+            self.stats.sessions_refused += 1;
+            return self.refuse(
+                conn,
+                ReasonCode::QUOTA_EXCEEDED,
+                "the store is full ([storage] max_disk_bytes)",
+                now,
+            );
+        }
         let max_ka = self.settings.max_keep_alive;
         let server_keep_alive =
             (v5 && max_ka > 0 && (connect.keep_alive == 0 || connect.keep_alive > max_ka))

@@ -149,6 +149,9 @@ pub struct Engine {
     stats: Stats,
     /// Changes to durable state since the transport last took them (see `store`).
     changes: Vec<store::Change>,
+    /// Whether the store is over its size limit: it takes no new kept session, no message
+    /// for an offline one and no retained message for a new topic (see `store`).
+    store_full: bool,
 }
 
 impl Engine {
@@ -184,6 +187,7 @@ impl Engine {
             arena: arena::Arena::default(),
             stats: Stats::default(),
             changes: Vec::new(),
+            store_full: false,
         }
     }
 

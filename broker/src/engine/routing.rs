@@ -26,7 +26,7 @@ impl Engine {
                 if self.retained.remove(message.topic.as_str()).is_some() {
                     self.record(Change::DeleteRetained(message.topic.clone()));
                 }
-            } else if self.retained.len() >= self.settings.max_retained
+            } else if (self.retained.len() >= self.settings.max_retained || self.store_full)
                 && self.retained.get(message.topic.as_str()).is_none()
             {
                 // A new topic past the limit: delivered as usual, not retained; counted, and
@@ -35,7 +35,8 @@ impl Engine {
                 let refused = self.stats.retained_refused;
                 if refused.is_power_of_two() {
                     tracing::warn!(topic = %message.topic, refused,
-                        "retained message not kept: [limits] max_retained_messages reached");
+                        "retained message not kept: [limits] max_retained_messages reached \
+                         or the store is full");
                 }
             } else {
                 // [MQTT-3.3.1-5]
@@ -125,6 +126,18 @@ impl Engine {
         let kept = s.stored && delivery.qos != QoS::AtMostOnce;
         let Some(conn) = s.conn else {
             if delivery.qos == QoS::AtMostOnce {
+                return;
+            }
+            let s = self.sessions.get_mut(&sid).expect("session exists");
+            if kept && self.store_full {
+                // A full store keeps no more: the offline queue counts as full, and a full
+                // offline queue drops the new message (counted, logged at powers of two).
+                s.dropped += 1;
+                self.stats.offline_dropped += 1;
+                if s.dropped.is_power_of_two() {
+                    tracing::warn!(client_id = %s.client_id, dropped = s.dropped,
+                        "offline session's message dropped: the store is full");
+                }
                 return;
             }
             if kept {

@@ -163,6 +163,11 @@ pub trait Store: Send {
 
     /// Reads back everything kept.
     fn load(&mut self) -> Result<Restored, StoreError>;
+
+    /// Whether the store is over its size limit (see [`Engine::set_store_full`]).
+    fn is_full(&mut self) -> bool {
+        false
+    }
 }
 
 /// A store that failed: what happened, with the path it concerns, in words for an operator.
@@ -176,6 +181,21 @@ impl Engine {
     /// always without a store: see [`super::Settings::persistence`]).
     pub fn take_changes(&mut self) -> Vec<Change> {
         std::mem::take(&mut self.changes)
+    }
+
+    /// The store went over its size limit (`full`), or back under it: while it is over, no
+    /// new session is kept (CONNACK 0x97), an offline session's queue takes nothing more
+    /// (dropped and counted, as a full queue does), and no retained message for a new topic is
+    /// kept. What is kept already goes on: acknowledgements, and the removals they bring.
+    pub fn set_store_full(&mut self, full: bool) {
+        if full != self.store_full {
+            if full {
+                tracing::warn!("the store is full ([storage] max_disk_bytes): nothing new is kept");
+            } else {
+                tracing::info!("the store is under its size limit again");
+            }
+        }
+        self.store_full = full;
     }
 
     /// Records a change, if the broker keeps state.

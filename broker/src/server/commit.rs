@@ -41,13 +41,22 @@ impl Committer {
                         event,
                     });
                 };
+                // Whether the store is over its size limit (the engine was told at the start,
+                // before this thread): told again when that changes.
+                let mut full = store.is_full();
                 while let Ok((mut last, mut changes)) = rx.recv() {
                     while let Ok((id, more)) = rx.try_recv() {
                         last = id;
                         changes.extend(more);
                     }
                     match store.commit(&changes) {
-                        Ok(()) => answer(Event::Committed(last)),
+                        Ok(()) => {
+                            answer(Event::Committed(last));
+                            if store.is_full() != full {
+                                full = !full;
+                                answer(Event::StoreFull(full));
+                            }
+                        }
                         Err(e) => {
                             answer(Event::StoreFailed(e.0));
                             return;

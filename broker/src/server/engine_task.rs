@@ -180,6 +180,7 @@ impl EngineTask {
             }
             Event::Committed(id) => self.d.committed = self.d.committed.max(id),
             Event::StoreFailed(why) => self.failed = Some(why),
+            Event::StoreFull(full) => engine.set_store_full(full),
             Event::Security(security) => {
                 let security = *security;
                 engine.replace_authenticator(security.authenticator);

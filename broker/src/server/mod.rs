@@ -149,6 +149,7 @@ impl Server {
                 let now = std::time::Instant::now();
                 engine.set_wall_clock(now, std::time::SystemTime::now());
                 engine.restore(restored, now);
+                engine.set_store_full(store.is_full());
                 Some(Committer::spawn(store, to_engine.priority_sender()))
             }
             None => None,

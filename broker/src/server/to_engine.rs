@@ -38,6 +38,8 @@ pub(crate) enum Event {
     Committed(u64),
     /// The store failed: nothing more can be promised (see `commit`).
     StoreFailed(String),
+    /// The store went over its size limit (true), or back under it.
+    StoreFull(bool),
 }
 
 /// An event, when it happened, and the ticket of the wake of the read that brought it (0

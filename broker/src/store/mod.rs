@@ -44,6 +44,9 @@ pub enum SyncPolicy {
     Os,
 }
 
+/// How often the store's size is measured against its limit, at most.
+const SIZE_CHECK: Duration = Duration::from_secs(1);
+
 /// fjall's block cache.
 const CACHE: u64 = 8 << 20;
 /// One keyspace's memtable, at most, before it is flushed to a table.
@@ -68,6 +71,9 @@ pub struct DiskStore {
     keyspaces: [Keyspace; 6],
     sync: SyncPolicy,
     last_sync: Instant,
+    /// The most bytes on disk, if there is a limit, and the size last measured, when.
+    max_bytes: Option<u64>,
+    size: Option<(u64, Instant)>,
 }
 
 impl DiskStore {
@@ -142,7 +148,15 @@ impl DiskStore {
             keyspaces,
             sync,
             last_sync: Instant::now(),
+            max_bytes: None,
+            size: None,
         })
+    }
+
+    /// The store with a limit on its size on disk (journal and tables).
+    pub fn with_max_bytes(mut self, max_bytes: Option<u64>) -> DiskStore {
+        self.max_bytes = max_bytes;
+        self
     }
 
     fn error(&self, what: &str, e: impl std::fmt::Display) -> StoreError {
@@ -306,6 +320,21 @@ impl Store for DiskStore {
             self.last_sync = Instant::now();
         }
         Ok(())
+    }
+
+    /// Measured at most once a second: the size is the sum of the files' sizes.
+    fn is_full(&mut self) -> bool {
+        let Some(max) = self.max_bytes else {
+            return false;
+        };
+        let stale = self.size.is_none_or(|(_, at)| at.elapsed() >= SIZE_CHECK);
+        if stale {
+            match self.db.disk_space() {
+                Ok(bytes) => self.size = Some((bytes, Instant::now())),
+                Err(e) => tracing::warn!("{}: cannot measure the store: {e}", self.path.display()),
+            }
+        }
+        self.size.is_some_and(|(bytes, _)| bytes > max)
     }
 
     fn load(&mut self) -> Result<Restored, StoreError> {

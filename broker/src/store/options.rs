@@ -29,6 +29,13 @@ pub struct Storage {
     /// With `sync = "interval"`: the longest time, in milliseconds, between fsyncs (default
     /// 1000), the most a power loss can take.
     pub sync_interval_ms: u32,
+    /// The most bytes the data directory may take (its journal and tables), 0 for no limit
+    /// (the default). Over it, nothing new is kept until it is back under (the size is
+    /// measured after commits, at most once a second): a CONNECT that would start a kept
+    /// session gets CONNACK 0x97 Quota exceeded (3.x: 0x03), a message for an offline kept
+    /// session is dropped as a full queue drops it, and a retained message for a new topic is
+    /// not kept; each logged and counted. What is kept already goes on.
+    pub max_disk_bytes: u64,
 }
 
 impl Default for Storage {
@@ -38,6 +45,7 @@ impl Default for Storage {
             path: PathBuf::from("tern-data"),
             sync: Sync::Interval,
             sync_interval_ms: 1000,
+            max_disk_bytes: 0,
         }
     }
 }

@@ -30,10 +30,11 @@ pub async fn bind(config: Config) -> anyhow::Result<Server> {
     let storage = &config.storage;
     let store: Option<Box<dyn Store>> = match storage.mode {
         StorageMode::Memory => None,
-        StorageMode::Disk => Some(Box::new(DiskStore::open(
-            &storage.path,
-            storage.sync_policy(),
-        )?)),
+        StorageMode::Disk => {
+            let limit = (storage.max_disk_bytes > 0).then_some(storage.max_disk_bytes);
+            let store = DiskStore::open(&storage.path, storage.sync_policy())?;
+            Some(Box::new(store.with_max_bytes(limit)))
+        }
     };
     Server::bind(Setup {
         settings: settings(&config),

@@ -431,3 +431,40 @@ fn a_restart_releases_the_will_of_a_connection_the_stop_ended_and_keeps_a_waitin
     h.advance(2);
     assert_eq!(topics(&mut h), ["gone/later"]);
 }
+
+#[test]
+fn a_full_store_keeps_nothing_new_and_goes_on_with_what_it_keeps() {
+    let mut h = harness();
+    let (k, _) = h.connect_with(kept(V5, "k", Some(600)));
+    h.subscribe(k, "t", QoS::AtLeastOnce);
+    h.send(k, Packet::Disconnect(Disconnect::default()));
+    let p = h.client(V5, "p");
+    h.engine.set_store_full(true);
+    h.engine.take_changes();
+
+    // No new kept session; a clean one, and a kept one coming back, are fine.
+    let (_, ack) = h.connect_with(kept(V5, "new", Some(600)));
+    assert_eq!(ack.code, ReasonCode::QUOTA_EXCEEDED);
+    let (_, ack) = h.connect_with(Connect::new(V5, "clean"));
+    assert_eq!(ack.code, ReasonCode::SUCCESS);
+    // Nothing more for the offline session's queue, nor a retained message for a new topic.
+    h.publish(p, "t", "dropped", QoS::AtLeastOnce, 1);
+    let mut r = Publish::new(TopicName::new("r").unwrap(), Bytes::from_static(b"v"));
+    r.retain = true;
+    h.send(p, Packet::Publish(r));
+    assert_eq!(h.engine.stats().offline_dropped, 1);
+    assert_eq!(h.engine.stats().retained_refused, 1);
+    assert!(
+        taken(&mut h)
+            .iter()
+            .all(|c| !c.starts_with("hold") && !c.starts_with("retain")),
+        "nothing new recorded"
+    );
+
+    // Back under the limit: kept again.
+    h.engine.set_store_full(false);
+    h.publish(p, "t", "kept", QoS::AtLeastOnce, 2);
+    let (k, ack) = h.connect_with(kept(V5, "k", Some(600)));
+    assert!(ack.session_present);
+    assert_eq!(&h.recv_publish(k).payload[..], b"kept");
+}

@@ -678,6 +678,9 @@ impl Sim {
                         eprintln!("  -> {conn}: Close");
                     }
                 }
+                // Offline queues hold 8 messages here, fewer than a kept session keeps in memory:
+                // nothing is ever left on disk to read back.
+                Output::Load { .. } => panic!("a read from the store: {output:?}"),
                 Output::Pause { conn } | Output::Resume { conn } => {
                     let pause = matches!(output, Output::Pause { .. });
                     let c = self

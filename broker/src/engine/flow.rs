@@ -159,7 +159,8 @@ impl Engine {
         let Some(s) = self.sessions.get_mut(&sid) else {
             return;
         };
-        if s.pressure.is_none() || !limits.drained(s.queue.len(), s.queued_bytes) {
+        let (messages, bytes) = s.held();
+        if s.pressure.is_none() || !limits.drained(messages, bytes) {
             return;
         }
         self.release_waiters(sid);

@@ -35,6 +35,24 @@ impl Engine {
                     bytes, s.queued_bytes
                 ));
             }
+            // What is on disk only comes after the queue in memory, in number order.
+            if let Some(spill) = &s.spill {
+                let last_queued = s.queue.iter().map(|d| d.seq).max().unwrap_or(0);
+                let mut previous = last_queued;
+                for &(seq, _) in &spill.entries {
+                    if seq <= previous {
+                        return Err(format!("{sid:?}: spilled #{seq} after #{previous}"));
+                    }
+                    previous = seq;
+                }
+                let bytes: usize = spill.entries.iter().map(|e| e.1).sum();
+                if spill.entries.is_empty() || bytes != spill.bytes || !s.stored {
+                    return Err(format!(
+                        "{sid:?}: a spill of {} counted {bytes} bytes",
+                        spill.bytes
+                    ));
+                }
+            }
             // What a kept session holds at QoS 1/2 is numbered, as the store knows it.
             if s.stored {
                 let flights = s.inflight.ids().filter_map(|id| s.inflight.get(id));

@@ -104,6 +104,14 @@ pub enum Output {
     Pause { conn: ConnId },
     /// Take packets from the connection again, in the order they came.
     Resume { conn: ConnId },
+    /// Read back from the store the next `max` queued messages of a kept session, from number
+    /// `from` on, once what came before this is written; answer with [`Engine::loaded`].
+    Load {
+        session: SubscriberId,
+        client_id: ByteString,
+        from: u64,
+        max: usize,
+    },
 }
 
 /// The broker's state machine.

@@ -179,6 +179,22 @@ impl Engine {
                 self.send_publish(conn, &delivery, Some(pid), true, now);
                 continue;
             }
+            // The queue runs low and more of it is on disk: the next batch is asked for.
+            if let Some(spill) = s.spill.as_mut() {
+                let (from, _) = *spill.entries.front().expect("a spill is never empty");
+                if !spill.loading && s.queue.len() < super::store::RESIDENT / 2 {
+                    spill.loading = true;
+                    let (session, client_id) = (sid, s.client_id.clone());
+                    let max = super::store::LOAD_BATCH;
+                    self.out.push(super::Output::Load {
+                        session,
+                        client_id,
+                        from,
+                        max,
+                    });
+                }
+            }
+            let s = self.sessions.get_mut(&sid).expect("session exists");
             let Some(next) = s.queue.front() else { return };
             if next.qos != QoS::AtMostOnce && s.inflight.len() >= window {
                 return;

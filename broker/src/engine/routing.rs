@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::message::{Delivery, Message};
 use super::outbound::window;
-use super::store::{Change, Held};
+use super::store::{Change, Held, RESIDENT};
 use super::Engine;
 use crate::codec::QoS;
 use crate::router::SubscriberId;
@@ -144,9 +144,12 @@ impl Engine {
                 self.record_held(sid, &mut delivery, Held::Queued, now);
             }
             let s = self.sessions.get_mut(&sid).expect("session exists");
-            let dropped = s.enqueue_offline(delivery, limits, self.settings.offline_policy);
-            if !dropped.is_empty() {
-                self.stats.offline_dropped += dropped.len() as u64;
+            // A kept session's queue past its first messages stays on disk.
+            let resident = kept.then_some(RESIDENT);
+            let policy = self.settings.offline_policy;
+            let (dropped, gone) = s.enqueue_offline(delivery, limits, policy, resident);
+            if !dropped.is_empty() || !gone.is_empty() {
+                self.stats.offline_dropped += (dropped.len() + gone.len()) as u64;
                 // One line per session going over, not one per message.
                 if s.dropped == 1 || s.dropped.is_power_of_two() {
                     tracing::info!(client_id = %s.client_id, dropped = s.dropped,
@@ -156,9 +159,22 @@ impl Engine {
                 for d in &dropped {
                     self.record_gone(sid, d);
                 }
+                for seq in gone {
+                    self.record_gone_seq(sid, seq);
+                }
             }
             return;
         };
+        if s.spilling() {
+            // Part of its queue is still on disk, being read back: this one goes after it.
+            self.record_held(sid, &mut delivery, Held::Queued, now);
+            let s = self.sessions.get_mut(&sid).expect("session exists");
+            s.spill(delivery.seq, delivery.cost());
+            if s.over_limits(limits) {
+                self.full.push(sid);
+            }
+            return;
+        }
         // Only QoS 1 and 2 need the connection's window (one lookup less for QoS 0, the
         // fan-out case).
         let full = || s.inflight.len() >= window(&self.conns[&conn], self.settings.max_inflight);

@@ -97,6 +97,19 @@ pub struct Session {
     pub stored: bool,
     /// The number of the last message it was given while kept ([`Delivery::seq`]).
     pub next_seq: u64,
+    /// The queued messages of a kept session that are on disk only, after those in `queue`
+    /// (see `store`); boxed, as most sessions never have any.
+    pub spill: Option<Box<Spill>>,
+}
+
+/// What a kept session's queue holds on disk only: each message's number and what it counts
+/// against the queue's byte limit, in order, after everything in the session's `queue`.
+#[derive(Debug, Default)]
+pub struct Spill {
+    pub entries: VecDeque<(u64, usize)>,
+    pub bytes: usize,
+    /// Whether the next of them have been asked of the store.
+    pub loading: bool,
 }
 
 impl Session {
@@ -119,6 +132,7 @@ impl Session {
             congested: false,
             stored: false,
             next_seq: 0,
+            spill: None,
         }
     }
 
@@ -160,40 +174,84 @@ impl Session {
 
     /// Whether the queue is at or over its high-water mark.
     pub fn over_limits(&self, limits: QueueLimits) -> bool {
-        limits.reached(self.queue.len(), self.queued_bytes)
+        let (messages, bytes) = self.held();
+        limits.reached(messages, bytes)
+    }
+
+    /// The messages queued, in memory and on disk, and what they count against the byte
+    /// limit.
+    pub fn held(&self) -> (usize, usize) {
+        let spilled = self
+            .spill
+            .as_ref()
+            .map_or((0, 0), |s| (s.entries.len(), s.bytes));
+        (self.queue.len() + spilled.0, self.queued_bytes + spilled.1)
+    }
+
+    /// Whether part of the queue is on disk only: what comes next goes there too, to keep the
+    /// order.
+    pub fn spilling(&self) -> bool {
+        self.spill.as_ref().is_some_and(|s| !s.entries.is_empty())
+    }
+
+    /// Queues a message on disk only (it is written already): its number and size stay.
+    pub fn spill(&mut self, seq: u64, cost: usize) {
+        let spill = self.spill.get_or_insert_with(Default::default);
+        spill.entries.push_back((seq, cost));
+        spill.bytes += cost;
+    }
+
+    /// Takes the oldest message on disk out of the queue; its number.
+    fn unspill_oldest(&mut self) -> Option<u64> {
+        let spill = self.spill.as_mut()?;
+        let (seq, cost) = spill.entries.pop_front()?;
+        spill.bytes -= cost;
+        Some(seq)
     }
 
     /// Queues a delivery for an offline session within its limits, making room as `policy`
-    /// says. Returns the messages dropped (counted in `dropped` too).
+    /// says. With `resident`, a kept session holds at most that many queued messages in
+    /// memory: a written message beyond them stays on disk only ([`Spill`]). Returns the
+    /// messages dropped, and the numbers of those dropped from disk (counted in `dropped`
+    /// too).
     pub fn enqueue_offline(
         &mut self,
         delivery: Delivery,
         limits: QueueLimits,
         policy: OfflinePolicy,
-    ) -> Vec<Delivery> {
+        resident: Option<usize>,
+    ) -> (Vec<Delivery>, Vec<u64>) {
         let cost = delivery.cost();
         let fits = |s: &Session| {
-            s.queue.len() < limits.max_messages && s.queued_bytes + cost <= limits.max_bytes
+            let (messages, bytes) = s.held();
+            messages < limits.max_messages && bytes + cost <= limits.max_bytes
         };
-        let mut dropped = Vec::new();
+        let (mut dropped, mut gone) = (Vec::new(), Vec::new());
         if policy == OfflinePolicy::DropNewest && !fits(self) {
             self.dropped += 1;
-            return vec![delivery];
+            return (vec![delivery], gone);
         }
         while !fits(self) {
             match self.dequeue() {
                 Some(d) => dropped.push(d),
-                None => break,
+                None => match self.unspill_oldest() {
+                    Some(seq) => gone.push(seq),
+                    None => break,
+                },
             }
         }
+        let on_disk =
+            delivery.seq != 0 && resident.is_some_and(|r| self.queue.len() >= r || self.spilling());
         if !fits(self) {
             // Larger than the whole queue may hold.
             dropped.push(delivery);
+        } else if on_disk {
+            self.spill(delivery.seq, cost);
         } else {
             self.push(delivery);
         }
-        self.dropped += dropped.len() as u64;
-        dropped
+        self.dropped += (dropped.len() + gone.len()) as u64;
+        (dropped, gone)
     }
 
     /// Brings the queue of a session gone offline within its limits, dropping the oldest or
@@ -323,14 +381,14 @@ mod tests {
 
         let mut oldest = session();
         for n in 1..=4 {
-            oldest.enqueue_offline(numbered(n), limits, OfflinePolicy::DropOldest);
+            oldest.enqueue_offline(numbered(n), limits, OfflinePolicy::DropOldest, None);
         }
         assert_eq!(sizes(&oldest), [3, 4]);
         assert_eq!(oldest.dropped, 2);
 
         let mut newest = session();
         for n in 1..=4 {
-            newest.enqueue_offline(numbered(n), limits, OfflinePolicy::DropNewest);
+            newest.enqueue_offline(numbered(n), limits, OfflinePolicy::DropNewest, None);
         }
         assert_eq!(sizes(&newest), [1, 2]);
         assert_eq!(newest.dropped, 2);
@@ -359,19 +417,22 @@ mod tests {
         let policy = OfflinePolicy::DropNewest;
         let mut s = session();
         assert_eq!(
-            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy)
+            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy, None)
+                .0
                 .len(),
             0
         );
         assert_eq!(
-            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy)
+            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy, None)
+                .0
                 .len(),
             1
         );
         assert!(s.dequeue().is_some());
         assert_eq!(s.queued_bytes, 0);
         assert_eq!(
-            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy)
+            s.enqueue_offline(delivery(QoS::AtLeastOnce, 100), limits, policy, None)
+                .0
                 .len(),
             0
         );

@@ -16,7 +16,12 @@
 //! - their **subscriptions**, with every option and identifier;
 //! - the **QoS 1 and 2 messages** held for them, each under its number in the session
 //!   ([`Delivery::seq`], in the order they reached it): queued, or in flight with its packet
-//!   identifier, before or after PUBREC; removed when acknowledged or dropped;
+//!   identifier, before or after PUBREC; removed when acknowledged or dropped. An offline
+//!   session keeps its first [`RESIDENT`] queued messages in memory and only the number and
+//!   size of the others (its `Spill`), which stay on disk; so does a restore. When its client
+//!   drains the queue, the engine asks for the next [`LOAD_BATCH`] of them
+//!   ([`super::Output::Load`], answered with [`Engine::loaded`]), and while some are on disk,
+//!   new messages for it go there too, to keep the order;
 //! - the **inbound QoS 2** packet identifiers awaiting PUBREL, so that a PUBLISH resent after
 //!   a restart is not delivered twice;
 //! - **wills**: the will of the connection attached (a restart releases it, since that
@@ -119,6 +124,13 @@ pub struct StoredMessage {
     pub expires_at: Option<SystemTime>,
 }
 
+/// Queued messages a kept session holds in memory; more stay on disk only, read back in
+/// batches of [`LOAD_BATCH`] as the client drains them.
+pub const RESIDENT: usize = 8;
+
+/// Queued messages read back from disk at a time.
+pub const LOAD_BATCH: usize = 256;
+
 /// Where a message held for a session stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Held {
@@ -142,8 +154,11 @@ pub struct StoredDelivery {
 pub struct StoredSession {
     pub record: SessionRecord,
     pub subscriptions: Vec<(TopicFilter, Subscription)>,
-    /// The messages it holds, by number, in order.
+    /// The messages it holds, by number, in order: in flight, and the first [`RESIDENT`]
+    /// queued ones.
     pub messages: Vec<(u64, Held, StoredDelivery)>,
+    /// The queued messages after those, left on disk: their numbers and sizes, in order.
+    pub spilled: Vec<(u64, usize)>,
     /// Its inbound QoS 2 packet identifiers awaiting PUBREL.
     pub inbound: Vec<u16>,
 }
@@ -163,6 +178,15 @@ pub trait Store: Send {
 
     /// Reads back everything kept.
     fn load(&mut self) -> Result<Restored, StoreError>;
+
+    /// Reads the queued messages of a session from number `from` on, at most `max` of them,
+    /// in order (see [`super::Output::Load`]).
+    fn load_queued(
+        &mut self,
+        client_id: &str,
+        from: u64,
+        max: usize,
+    ) -> Result<Vec<(u64, StoredDelivery)>, StoreError>;
 
     /// Whether the store is over its size limit (see [`Engine::set_store_full`]).
     fn is_full(&mut self) -> bool {
@@ -215,6 +239,11 @@ impl Engine {
             return;
         };
         if s.expiry_interval == 0 {
+            if s.spilling() {
+                // Part of its queue is on disk only: it stays kept until that is read back
+                // (its record keeps the expiry it had meanwhile).
+                return;
+            }
             // Kept until now, and ending with its connection from now on (a 5.0 client
             // may come back with no expiry, or end it with its DISCONNECT).
             if std::mem::take(&mut s.stored) {
@@ -363,15 +392,62 @@ impl Engine {
     /// Records that a delivery a kept session held is gone from it: acknowledged, dropped,
     /// or handed to another session.
     pub(super) fn record_gone(&mut self, sid: SubscriberId, delivery: &Delivery) {
-        if delivery.seq == 0 {
-            return; // Never kept.
+        if delivery.seq != 0 {
+            self.record_gone_seq(sid, delivery.seq);
         }
+    }
+
+    /// Records that the message of number `seq` a kept session held is gone from it.
+    pub(super) fn record_gone_seq(&mut self, sid: SubscriberId, seq: u64) {
         let Some(s) = self.sessions.get(&sid).filter(|s| s.stored) else {
             return;
         };
         let client_id = s.client_id.clone();
-        let seq = delivery.seq;
         self.changes.push(Change::DeleteMessage { client_id, seq });
+    }
+
+    /// The queued messages of a kept session read back from the store, the next after those
+    /// in memory (asked for with [`super::Output::Load`]). A message dropped from the queue meanwhile
+    /// is skipped. The session's connection, if it has one, is sent what it has room for.
+    pub fn loaded(
+        &mut self,
+        sid: SubscriberId,
+        messages: Vec<(u64, StoredDelivery)>,
+        now: Instant,
+    ) {
+        let wall = self.wall_clock(now);
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        for (seq, kept) in messages {
+            let Some(spill) = s.spill.as_mut() else { break };
+            match spill.entries.front() {
+                Some(&(next, cost)) if next == seq => {
+                    spill.entries.pop_front();
+                    spill.bytes -= cost;
+                }
+                _ => continue,
+            }
+            let mut delivery = kept.delivery;
+            delivery.seq = seq;
+            if let Some(at) = kept.expires_at {
+                // Past: it expires now, and is dropped when it would be sent [MQTT-3.3.2-5].
+                let left = at.duration_since(wall).unwrap_or_default();
+                let mut message = Arc::unwrap_or_clone(delivery.message);
+                message.expires_at = Some(now + left);
+                delivery.message = Arc::new(message);
+            }
+            s.push(delivery);
+        }
+        if let Some(spill) = &mut s.spill {
+            spill.loading = false;
+            if spill.entries.is_empty() {
+                s.spill = None;
+            }
+        }
+        if let Some(conn) = s.conn {
+            self.pump(conn, sid, now);
+        }
     }
 
     /// Records an inbound QoS 2 packet identifier of a kept session coming (`awaited`: PUBREC
@@ -473,6 +549,10 @@ impl Engine {
                 }
             }
             s.inbound_qos2.extend(stored.inbound);
+            for (seq, cost) in stored.spilled {
+                s.next_seq = s.next_seq.max(seq);
+                s.spill(seq, cost);
+            }
             if let Some(at) = expires_at {
                 self.schedule(at, Timer::Expiry(sid, s.generation));
             }

@@ -15,12 +15,29 @@ use std::time::Instant;
 
 use tokio::sync::mpsc::Sender;
 
+use bytestring::ByteString;
+
 use super::to_engine::{Event, Stamped};
 use crate::engine::store::{Change, Store};
+use crate::router::SubscriberId;
+
+/// What the thread is asked to do, in order.
+enum Job {
+    /// Write a round's changes (numbered).
+    Commit(u64, Vec<Change>),
+    /// Read back queued messages of a kept session (see `Output::Load`), after the commits
+    /// handed over before.
+    Load {
+        session: SubscriberId,
+        client_id: ByteString,
+        from: u64,
+        max: usize,
+    },
+}
 
 /// The engine task's handle on the commit thread.
 pub(crate) struct Committer {
-    batches: Option<mpsc::Sender<(u64, Vec<Change>)>>,
+    jobs: Option<mpsc::Sender<Job>>,
     /// The number of the last batch handed over.
     last: u64,
     thread: Option<JoinHandle<()>>,
@@ -29,7 +46,7 @@ pub(crate) struct Committer {
 impl Committer {
     /// Starts the thread, which answers on `priority` (the engine task's priority channel).
     pub fn spawn(mut store: Box<dyn Store>, priority: Sender<Stamped>) -> Committer {
-        let (batches, rx) = mpsc::channel::<(u64, Vec<Change>)>();
+        let (jobs, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("tern-store".into())
             .spawn(move || {
@@ -44,10 +61,41 @@ impl Committer {
                 // Whether the store is over its size limit (the engine was told at the start,
                 // before this thread): told again when that changes.
                 let mut full = store.is_full();
-                while let Ok((mut last, mut changes)) = rx.recv() {
-                    while let Ok((id, more)) = rx.try_recv() {
-                        last = id;
-                        changes.extend(more);
+                let mut next = rx.recv().ok();
+                while let Some(job) = next.take() {
+                    let (mut last, mut changes) = match job {
+                        Job::Commit(id, changes) => (id, changes),
+                        Job::Load {
+                            session,
+                            client_id,
+                            from,
+                            max,
+                        } => {
+                            match store.load_queued(&client_id, from, max) {
+                                Ok(messages) => answer(Event::Loaded(session, messages)),
+                                Err(e) => {
+                                    answer(Event::StoreFailed(e.0));
+                                    return;
+                                }
+                            }
+                            next = rx.recv().ok();
+                            continue;
+                        }
+                    };
+                    // A group commit: every batch queued meanwhile, up to a read, which
+                    // comes after them.
+                    loop {
+                        match rx.try_recv() {
+                            Ok(Job::Commit(id, more)) => {
+                                last = id;
+                                changes.extend(more);
+                            }
+                            Ok(load) => {
+                                next = Some(load);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
                     }
                     match store.commit(&changes) {
                         Ok(()) => {
@@ -62,11 +110,14 @@ impl Committer {
                             return;
                         }
                     }
+                    if next.is_none() {
+                        next = rx.recv().ok();
+                    }
                 }
             })
             .expect("a thread can be started");
         Committer {
-            batches: Some(batches),
+            jobs: Some(jobs),
             last: 0,
             thread: Some(thread),
         }
@@ -75,16 +126,30 @@ impl Committer {
     /// Hands a round's changes over; returns the number the thread will answer with.
     pub fn submit(&mut self, changes: Vec<Change>) -> u64 {
         self.last += 1;
-        if let Some(batches) = &self.batches {
-            // A thread that stopped has said why (StoreFailed); the engine task stops on it.
-            let _ = batches.send((self.last, changes));
-        }
+        self.send(Job::Commit(self.last, changes));
         self.last
+    }
+
+    /// Asks for queued messages of a kept session, read after what was submitted before.
+    pub fn load(&mut self, session: SubscriberId, client_id: ByteString, from: u64, max: usize) {
+        self.send(Job::Load {
+            session,
+            client_id,
+            from,
+            max,
+        });
+    }
+
+    fn send(&mut self, job: Job) {
+        if let Some(jobs) = &self.jobs {
+            // A thread that stopped has said why (StoreFailed); the engine task stops on it.
+            let _ = jobs.send(job);
+        }
     }
 
     /// Lets the thread finish what it was given, and waits for it.
     pub fn finish(mut self) {
-        self.batches = None;
+        self.jobs = None;
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -115,6 +180,15 @@ mod tests {
 
         fn load(&mut self) -> Result<Restored, StoreError> {
             Ok(Restored::default())
+        }
+
+        fn load_queued(
+            &mut self,
+            _: &str,
+            _: u64,
+            _: usize,
+        ) -> Result<Vec<(u64, crate::engine::store::StoredDelivery)>, StoreError> {
+            Ok(Vec::new())
         }
     }
 

@@ -181,6 +181,7 @@ impl EngineTask {
             Event::Committed(id) => self.d.committed = self.d.committed.max(id),
             Event::StoreFailed(why) => self.failed = Some(why),
             Event::StoreFull(full) => engine.set_store_full(full),
+            Event::Loaded(session, messages) => engine.loaded(session, messages, now),
             Event::Security(security) => {
                 let security = *security;
                 engine.replace_authenticator(security.authenticator);
@@ -202,6 +203,12 @@ impl EngineTask {
                 Some(committer) if !changes.is_empty() => Some(committer.submit(changes)),
                 _ => None,
             };
+            // Read after the changes that wrote what they read.
+            for (session, client_id, from, max) in self.d.loads.drain(..) {
+                if let Some(committer) = &mut self.committer {
+                    committer.load(session, client_id, from, max);
+                }
+            }
             self.d.end_round(wait);
             if !self.d.handle_pushed(engine) {
                 break;
@@ -258,6 +265,13 @@ struct Dispatcher {
     /// The connections with frames in a round waiting for the store, and in how many: their
     /// later frames wait behind them, early or not.
     held_conns: AHashMap<ConnId, u32>,
+    /// Queued messages to read back from the store (`Output::Load`).
+    loads: Vec<(
+        crate::router::SubscriberId,
+        bytestring::ByteString,
+        u64,
+        usize,
+    )>,
     /// The connections the engine closed this round, in order, after their frames.
     closes: Vec<ConnId>,
     /// Rounds waiting for the store, oldest first.
@@ -312,6 +326,13 @@ impl Dispatcher {
                         outbox.resume();
                     }
                 }
+                // For the store, once the round's changes are handed over.
+                Output::Load {
+                    session,
+                    client_id,
+                    from,
+                    max,
+                } => self.loads.push((session, client_id, from, max)),
             }
         }
     }

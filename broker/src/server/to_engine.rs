@@ -23,7 +23,9 @@ use tokio::sync::oneshot;
 use super::outbox::Outbox;
 use super::stamp::Arriving;
 use crate::auth::Security;
+use crate::engine::store::StoredDelivery;
 use crate::engine::{ConnId, ConnInfo, Input};
+use crate::router::SubscriberId;
 
 /// What connection tasks and the server tell the engine task.
 pub(crate) enum Event {
@@ -40,6 +42,8 @@ pub(crate) enum Event {
     StoreFailed(String),
     /// The store went over its size limit (true), or back under it.
     StoreFull(bool),
+    /// Queued messages of a kept session read back from the store (see `Output::Load`).
+    Loaded(SubscriberId, Vec<(u64, StoredDelivery)>),
 }
 
 /// An event, when it happened, and the ticket of the wake of the read that brought it (0

@@ -22,11 +22,12 @@ pub fn report(restored: &Restored, now: SystemTime) -> String {
                 Err(_) => format!("expiry {secs} s, expired (ends at the next start)"),
             },
         };
-        let queued = s
+        let resident = s
             .messages
             .iter()
             .filter(|(_, h, _)| *h == Held::Queued)
             .count();
+        let queued = resident + s.spilled.len();
         let _ = writeln!(
             out,
             "  {:?} ({}): {expiry}; {} subscription(s); {} message(s) queued, {} in flight; {} inbound QoS 2 awaiting PUBREL",
@@ -34,7 +35,7 @@ pub fn report(restored: &Restored, now: SystemTime) -> String {
             r.protocol,
             s.subscriptions.len(),
             queued,
-            s.messages.len() - queued,
+            s.messages.len() - resident,
             s.inbound.len(),
         );
         for (filter, sub) in &s.subscriptions {

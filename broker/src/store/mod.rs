@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 
 use crate::engine::store::{
-    Change, Held, Restored, Store, StoreError, StoredDelivery, StoredSession,
+    Change, Held, Restored, Store, StoreError, StoredDelivery, StoredSession, RESIDENT,
 };
 
 /// When commits are made durable against a power loss (every commit is durable against a
@@ -272,6 +272,12 @@ impl DiskStore {
     }
 }
 
+/// A session being read back, and how many of its queued messages were read whole.
+struct Loading {
+    stored: StoredSession,
+    queued_seen: usize,
+}
+
 /// A batch folded per key.
 type Folded<'a> = BTreeMap<(u8, Vec<u8>), Entry<'a>>;
 
@@ -322,6 +328,34 @@ impl Store for DiskStore {
         Ok(())
     }
 
+    fn load_queued(
+        &mut self,
+        client_id: &str,
+        from: u64,
+        max: usize,
+    ) -> Result<Vec<(u64, StoredDelivery)>, StoreError> {
+        let prefix = records::session_prefix(client_id);
+        let start = records::numbered_key(client_id, &from.to_be_bytes());
+        let mut out = Vec::new();
+        for kv in self.keyspaces[MESSAGES as usize].range(start..) {
+            let (key, value) = kv.into_inner().map_err(|e| self.error("reading", e))?;
+            if !key.starts_with(&prefix) || out.len() >= max {
+                break;
+            }
+            if !records::is_queued(&value) {
+                continue;
+            }
+            let seq = key[prefix.len()..]
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| self.error("a message", format!("{client_id:?}: a bad key")))?;
+            let (_, delivery) = records::read_delivery(&value)
+                .map_err(|e| self.error("a message", format!("{client_id:?}: {e}")))?;
+            out.push((seq, delivery));
+        }
+        Ok(out)
+    }
+
     /// Measured at most once a second: the size is the sum of the files' sizes.
     fn is_full(&mut self) -> bool {
         let Some(max) = self.max_bytes else {
@@ -338,7 +372,7 @@ impl Store for DiskStore {
     }
 
     fn load(&mut self) -> Result<Restored, StoreError> {
-        let mut sessions: BTreeMap<Vec<u8>, StoredSession> = BTreeMap::new();
+        let mut sessions: BTreeMap<Vec<u8>, Loading> = BTreeMap::new();
         for kv in self.keyspaces[SESSIONS as usize].iter() {
             let (key, value) = kv.into_inner().map_err(|e| self.error("reading", e))?;
             let record =
@@ -347,16 +381,24 @@ impl Store for DiskStore {
                 record,
                 subscriptions: Vec::new(),
                 messages: Vec::new(),
+                spilled: Vec::new(),
                 inbound: Vec::new(),
             };
-            sessions.insert(key.to_vec(), stored);
+            let queued_seen = 0;
+            sessions.insert(
+                key.to_vec(),
+                Loading {
+                    stored,
+                    queued_seen,
+                },
+            );
         }
         for kv in self.keyspaces[SUBSCRIPTIONS as usize].iter() {
             let (key, value) = kv.into_inner().map_err(|e| self.error("reading", e))?;
             let (client_id, filter, subscription) = records::read_subscription(&key, &value)
                 .map_err(|e| self.error("a subscription", e))?;
             match sessions.get_mut(client_id.as_bytes().as_ref()) {
-                Some(s) => s.subscriptions.push((filter, subscription)),
+                Some(s) => s.stored.subscriptions.push((filter, subscription)),
                 None => {
                     return Err(self.error(
                         "a subscription",
@@ -378,8 +420,6 @@ impl Store for DiskStore {
                         format!("{client_id:?}: a key of {} bytes", key.len()),
                     )
                 })?;
-            let (state, delivery) = records::read_delivery(&value)
-                .map_err(|e| self.error("a message", format!("{client_id:?}: {e}")))?;
             let session = sessions
                 .get_mut(client_id.as_bytes().as_ref())
                 .ok_or_else(|| {
@@ -388,7 +428,17 @@ impl Store for DiskStore {
                         format!("{client_id:?} holds a message and has no session"),
                     )
                 })?;
-            session.messages.push((seq, state, delivery));
+            // Past the first queued messages, only the number and size: the rest stays on
+            // disk until the client drains its queue.
+            let queued = records::is_queued(&value);
+            if queued && (session.queued_seen >= RESIDENT || !session.stored.spilled.is_empty()) {
+                session.stored.spilled.push((seq, value.len()));
+                continue;
+            }
+            session.queued_seen += usize::from(queued);
+            let (state, delivery) = records::read_delivery(&value)
+                .map_err(|e| self.error("a message", format!("{client_id:?}: {e}")))?;
+            session.stored.messages.push((seq, state, delivery));
         }
         for kv in self.keyspaces[INBOUND as usize].iter() {
             let key = kv.key().map_err(|e| self.error("reading", e))?;
@@ -409,7 +459,7 @@ impl Store for DiskStore {
                         format!("{client_id:?} has no session"),
                     )
                 })?;
-            session.inbound.push(id);
+            session.stored.inbound.push(id);
         }
         let mut retained = Vec::new();
         for kv in self.keyspaces[RETAINED as usize].iter() {
@@ -419,7 +469,7 @@ impl Store for DiskStore {
             );
         }
         Ok(Restored {
-            sessions: sessions.into_values().collect(),
+            sessions: sessions.into_values().map(|l| l.stored).collect(),
             retained,
         })
     }

@@ -266,6 +266,11 @@ pub fn delivery_value(state: Held, d: &StoredDelivery) -> Vec<u8> {
     v
 }
 
+/// Whether a message record is of a queued message (read without decoding the rest).
+pub fn is_queued(v: &[u8]) -> bool {
+    v.get(1) == Some(&0)
+}
+
 pub fn read_delivery(mut v: &[u8]) -> Result<(Held, StoredDelivery), String> {
     let short = || "a message record too short".to_string();
     if v.len() < 8 || v[0] != 1 {

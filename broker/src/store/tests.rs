@@ -5,7 +5,7 @@ use bytes::Bytes;
 
 use super::*;
 use crate::codec::{Properties, Protocol, QoS, SubscriptionOptions, TopicFilter, TopicName};
-use crate::engine::store::{SessionRecord, StoredMessage};
+use crate::engine::store::{SessionRecord, StoredMessage, RESIDENT};
 use crate::engine::Message;
 use crate::router::Subscription;
 
@@ -159,11 +159,31 @@ fn a_store_of_another_format_is_refused() {
 }
 
 fn held(seq: u64, fresh: bool) -> Change {
-    let Change::PutRetained(m) = retained("t", b"x") else {
+    let Change::PutMessage {
+        client_id: _,
+        seq,
+        state,
+        delivery,
+        ..
+    } = held_by("a", seq)
+    else {
         unreachable!()
     };
     Change::PutMessage {
         client_id: "a".into(),
+        seq,
+        state,
+        delivery,
+        fresh,
+    }
+}
+
+fn held_by(client_id: &str, seq: u64) -> Change {
+    let Change::PutRetained(m) = retained("t", b"x") else {
+        unreachable!()
+    };
+    Change::PutMessage {
+        client_id: client_id.into(),
         seq,
         state: crate::engine::store::Held::Queued,
         delivery: crate::engine::store::StoredDelivery {
@@ -177,7 +197,7 @@ fn held(seq: u64, fresh: bool) -> Change {
             },
             expires_at: None,
         },
-        fresh,
+        fresh: true,
     }
 }
 
@@ -203,4 +223,28 @@ fn a_message_that_comes_and_goes_within_a_batch_is_never_written() {
     let restored = store.load().unwrap();
     let seqs: Vec<u64> = restored.sessions[0].messages.iter().map(|m| m.0).collect();
     assert_eq!(seqs, [4]);
+}
+
+#[test]
+fn a_long_queue_comes_back_with_its_first_messages_and_the_rest_on_demand() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DiskStore::open(dir.path(), SyncPolicy::Os).unwrap();
+    let count = RESIDENT as u64 + 10;
+    let mut changes = vec![session("a")];
+    changes.extend((1..=count).map(|seq| held(seq, true)));
+    store.commit(&changes).unwrap();
+    let restored = store.load().unwrap();
+    let a = &restored.sessions[0];
+    assert_eq!(a.messages.len(), RESIDENT);
+    let spilled: Vec<u64> = a.spilled.iter().map(|s| s.0).collect();
+    assert_eq!(spilled, (RESIDENT as u64 + 1..=count).collect::<Vec<_>>());
+    assert!(a.spilled.iter().all(|s| s.1 > 0));
+    // Read back from a number on, at most so many.
+    let next = store.load_queued("a", RESIDENT as u64 + 3, 4).unwrap();
+    let seqs: Vec<u64> = next.iter().map(|m| m.0).collect();
+    let from = RESIDENT as u64 + 3;
+    assert_eq!(seqs, [from, from + 1, from + 2, from + 3]);
+    // Another session's messages are never read as these.
+    store.commit(&[session("ab"), held_by("ab", 1)]).unwrap();
+    assert!(store.load_queued("a", count + 1, 10).unwrap().is_empty());
 }

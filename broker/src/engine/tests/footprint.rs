@@ -14,8 +14,10 @@ fn connection_and_session_stay_small() {
         "Conn is {} bytes",
         size_of::<Conn>()
     );
+    // 200 since a kept session's queue may stay partly on disk (its `spill`, boxed: the
+    // pointer is what every session pays).
     assert!(
-        size_of::<Session>() <= 192,
+        size_of::<Session>() <= 200,
         "Session is {} bytes",
         size_of::<Session>()
     );

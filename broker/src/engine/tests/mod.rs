@@ -26,6 +26,8 @@ struct Harness {
     closed: HashSet<ConnId>,
     /// Connections the engine paused (as the transport would, it stops taking PUBLISHes).
     paused: HashSet<ConnId>,
+    /// Reads from the store the engine asked for, not yet answered.
+    loads: Vec<Output>,
 }
 
 impl Harness {
@@ -46,6 +48,7 @@ impl Harness {
             inbox: HashMap::new(),
             closed: HashSet::new(),
             paused: HashSet::new(),
+            loads: Vec::new(),
         }
     }
 
@@ -119,6 +122,8 @@ impl Harness {
                 Output::Resume { conn } => {
                     assert!(self.paused.remove(&conn), "{conn} resumed but not paused");
                 }
+                // Answered by the test, as a store would (see tests/store.rs).
+                load @ Output::Load { .. } => self.loads.push(load),
             }
         }
     }

@@ -194,7 +194,6 @@ impl Engine {
                     });
                 }
             }
-            let s = self.sessions.get_mut(&sid).expect("session exists");
             let Some(next) = s.queue.front() else { return };
             if next.qos != QoS::AtMostOnce && s.inflight.len() >= window {
                 return;

@@ -421,6 +421,15 @@ impl Engine {
         };
         for (seq, kept) in messages {
             let Some(spill) = s.spill.as_mut() else { break };
+            // The store reads in number order from the first one asked for: one numbered
+            // lower than what it gives is not on disk (it cannot be read back, and waiting
+            // for it would stall the queue), one higher is no longer queued.
+            while spill.entries.front().is_some_and(|&(next, _)| next < seq) {
+                let (missing, cost) = spill.entries.pop_front().expect("checked");
+                spill.bytes -= cost;
+                tracing::warn!(client_id = %s.client_id, seq = missing,
+                    "a queued message is missing from the store");
+            }
             match spill.entries.front() {
                 Some(&(next, cost)) if next == seq => {
                     spill.entries.pop_front();

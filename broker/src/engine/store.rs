@@ -174,7 +174,7 @@ pub struct Restored {
 pub trait Store: Send {
     /// Writes `changes` (several rounds' worth, in order) in one atomic commit, durably as
     /// the store's sync policy says. An error means nothing can be promised any more.
-    fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError>;
+    fn commit(&mut self, changes: Vec<Change>) -> Result<(), StoreError>;
 
     /// Reads back everything kept.
     fn load(&mut self) -> Result<Restored, StoreError>;
@@ -372,6 +372,19 @@ impl Engine {
         if fresh {
             s.next_seq += 1;
             delivery.seq = s.next_seq;
+        }
+        // Queued and sent in the same round (a client that keeps up): one change says both.
+        if let Some(Change::PutMessage {
+            client_id,
+            seq,
+            state: last,
+            ..
+        }) = self.changes.last_mut()
+        {
+            if *seq == delivery.seq && *client_id == s.client_id {
+                *last = state;
+                return;
+            }
         }
         let expires_at = delivery
             .message

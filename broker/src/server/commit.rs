@@ -97,7 +97,7 @@ impl Committer {
                             Err(_) => break,
                         }
                     }
-                    match store.commit(&changes) {
+                    match store.commit(changes) {
                         Ok(()) => {
                             answer(Event::Committed(last));
                             if store.is_full() != full {
@@ -168,7 +168,7 @@ mod tests {
     }
 
     impl Store for Flaky {
-        fn commit(&mut self, _: &[Change]) -> Result<(), StoreError> {
+        fn commit(&mut self, _: Vec<Change>) -> Result<(), StoreError> {
             self.commits += 1;
             match self.commits == self.fail_at {
                 true => Err(StoreError(

@@ -21,7 +21,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use bytestring::ByteString;
 
 use crate::codec::{
@@ -32,8 +32,12 @@ use crate::engine::store::{Held, SessionRecord, StoredDelivery, StoredMessage, S
 use crate::engine::Message;
 use crate::router::Subscription;
 
-/// What the `meta` keyspace's `format` key holds in a directory of this format.
-pub const FORMAT: &[u8] = b"tern-store 1";
+/// What the `meta` keyspace's `format` key holds in a directory of this format: the tables,
+/// and the journal in `tern.journal`.
+pub const FORMAT: &[u8] = b"tern-store 2";
+
+/// The format before the journal: the same tables, and no journal, so it is read as is.
+pub const FORMAT_1: &[u8] = b"tern-store 1";
 
 /// A session's record: 1 + 1 + 4 + 9 bytes, then its will if it has one: when it is due
 /// (a time; unset: its connection was attached), its Will Delay Interval (u32), and the
@@ -179,7 +183,19 @@ pub fn read_subscription(
 
 /// A message: when it expires, then a 5.0 PUBLISH.
 pub fn message_value(m: &StoredMessage) -> Vec<u8> {
-    let message = &m.message;
+    let mut v = Vec::new();
+    write_message(&mut v, &mut BytesMut::new(), &m.message, m.expires_at);
+    v
+}
+
+/// Appends a message's value to `out`; `scratch` is where the PUBLISH is encoded first (kept
+/// by the caller for its allocation).
+pub fn write_message(
+    out: &mut Vec<u8>,
+    scratch: &mut BytesMut,
+    message: &Message,
+    expires_at: Option<SystemTime>,
+) {
     let publish = Packet::Publish(Publish {
         dup: false,
         qos: message.qos,
@@ -189,14 +205,12 @@ pub fn message_value(m: &StoredMessage) -> Vec<u8> {
         properties: message.properties.clone(),
         payload: message.payload.clone(),
     });
-    let mut v = BytesMut::new();
-    let mut time = Vec::with_capacity(9);
-    put_time(&mut time, m.expires_at);
-    v.put_slice(&time);
+    put_time(out, expires_at);
+    scratch.clear();
     publish
-        .encode(Protocol::V5, &mut v)
+        .encode(Protocol::V5, scratch)
         .expect("a message the codec accepted encodes");
-    v.to_vec()
+    out.extend_from_slice(scratch);
 }
 
 pub fn read_message(value: &[u8]) -> Result<StoredMessage, String> {
@@ -241,29 +255,31 @@ pub fn split_key(key: &[u8]) -> Result<(ByteString, &[u8]), String> {
 }
 
 pub fn delivery_value(state: Held, d: &StoredDelivery) -> Vec<u8> {
+    let mut v = Vec::new();
+    write_delivery(&mut v, &mut BytesMut::new(), state, d);
+    v
+}
+
+/// Appends a held message's value to `out` (see [`write_message`] for `scratch`).
+pub fn write_delivery(out: &mut Vec<u8>, scratch: &mut BytesMut, state: Held, d: &StoredDelivery) {
     let (kind, id) = match state {
         Held::Queued => (0, 0),
         Held::Published(id) => (1, id),
         Held::Released(id) => (2, id),
     };
     let delivery = &d.delivery;
-    let mut v = vec![1, kind];
-    v.extend_from_slice(&id.to_be_bytes());
-    v.push(delivery.qos as u8);
-    v.push(u8::from(delivery.retain));
+    out.extend_from_slice(&[1, kind]);
+    out.extend_from_slice(&id.to_be_bytes());
+    out.extend_from_slice(&[delivery.qos as u8, u8::from(delivery.retain)]);
     let ids = u16::try_from(delivery.subscription_ids.len()).unwrap_or(u16::MAX);
-    v.extend_from_slice(&ids.to_be_bytes());
+    out.extend_from_slice(&ids.to_be_bytes());
     for id in delivery.subscription_ids.iter().take(usize::from(ids)) {
-        v.extend_from_slice(&id.to_be_bytes());
+        out.extend_from_slice(&id.to_be_bytes());
     }
     let shared = delivery.shared.as_ref().map_or("", |f| f.as_str());
-    v.extend_from_slice(&(shared.len() as u16).to_be_bytes());
-    v.extend_from_slice(shared.as_bytes());
-    v.extend(message_value(&StoredMessage {
-        message: delivery.message.clone(),
-        expires_at: d.expires_at,
-    }));
-    v
+    out.extend_from_slice(&(shared.len() as u16).to_be_bytes());
+    out.extend_from_slice(shared.as_bytes());
+    write_message(out, scratch, &delivery.message, d.expires_at);
 }
 
 /// Whether a message record is of a queued message (read without decoding the rest).

@@ -76,13 +76,17 @@ fn what_is_committed_is_there_after_reopening() {
     {
         let mut store = DiskStore::open(dir.path(), SyncPolicy::Os).unwrap();
         store
-            .commit(&[session("a"), subscribe("a", "x/+"), subscribe("a", "y/#")])
+            .commit(vec![
+                session("a"),
+                subscribe("a", "x/+"),
+                subscribe("a", "y/#"),
+            ])
             .unwrap();
         store
-            .commit(&[session("b"), retained("t/1", b"one")])
+            .commit(vec![session("b"), retained("t/1", b"one")])
             .unwrap();
         store
-            .commit(&[
+            .commit(vec![
                 Change::DeleteSubscription {
                     client_id: "a".into(),
                     filter: TopicFilter::new("y/#").unwrap(),
@@ -109,14 +113,14 @@ fn a_session_ends_with_its_subscriptions_even_those_of_the_same_batch() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = DiskStore::open(dir.path(), SyncPolicy::Os).unwrap();
     store
-        .commit(&[session("a"), subscribe("a", "old")])
+        .commit(vec![session("a"), subscribe("a", "old")])
         .unwrap();
     // "ab" shares a prefix with "a" but is another client: it keeps its own.
     store
-        .commit(&[session("ab"), subscribe("ab", "keep")])
+        .commit(vec![session("ab"), subscribe("ab", "keep")])
         .unwrap();
     store
-        .commit(&[
+        .commit(vec![
             subscribe("a", "new"),
             Change::DeleteSession("a".into()),
             session("a"),
@@ -210,15 +214,16 @@ fn a_message_that_comes_and_goes_within_a_batch_is_never_written() {
         seq,
     };
     // Entered and acknowledged within the batch: nothing at all.
-    assert!(store.fold(&[held(1, true), gone(1)]).unwrap().is_empty());
+    store.commit(vec![session("a")]).unwrap();
+    let before = store.journal.len();
+    store.commit(vec![held(1, true), gone(1)]).unwrap();
+    assert_eq!(store.journal.len(), before, "nothing was written");
     // Written before (not fresh here): its removal is written.
-    let changes = [held(2, false), gone(2)];
-    let folded = store.fold(&changes).unwrap();
-    assert_eq!(folded.len(), 1);
-    assert!(folded.values().all(|e| matches!(e.value, Value::Remove)));
+    store.commit(vec![held(2, false), gone(2)]).unwrap();
+    assert!(store.journal.len() > before);
     // And what is written is read back.
     store
-        .commit(&[session("a"), held(3, true), held(4, true), gone(3)])
+        .commit(vec![held(3, true), held(4, true), gone(3)])
         .unwrap();
     let restored = store.load().unwrap();
     let seqs: Vec<u64> = restored.sessions[0].messages.iter().map(|m| m.0).collect();
@@ -232,7 +237,7 @@ fn a_long_queue_comes_back_with_its_first_messages_and_the_rest_on_demand() {
     let count = RESIDENT as u64 + 10;
     let mut changes = vec![session("a")];
     changes.extend((1..=count).map(|seq| held(seq, true)));
-    store.commit(&changes).unwrap();
+    store.commit(changes).unwrap();
     let restored = store.load().unwrap();
     let a = &restored.sessions[0];
     assert_eq!(a.messages.len(), RESIDENT);
@@ -245,6 +250,126 @@ fn a_long_queue_comes_back_with_its_first_messages_and_the_rest_on_demand() {
     let from = RESIDENT as u64 + 3;
     assert_eq!(seqs, [from, from + 1, from + 2, from + 3]);
     // Another session's messages are never read as these.
-    store.commit(&[session("ab"), held_by("ab", 1)]).unwrap();
+    store.commit(vec![session("ab"), held_by("ab", 1)]).unwrap();
     assert!(store.load_queued("a", count + 1, 10).unwrap().is_empty());
+}
+
+fn messages_in_tables(store: &DiskStore) -> usize {
+    store.keyspaces[MESSAGES as usize].iter().count()
+}
+
+#[test]
+fn a_message_acknowledged_after_its_commit_reaches_the_journal_and_never_the_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DiskStore::open(dir.path(), SyncPolicy::Os).unwrap();
+    store
+        .commit(vec![session("a"), held(1, true), held(2, true)])
+        .unwrap();
+    let after_put = store.journal.len();
+    store
+        .commit(vec![Change::DeleteMessage {
+            client_id: "a".into(),
+            seq: 1,
+        }])
+        .unwrap();
+    assert!(store.journal.len() > after_put, "the removal is journaled");
+    store.flush(None).unwrap();
+    // Only the message still held reached the tables.
+    assert_eq!(messages_in_tables(&store), 1);
+    let seqs: Vec<u64> = store.load().unwrap().sessions[0]
+        .messages
+        .iter()
+        .map(|m| m.0)
+        .collect();
+    assert_eq!(seqs, [2]);
+}
+
+#[test]
+fn the_journal_replays_over_tables_that_hold_part_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = DiskStore::open(dir.path(), SyncPolicy::Os).unwrap();
+        store
+            .commit(vec![session("a"), subscribe("a", "old"), held(1, true)])
+            .unwrap();
+        // The tables take it; the journal keeps it all (a crash before the rotation).
+        store.flush(None).unwrap();
+        store
+            .commit(vec![
+                Change::DeleteSession("a".into()),
+                session("a"),
+                subscribe("a", "new"),
+                held(2, true),
+                retained("t", b"kept"),
+            ])
+            .unwrap();
+        // Dropped without a flush: what the last commit did is in the journal only.
+    }
+    let mut store = DiskStore::open(dir.path(), SyncPolicy::Os).unwrap();
+    assert_eq!(
+        store.journal.len(),
+        journal::HEADER as u64,
+        "replayed, then rotated"
+    );
+    let restored = store.load().unwrap();
+    assert_eq!(
+        summary(&restored),
+        (vec!["a [\"new\"]".to_string()], vec!["t=kept".to_string()])
+    );
+    let seqs: Vec<u64> = restored.sessions[0].messages.iter().map(|m| m.0).collect();
+    assert_eq!(seqs, [2]);
+}
+
+#[test]
+fn a_full_journal_rotates_into_the_tables_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let epoch;
+    {
+        let mut store = DiskStore::open(dir.path(), SyncPolicy::Interval(Duration::ZERO)).unwrap();
+        store.journal_max = 4096;
+        let first = store.journal.epoch();
+        store.commit(vec![session("a")]).unwrap();
+        // Every message but each tenth is acknowledged a commit after it came.
+        for seq in 1..=300u64 {
+            let mut changes = vec![held(seq, true)];
+            if seq > 1 && (seq - 1) % 10 != 0 {
+                changes.push(Change::DeleteMessage {
+                    client_id: "a".into(),
+                    seq: seq - 1,
+                });
+            }
+            store.commit(changes).unwrap();
+        }
+        epoch = store.journal.epoch();
+        assert!(
+            epoch > first + 2,
+            "the journal rotated ({first} -> {epoch})"
+        );
+        assert!(store.journal.len() <= 4096 + 1024);
+    }
+    let mut store = DiskStore::open(dir.path(), SyncPolicy::Os).unwrap();
+    let restored = store.load().unwrap();
+    let a = &restored.sessions[0];
+    let mut seqs: Vec<u64> = a.messages.iter().map(|m| m.0).collect();
+    seqs.extend(a.spilled.iter().map(|s| s.0));
+    let expected: Vec<u64> = (1..=300).filter(|s| s % 10 == 0).collect();
+    assert_eq!(seqs, expected);
+}
+
+#[test]
+fn a_damaged_journal_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut store = DiskStore::open(dir.path(), SyncPolicy::Os).unwrap();
+        store.commit(vec![session("a")]).unwrap();
+    }
+    let path = dir.path().join("tern.journal");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[2] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+    let e = DiskStore::open(dir.path(), SyncPolicy::Os).err().unwrap();
+    assert!(
+        e.0.contains("tern.journal") && e.0.contains("move the data directory"),
+        "{e}"
+    );
 }

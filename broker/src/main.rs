@@ -340,8 +340,11 @@ fn run_broker(config: Config) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e:#}");
-            eprintln!("tern: {e:#}");
+            // One line: in the log, or on stderr if the log shows no errors.
+            match tracing::enabled!(tracing::Level::ERROR) {
+                true => tracing::error!("{e:#}"),
+                false => eprintln!("tern: {e:#}"),
+            }
             ExitCode::from(1)
         }
     }

@@ -146,8 +146,11 @@ impl Binary {
             .unwrap()
             .port();
         let config = dir.join("tern.toml");
+        // Offline queues long enough for every test's messages (the default drops the
+        // oldest past 1,000).
         let text = format!(
-            "[[listener]]\nbind = \"127.0.0.1:{port}\"\n\n{}",
+            "[[listener]]\nbind = \"127.0.0.1:{port}\"\n\n[limits]\nmax_queued_messages = 100000\n\
+             max_queued_bytes = 1000000000\n\n{}",
             storage(&dir.join("data"))
         );
         std::fs::write(&config, text).unwrap();
@@ -161,11 +164,21 @@ impl Binary {
 
 impl Tern {
     fn start(config: &std::path::Path, port: u16) -> Tern {
+        Tern::spawn(config, port, Stdio::null())
+    }
+
+    /// Started with its log (standard error) going to `log`.
+    fn start_logged(config: &std::path::Path, port: u16, log: &std::path::Path) -> Tern {
+        let file = std::fs::File::create(log).unwrap();
+        Tern::spawn(config, port, Stdio::from(file))
+    }
+
+    fn spawn(config: &std::path::Path, port: u16, stderr: Stdio) -> Tern {
         let child = Command::new(env!("CARGO_BIN_EXE_tern"))
             .args(["start", "--config", config.to_str().unwrap()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start tern");
         let mut tern = Tern {
@@ -430,4 +443,110 @@ async fn a_store_over_its_size_limit_refuses_new_kept_sessions() {
     // A session that ends with its connection needs no store.
     let _clean = Client::connect(broker.addr, "clean").await;
     broker.stop().await;
+}
+
+/// A tmpfs of `size` mounted on a directory for as long as it lives: a disk that fills up.
+struct SmallDisk {
+    dir: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    /// `None` where mounting is not permitted (not root, or no CAP_SYS_ADMIN).
+    fn mount(dir: &std::path::Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(dir).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then(|| SmallDisk {
+            dir: dir.to_owned(),
+        })
+    }
+
+    fn grow(&self, size: &str) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.dir)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.dir).status();
+    }
+}
+
+/// A full disk: the broker stops with an error that names the data directory and says what
+/// to do, and every message it acknowledged before is there when it starts again with room.
+/// Needs a tmpfs mount (root); says so and passes where mounting is not permitted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_stops_the_broker_loudly_and_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let Some(disk) = SmallDisk::mount(&data, "4m") else {
+        eprintln!("skipped: mounting a small tmpfs is not permitted here");
+        return;
+    };
+    let binary = Binary::in_dir(dir.path());
+    let log = dir.path().join("tern.log");
+    let mut tern = Tern::start_logged(&binary.config, binary.port, &log);
+    let (mut sub, _) = Client::connect_with(tern.addr, persistent("sub", true)).await;
+    sub.subscribe("m/#", QoS::AtLeastOnce).await;
+    drop(sub);
+
+    // QoS 1 messages of 1 KiB for the offline session, each waiting for its PUBACK, until
+    // the broker stops answering: 4 MiB hold fewer than 4,000 of them.
+    let mut p = Client::connect(tern.addr, "p").await;
+    let mut acked = 0u32;
+    for i in 0..20_000u32 {
+        let mut payload = format!("{i}:").into_bytes();
+        payload.resize(1024, b'.');
+        let id = (i % 60_000 + 1) as u16;
+        p.send(&publish("m/x", payload, QoS::AtLeastOnce, id)).await;
+        match tokio::time::timeout(Duration::from_secs(5), p.recv()).await {
+            Ok(Some(Packet::PubAck(a))) if a.packet_id.get() == id => acked += 1,
+            _ => break,
+        }
+    }
+    assert!(acked > 100, "only {acked} acknowledged");
+    assert!(acked < 20_000, "the disk never filled");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = tern.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the broker did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!exit.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let shown = data.display().to_string();
+    assert!(
+        text.contains(&shown) && text.contains("the disk is full") && text.contains("free space"),
+        "{text}"
+    );
+
+    disk.grow("64m");
+    let tern = Tern::start_logged(&binary.config, binary.port, &dir.path().join("again.log"));
+    let (mut sub, present) = Client::connect_with(tern.addr, persistent("sub", false)).await;
+    assert!(present);
+    let got = receive_all(&mut sub).await;
+    let mut seen = std::collections::HashSet::new();
+    for (payload, _, _) in &got {
+        let text = String::from_utf8_lossy(payload);
+        seen.insert(text.split(':').next().unwrap().parse::<u32>().unwrap());
+    }
+    for i in 0..acked {
+        assert!(
+            seen.contains(&i),
+            "message {i} was acknowledged and is gone ({acked} acknowledged, {} received)",
+            got.len()
+        );
+    }
+    tern.kill();
 }

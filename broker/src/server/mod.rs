@@ -228,10 +228,10 @@ impl Server {
         }
 
         if let Err(failure) = supervise(&mut engine, shutdown).await {
-            // Nothing can be served any more: stop accepting, and let the connections go.
+            // Nothing can be served any more: stop accepting, and let the connections go. The
+            // caller says why (`tern start` logs it).
             token.cancel();
             tracker.close();
-            tracing::error!("{failure}; no longer accepting connections");
             return Err(failure);
         }
         tracing::info!("shutting down");

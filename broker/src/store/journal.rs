@@ -148,7 +148,7 @@ impl Journal {
     }
 
     fn error(&self, what: &str, e: std::io::Error) -> String {
-        format!("{}: {what}: {e}", self.path.display())
+        super::with_advice(format!("{}: {what}: {e}", self.path.display()))
     }
 
     /// The epoch: what a frame's checksum is seeded with.

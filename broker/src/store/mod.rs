@@ -228,7 +228,7 @@ impl DiskStore {
     }
 
     fn error(&self, what: &str, e: impl std::fmt::Display) -> StoreError {
-        StoreError(format!("{}: {what}: {e}", self.path.display()))
+        StoreError(with_advice(format!("{}: {what}: {e}", self.path.display())))
     }
 
     /// Applies a commit's changes to the overlay, where a message removed by the commit that
@@ -392,6 +392,19 @@ impl DiskStore {
         let epoch = self.journal.epoch() + 1;
         self.journal.rotate(epoch, sync).map_err(StoreError)
     }
+}
+
+/// A store error, with what to do when it says the disk is full.
+pub(crate) fn with_advice(message: String) -> String {
+    // The OS's words for ENOSPC, as std and fjall pass them on.
+    if !message.contains("No space left on device") {
+        return message;
+    }
+    format!(
+        "{message}: the disk is full. Nothing unwritten was acknowledged; free space on it, \
+         then start the broker again (it resumes from what was written), and keep the store \
+         below the disk's size with [storage] max_disk_bytes"
+    )
 }
 
 /// What a key's value is in the tables; `None`: removed.

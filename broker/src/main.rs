@@ -323,7 +323,7 @@ fn describe(file: &Path, e: &ConfigError) -> String {
 
 /// Runs the broker with a loaded, validated configuration until SIGINT or SIGTERM.
 fn run_broker(config: Config) -> ExitCode {
-    init_logging(&config.log.level);
+    init_logging(&config.log);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -351,17 +351,23 @@ fn run_broker(config: Config) -> ExitCode {
 }
 
 /// Logs to stderr at the configured level; `RUST_LOG` overrides it.
-fn init_logging(level: &str) {
+fn init_logging(log: &tern::config::Log) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(level))
+        .or_else(|_| EnvFilter::try_new(&log.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stderr);
+    let _ = match log.format {
+        // One JSON object per line, for log collectors: time, level, target, message and
+        // every field.
+        tern::config::LogFormat::Json => builder.json().try_init(),
         // Colour only on a terminal: a log file or a pipe gets plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        tern::config::LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
 }
 
 /// Asks the server to reload (the certificates of TLS listeners, and whatever else listens to

@@ -125,6 +125,16 @@ fn start_serves_until_sigterm() {
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
+    // The defaults serve HTTP on 127.0.0.1:8080 too.
+    let mut http = TcpStream::connect("127.0.0.1:8080").expect("HTTP on 127.0.0.1:8080");
+    http.write_all(b"GET /healthz HTTP/1.1\r\nHost: tern\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    http.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok\n"),
+        "{answer}"
+    );
     // An MQTT 3.1.1 CONNECT; the answer must be CONNACK "accepted".
     stream
         .write_all(&[
@@ -280,4 +290,44 @@ fn passwd_errors_are_clear() {
     assert!(out.contains("has no user \"bob\""), "{out}");
     std::fs::remove_file(&config).ok();
     std::fs::remove_file(&file).ok();
+}
+
+#[test]
+fn logs_can_be_json_lines() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let config = temp_file("json-log.toml");
+    std::fs::write(
+        &config,
+        "[[listener]]\nbind = \"127.0.0.1:0\"\n\n[log]\nformat = \"json\"\n\n\
+         [storage]\nmode = \"memory\"\n\n[http]\nenabled = false\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
+        .args(["start", "--config", config.to_str().unwrap()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tern");
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut lines = stderr.lines().map_while(Result::ok);
+    // Up to the line that says where it listens: every line one JSON object.
+    let mut found = false;
+    for line in lines.by_ref().take(20) {
+        let value: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            value["timestamp"].is_string() && value["level"].is_string(),
+            "{line}"
+        );
+        let message = value["fields"]["message"].as_str().unwrap_or_default();
+        if message.starts_with("listening on ") {
+            found = true;
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    std::fs::remove_file(&config).ok();
+    assert!(found, "no \"listening on\" line");
 }

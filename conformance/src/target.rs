@@ -118,6 +118,13 @@ pub fn configure(overrides: &[String]) -> Result<Config> {
     {
         config.storage.mode = tern::config::StorageMode::Memory;
     }
+    // Nor an HTTP listener: each would want the same port.
+    if !overrides
+        .iter()
+        .any(|o| o.trim_start().starts_with("http."))
+    {
+        config.http.enabled = false;
+    }
     let loopback = "127.0.0.1:0".parse().expect("loopback address");
     config.listeners = vec![
         Listener {

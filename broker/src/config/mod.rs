@@ -20,10 +20,11 @@ use crate::codec::VARINT_MAX;
 mod sections;
 mod validate;
 
-pub use sections::{Limits, Log, Mqtt, OfflineQueuePolicy};
+pub use sections::{Limits, Log, LogFormat, Mqtt, OfflineQueuePolicy};
 // The sections that the lower floors consume are their own types: the configuration embeds
 // them, so that a listener's or `[auth]`'s keys are spelled where they are used.
 pub use crate::auth::options::{AclDefault, Auth, Jwt, JwtAlgorithm, MAX_FAILED_LOGIN_DELAY_MS};
+pub use crate::server::http::options::Http;
 pub use crate::server::options::{
     CertIdentity, ClientAuth, Listener, ProtocolVersion, ProxyProtocol, Tls, TlsVersion, Transport,
     DEFAULT_SOCKET_MODE,
@@ -65,6 +66,8 @@ pub struct Config {
     pub auth: Auth,
     /// `[storage]`: whether and where state is kept across restarts.
     pub storage: Storage,
+    /// `[http]`: health checks and Prometheus metrics over HTTP.
+    pub http: Http,
     /// `[log]`: logging.
     pub log: Log,
 }
@@ -77,6 +80,7 @@ impl Default for Config {
             mqtt: Mqtt::default(),
             auth: Auth::default(),
             storage: Storage::default(),
+            http: Http::default(),
             log: Log::default(),
         }
     }

@@ -165,6 +165,10 @@ pub struct Mqtt {
     /// 0x80 Failure (3.1.1), a closed connection (3.1). This compares text; it is not a topic
     /// match. Each entry must be a valid topic filter.
     pub deny_subscriptions: Vec<String>,
+    /// How often, in seconds, the broker publishes its statistics to the `$SYS/broker/...`
+    /// topics (default 10; 0: never). Mosquitto's names, retained, at QoS 0; a subscription
+    /// to `#` does not match them [MQTT-4.7.2-1]: subscribe to `$SYS/#`.
+    pub sys_interval: u32,
 }
 
 impl Default for Mqtt {
@@ -177,6 +181,7 @@ impl Default for Mqtt {
             maximum_qos: 2,
             assign_client_ids: true,
             deny_subscriptions: Vec::new(),
+            sys_interval: 10,
         }
     }
 }
@@ -189,12 +194,25 @@ pub struct Log {
     /// `"debug"` or `"info,tern::codec=trace"`. The `RUST_LOG` environment variable, when set,
     /// overrides it.
     pub level: String,
+    /// `"text"` (the default): one line per event, for people. `"json"`: one JSON object per
+    /// line (`timestamp`, `level`, `target`, `fields` with the message), for log collectors.
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Default for Log {
     fn default() -> Log {
         Log {
             level: "info".to_owned(),
+            format: LogFormat::Text,
         }
     }
 }

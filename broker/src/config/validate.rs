@@ -35,6 +35,10 @@ impl Config {
             }
         }
 
+        self.http
+            .check()
+            .map_err(|why| ConfigError::invalid("http.token", why))?;
+
         if self.storage.sync == crate::store::options::Sync::Interval {
             at_least(
                 "storage.sync_interval_ms",

@@ -196,6 +196,7 @@ impl Engine {
             properties,
         };
         self.send(conn, &Packet::ConnAck(ack));
+        self.stats.connections_accepted += 1;
         let peer = super::admission::peer_text(&self.conns[&conn].info);
         tracing::info!(conn = %conn, client_id = %client_id, protocol = %connect.protocol,
             %peer, session_present, keep_alive, "client connected");

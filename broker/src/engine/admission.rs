@@ -262,6 +262,7 @@ impl Engine {
     /// (and logged, at most once a second per address) when it opened: CONNACK with `code`
     /// (mapped to a 3.x return code for 3.x clients), then the close.
     pub(super) fn refuse_quietly(&mut self, conn: ConnId, code: ReasonCode, now: Instant) {
+        self.stats.refused(code);
         tracing::debug!(conn = %conn, reason = ?code, "connection refused at CONNECT");
         self.send(conn, &Packet::ConnAck(ConnAck::new(code)));
         self.close(conn, CloseReason::Transport, now);

@@ -206,6 +206,7 @@ impl Engine {
     /// Present [MQTT-3.2.2-6] (3.1.1: [MQTT-3.2.2-4]) and is followed by the close
     /// [MQTT-3.2.2-7] (3.1.1: [MQTT-3.2.2-5]).
     pub(super) fn refuse(&mut self, conn: ConnId, code: ReasonCode, why: &str, now: Instant) {
+        self.stats.refused(code);
         let c = &self.conns[&conn];
         tracing::info!(conn = %conn, client_id = %c.client_id, reason = ?code, "connection refused: {why}");
         self.send(conn, &Packet::ConnAck(ConnAck::new(code)));
@@ -240,6 +241,7 @@ impl Engine {
     /// without one for 3.x [MQTT-3.1.4-1].
     pub(super) fn refuse_bad_connect(&mut self, conn: ConnId, error: &DecodeError, now: Instant) {
         use crate::codec::Violation;
+        self.stats.refused(error.reason_code());
         match &error.violation {
             Violation::UnsupportedProtocolLevel(_) => {
                 let frame = Bytes::from_static(&[0x20, 0x02, 0x00, 0x01]);

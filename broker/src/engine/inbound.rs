@@ -53,6 +53,8 @@ impl Engine {
         if publish.retain && !self.settings.retain_available {
             return self.close_with(conn, ReasonCode::RETAIN_NOT_SUPPORTED, None, now);
         }
+        self.stats
+            .received(publish.qos, publish.topic.len() + publish.payload.len());
         let packet_id = publish.packet_id;
         if publish.qos == QoS::ExactlyOnce {
             let id = packet_id.expect("QoS 2 has a packet identifier").get();

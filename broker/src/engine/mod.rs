@@ -34,6 +34,7 @@ mod shared;
 mod stats;
 pub mod store;
 mod subscribe;
+mod sys;
 #[cfg(test)]
 mod tests;
 mod timers;
@@ -58,7 +59,7 @@ pub use conn_info::{CertLogin, ConnInfo, ProtocolSet};
 pub use message::{Delivery, Message};
 pub use session::{OfflinePolicy, QueueLimits};
 pub use settings::Settings;
-pub use stats::Stats;
+pub use stats::{Snapshot, Stats};
 
 use conn::Conn;
 use lifecycle::CloseReason;
@@ -160,6 +161,10 @@ pub struct Engine {
     /// Whether the store is over its size limit: it takes no new kept session, no message
     /// for an offline one and no retained message for a new topic (see `store`).
     store_full: bool,
+    /// When [`Engine::start`] was called: the broker's uptime counts from it.
+    started: Option<Instant>,
+    /// The `$SYS` loads (see `sys`).
+    sys_loads: sys::Loads,
 }
 
 impl Engine {
@@ -196,6 +201,17 @@ impl Engine {
             stats: Stats::default(),
             changes: Vec::new(),
             store_full: false,
+            started: None,
+            sys_loads: sys::Loads::default(),
+        }
+    }
+
+    /// The broker starts serving at `now`: its uptime counts from here, and the `$SYS`
+    /// topics are published from now on, every `sys_interval` (see `sys`).
+    pub fn start(&mut self, now: Instant) {
+        self.started = Some(now);
+        if self.settings.sys_interval.is_some() {
+            self.schedule(now, Timer::Sys);
         }
     }
 

@@ -34,22 +34,29 @@ impl Engine {
         now: Instant,
     ) {
         if delivery.message.is_expired(now) {
+            self.stats.expired_dropped += 1;
             self.record_gone(sid, &delivery);
             return;
         }
+        let bytes = delivery.message.topic.len() + delivery.message.payload.len();
         if delivery.qos == QoS::AtMostOnce {
             // Out and forgotten: the session has nothing to record.
-            self.send_publish(conn, &delivery, None, false, now);
+            match self.send_publish(conn, &delivery, None, false, now) {
+                true => self.stats.sent(QoS::AtMostOnce, bytes),
+                false => self.stats.too_large_dropped += 1,
+            }
             return;
         }
         let s = self.sessions.get_mut(&sid).expect("session exists");
         let id = s.allocate_packet_id();
         if self.send_publish(conn, &delivery, Some(id), false, now) {
+            self.stats.sent(delivery.qos, bytes);
             let mut delivery = delivery;
             self.record_held(sid, &mut delivery, Held::Published(id.get()), now);
             let s = self.sessions.get_mut(&sid).expect("session exists");
             s.inflight.start(id.get(), delivery);
         } else {
+            self.stats.too_large_dropped += 1;
             self.record_gone(sid, &delivery);
         }
     }

@@ -41,7 +41,10 @@ impl Engine {
             } else {
                 // [MQTT-3.3.1-5]
                 self.retained.insert(&message.topic, message.clone());
-                if self.settings.persistence {
+                // `$SYS` values are the running broker's: not kept across restarts.
+                let sys = message.publisher.is_none()
+                    && message.topic.as_str().starts_with(super::sys::SYS_PREFIX);
+                if self.settings.persistence && !sys {
                     let stored = self.stored_message(&message, now);
                     self.record(Change::PutRetained(stored));
                 }

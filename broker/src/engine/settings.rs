@@ -72,6 +72,10 @@ pub struct Settings {
     /// Whether durable state changes are recorded for a store ([`super::Engine::take_changes`]);
     /// off, the broker keeps everything in memory only.
     pub persistence: bool,
+    /// How often the `$SYS` topics are published (see `sys`); `None`: never.
+    pub sys_interval: Option<Duration>,
+    /// What `$SYS/broker/version` says.
+    pub version: String,
 }
 
 impl Default for Settings {
@@ -108,6 +112,8 @@ impl Default for Settings {
             max_publish_bandwidth: 0,
             listeners: Vec::new(),
             persistence: false,
+            sys_interval: None,
+            version: format!("tern {}", env!("CARGO_PKG_VERSION")),
         }
     }
 }

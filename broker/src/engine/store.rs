@@ -179,6 +179,11 @@ pub trait Store: Send {
     /// Reads back everything kept.
     fn load(&mut self) -> Result<Restored, StoreError>;
 
+    /// The store's size on disk, if it has one (measured now and then, not at every call).
+    fn disk_bytes(&mut self) -> Option<u64> {
+        None
+    }
+
     /// Reads the queued messages of a session from number `from` on, at most `max` of them,
     /// in order (see [`super::Output::Load`]).
     fn load_queued(

@@ -29,6 +29,8 @@ pub(super) enum Timer {
     /// A session's queue went over its high-water mark (episode number): a slow subscriber
     /// if it is still there.
     Slow(SubscriberId, u64),
+    /// The `$SYS` topics are due (see `sys`).
+    Sys,
 }
 
 /// How often expired retained messages are purged.
@@ -55,6 +57,7 @@ impl Engine {
                 Timer::Refuse(id) => self.refusal_timer(id, now),
                 Timer::Credentials(id) => self.credentials_timer(id, now),
                 Timer::Slow(sid, episode) => self.slow_timer(sid, episode, now),
+                Timer::Sys => self.sys_timer(now),
                 Timer::Housekeeping => {
                     // Expired retained messages are never sent [MQTT-3.3.2-5]; here they also
                     // give their memory back.

@@ -9,7 +9,8 @@
 //! [`Event::Committed`]. If a commit fails, the thread says [`Event::StoreFailed`] and stops:
 //! nothing more can be promised, and the broker stops.
 
-use std::sync::mpsc;
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -17,6 +18,7 @@ use tokio::sync::mpsc::Sender;
 
 use bytestring::ByteString;
 
+use super::http::metrics::Measured;
 use super::to_engine::{Event, Stamped};
 use crate::engine::store::{Change, Store};
 use crate::router::SubscriberId;
@@ -44,8 +46,13 @@ pub(crate) struct Committer {
 }
 
 impl Committer {
-    /// Starts the thread, which answers on `priority` (the engine task's priority channel).
-    pub fn spawn(mut store: Box<dyn Store>, priority: Sender<Stamped>) -> Committer {
+    /// Starts the thread, which answers on `priority` (the engine task's priority channel),
+    /// and says in `measured` how long its commits take and how large the store is.
+    pub fn spawn(
+        mut store: Box<dyn Store>,
+        priority: Sender<Stamped>,
+        measured: Arc<Measured>,
+    ) -> Committer {
         let (jobs, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("tern-store".into())
@@ -97,7 +104,15 @@ impl Committer {
                             Err(_) => break,
                         }
                     }
-                    match store.commit(changes) {
+                    let began = Instant::now();
+                    let committed = store.commit(changes);
+                    measured
+                        .commit_seconds
+                        .observe(began.elapsed().as_secs_f64());
+                    if let Some(bytes) = store.disk_bytes() {
+                        measured.disk_bytes.store(bytes, Ordering::Relaxed);
+                    }
+                    match committed {
                         Ok(()) => {
                             answer(Event::Committed(last));
                             if store.is_full() != full {
@@ -203,7 +218,7 @@ mod tests {
             commits: 0,
             fail_at: 2,
         };
-        let mut committer = Committer::spawn(Box::new(store), tx);
+        let mut committer = Committer::spawn(Box::new(store), tx, Arc::default());
         assert_eq!(committer.submit(vec![change()]), 1);
         let first = rx.recv().await.expect("an answer");
         assert!(matches!(first.event, Event::Committed(1)));

@@ -30,9 +30,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use ahash::AHashMap;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::commit::Committer;
+use super::http::metrics::Measured;
+use super::http::Published;
 use super::outbox::{Frames, Outbox};
 use super::to_engine::{Event, FromConnections, Stamped};
 use crate::engine::policy::Authorizer;
@@ -52,6 +54,7 @@ pub(super) async fn run(
     engine: Engine,
     mut from: FromConnections,
     committer: Option<Committer>,
+    observe: Observe,
 ) -> anyhow::Result<()> {
     let mut task = EngineTask {
         engine,
@@ -63,6 +66,7 @@ pub(super) async fn run(
     };
     let mut round: Vec<Stamped> = Vec::with_capacity(ROUND + 1);
     let mut priority_open = true;
+    let mut next_snapshot = Instant::now() + SNAPSHOT;
     loop {
         let timeout = task.engine.poll_timeout();
         let room = task.d.waiting.len() < MAX_WAITING;
@@ -77,6 +81,12 @@ pub(super) async fn run(
                 None => break,
             },
             _ = sleep_until(timeout), if timeout.is_some() => {}
+            _ = tokio::time::sleep_until(next_snapshot.into()) => {}
+        }
+        let began = Instant::now();
+        if began >= next_snapshot {
+            next_snapshot = began + SNAPSHOT;
+            observe.publish(&task.engine, began);
         }
         if let Some(failure) = task.failed.take() {
             return task.fail(failure).await;
@@ -113,6 +123,10 @@ pub(super) async fn run(
             task.engine.handle_timeout(task.last);
         }
         task.end_round();
+        observe
+            .measured
+            .round_seconds
+            .observe(began.elapsed().as_secs_f64());
         if let Some(failure) = task.failed.take() {
             return task.fail(failure).await;
         }
@@ -122,6 +136,24 @@ pub(super) async fn run(
         let _ = tokio::task::spawn_blocking(move || committer.finish()).await;
     }
     Ok(())
+}
+
+/// How often the engine's snapshot is published (see `http`).
+const SNAPSHOT: Duration = Duration::from_secs(1);
+
+/// Where the engine task publishes what it observes: the engine's snapshot, once every
+/// [`SNAPSHOT`], and the time each round takes.
+pub(super) struct Observe {
+    pub snapshots: watch::Sender<Arc<Published>>,
+    pub measured: Arc<Measured>,
+}
+
+impl Observe {
+    fn publish(&self, engine: &Engine, now: Instant) {
+        let snapshot = engine.snapshot(now);
+        self.snapshots
+            .send_replace(Arc::new(Published { at: now, snapshot }));
+    }
 }
 
 /// The engine, where its output goes, and the last time it was given.

@@ -13,6 +13,7 @@
 mod commit;
 mod connection;
 mod engine_task;
+pub mod http;
 mod listen;
 pub mod options;
 mod outbox;
@@ -69,6 +70,8 @@ pub struct Setup {
     pub listeners: Vec<Listener>,
     /// The store that keeps state across restarts, if there is one.
     pub store: Option<Box<dyn Store>>,
+    /// `[http]`: health checks and metrics.
+    pub http: http::options::Http,
 }
 
 /// A broker with its listeners bound, ready to run.
@@ -83,6 +86,7 @@ pub struct Server {
     tls: Vec<Option<Arc<TlsListener>>>,
     reload: ReloadHandle,
     store: Option<Box<dyn Store>>,
+    http: Option<http::HttpListener>,
 }
 
 impl Server {
@@ -100,6 +104,7 @@ impl Server {
             tls.push(acceptor);
             bound.push(listen::Bound::bind(l).await?);
         }
+        let http = http::HttpListener::bind(&setup.http).await?;
         Ok(Server {
             settings: setup.settings,
             security: setup.security,
@@ -109,7 +114,13 @@ impl Server {
             tls,
             reload: ReloadHandle::new(),
             store: setup.store,
+            http,
         })
+    }
+
+    /// The address of the HTTP listener (`[http]`), if it runs.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().and_then(|h| h.local_addr())
     }
 
     /// The handle that asks this server to reload what it can without a restart (the
@@ -143,6 +154,7 @@ impl Server {
         let mut engine = Engine::with_authenticator(settings, self.security.authenticator);
         engine.set_acl(self.security.acl.map(|acl| acl as Arc<dyn Authorizer>));
         // What the store kept is back before the first client connects.
+        let measured = Arc::new(http::metrics::Measured::default());
         let committer = match self.store {
             Some(mut store) => {
                 let restored = store.load()?;
@@ -150,13 +162,34 @@ impl Server {
                 engine.set_wall_clock(now, std::time::SystemTime::now());
                 engine.restore(restored, now);
                 engine.set_store_full(store.is_full());
-                Some(Committer::spawn(store, to_engine.priority_sender()))
+                let priority = to_engine.priority_sender();
+                Some(Committer::spawn(store, priority, measured.clone()))
             }
             None => None,
         };
-        let mut engine = tokio::spawn(engine_task::run(engine, from_connections, committer));
+        let now = std::time::Instant::now();
+        engine.start(now);
+        let (snapshots, snapshot) = tokio::sync::watch::channel(Arc::new(http::Published {
+            at: now,
+            snapshot: engine.snapshot(now),
+        }));
+        let observe = engine_task::Observe {
+            snapshots,
+            measured: measured.clone(),
+        };
+        let mut engine = tokio::spawn(engine_task::run(
+            engine,
+            from_connections,
+            committer,
+            observe,
+        ));
 
         let token = CancellationToken::new();
+        let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if let Some(listener) = self.http {
+            let serve = listener.serve(snapshot, measured, started.clone(), token.clone());
+            tokio::spawn(serve);
+        }
         let tracker = TaskTracker::new();
         let next_id = Arc::new(AtomicU64::new(1));
         tokio::spawn(reload_auth::reload_security(
@@ -227,6 +260,7 @@ impl Server {
             tracker.spawn(accept.run());
         }
 
+        started.store(true, std::sync::atomic::Ordering::Release);
         if let Err(failure) = supervise(&mut engine, shutdown).await {
             // Nothing can be served any more: stop accepting, and let the connections go. The
             // caller says why (`tern start` logs it).

@@ -517,6 +517,11 @@ impl Store for DiskStore {
         let Some(max) = self.max_bytes else {
             return false;
         };
+        self.disk_bytes().is_some_and(|bytes| bytes > max)
+    }
+
+    /// The tables' files and the journal, measured at most once a second.
+    fn disk_bytes(&mut self) -> Option<u64> {
         let stale = self.size.is_none_or(|(_, at)| at.elapsed() >= SIZE_CHECK);
         if stale {
             match self.db.disk_space() {
@@ -524,7 +529,7 @@ impl Store for DiskStore {
                 Err(e) => tracing::warn!("{}: cannot measure the store: {e}", self.path.display()),
             }
         }
-        self.size.is_some_and(|(bytes, _)| bytes > max)
+        self.size.map(|(bytes, _)| bytes)
     }
 
     fn load(&mut self) -> Result<Restored, StoreError> {

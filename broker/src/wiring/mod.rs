@@ -42,6 +42,7 @@ pub async fn bind(config: Config) -> anyhow::Result<Server> {
         auth: config.auth,
         listeners: config.listeners,
         store,
+        http: config.http,
     })
     .await
 }

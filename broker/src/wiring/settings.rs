@@ -52,6 +52,9 @@ pub fn settings(config: &Config) -> Settings {
         max_publish_bandwidth: l.max_publish_bandwidth,
         listeners: config.listeners.iter().map(listener_settings).collect(),
         persistence: config.storage.mode == StorageMode::Disk,
+        sys_interval: (config.mqtt.sys_interval > 0)
+            .then(|| Duration::from_secs(u64::from(config.mqtt.sys_interval))),
+        version: format!("tern {}", env!("CARGO_PKG_VERSION")),
     }
 }
 

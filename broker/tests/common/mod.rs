@@ -18,11 +18,13 @@ use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::time::timeout;
 
-/// The configuration with nothing kept across restarts: the tests start many brokers in one
-/// process, and a store's directory takes one broker at a time (`tests/store.rs` tests the
-/// store, each broker in a directory of its own).
+/// The configuration with nothing kept across restarts and no HTTP listener: the tests start
+/// many brokers in one process, a store's directory takes one broker at a time
+/// (`tests/store.rs` tests the store, each broker in a directory of its own), and so does the
+/// HTTP port (`tests/http.rs` gives its brokers port 0).
 pub fn in_memory(mut config: Config) -> Config {
     config.storage.mode = tern::config::StorageMode::Memory;
+    config.http.enabled = false;
     config
 }
 
@@ -48,6 +50,9 @@ impl Broker {
         let mut config = Config::from_toml_str(toml).unwrap();
         if !toml.contains("[storage]") {
             config = in_memory(config);
+        }
+        if !toml.contains("[http]") {
+            config.http.enabled = false;
         }
         config.listeners = vec![Listener {
             bind: "127.0.0.1:0".parse().unwrap(),

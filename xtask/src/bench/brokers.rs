@@ -71,7 +71,8 @@ impl Broker {
     pub(super) fn tern(bin: &Path, out: &Path, opts: &Options) -> Broker {
         let mut config = String::from(
             "[[listener]]\nbind = \"127.0.0.1:{port}\"\ntransport = \"tcp\"\n\n[limits]\n\
-             max_connections = 20000\n\n[log]\nlevel = \"warn\"\n",
+             max_connections = 20000\n\n[log]\nlevel = \"warn\"\n\n\
+             [http]\nbind = \"127.0.0.1:0\"\n",
         );
         for (key, value) in &opts.tern_set {
             let line = format!("{key} = {value}\n");

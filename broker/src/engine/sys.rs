@@ -181,7 +181,10 @@ mod tests {
         let [one, five, fifteen] = loads.rates[0];
         assert!((one - 600.0).abs() < 5.0, "1 min: {one}");
         // Five minutes into a 5-minute window: 1 - 1/e of the way.
-        assert!((five - 600.0 * (1.0 - (-1.0f64).exp())).abs() < 10.0, "5 min: {five}");
+        assert!(
+            (five - 600.0 * (1.0 - (-1.0f64).exp())).abs() < 10.0,
+            "5 min: {five}"
+        );
         assert!(fifteen > 100.0 && fifteen < five, "15 min: {fifteen}");
         assert_eq!(loads.rates[1], [0.0; 3]);
     }

@@ -57,6 +57,9 @@ pub struct Conn {
     /// The effective keep alive (the client's, or the server's Server Keep Alive).
     pub keep_alive: Option<Duration>,
     pub last_packet: Instant,
+    /// When the network connection opened, in seconds after the engine started (the admin
+    /// API's "connected since"; a u32, not an Instant: every connection pays for it).
+    pub opened: u32,
     /// The client's Receive Maximum: how many QoS 1/2 PUBLISH it takes unacknowledged.
     pub client_receive_maximum: u16,
     /// The client's Maximum Packet Size [MQTT-3.1.2-24].
@@ -104,6 +107,7 @@ impl Conn {
             client_id: ByteString::new(),
             keep_alive: None,
             last_packet: now,
+            opened: 0,
             client_receive_maximum: u16::MAX,
             client_max_packet_size: crate::codec::MAX_PACKET_SIZE,
             client_topic_alias_maximum: 0,

@@ -17,6 +17,7 @@ mod authz;
 mod conn;
 mod conn_info;
 mod connect;
+mod directory;
 mod flow;
 mod inbound;
 mod inflight;
@@ -56,6 +57,7 @@ pub use admission::ListenerSettings;
 pub use auth::{AllowAnonymous, AuthDecision, Authenticator, Grant};
 pub use conn::ConnId;
 pub use conn_info::{CertLogin, ConnInfo, ProtocolSet};
+pub use directory::{ClientEntry, Command, Directory, Outcome, RetainedEntry, SubscriptionEntry};
 pub use message::{Delivery, Message};
 pub use session::{OfflinePolicy, QueueLimits};
 pub use settings::Settings;
@@ -254,6 +256,7 @@ impl Engine {
         }
         let admitted = self.admission.open(&self.settings.listeners, &info, now);
         let mut c = Conn::new(now, self.settings.connect_timeout, info);
+        c.opened = u32::try_from(self.uptime(now).as_secs()).unwrap_or(u32::MAX);
         if admitted.is_err() {
             c.refused_on_open = Some(ReasonCode::CONNECTION_RATE_EXCEEDED);
         }

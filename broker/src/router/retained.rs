@@ -147,6 +147,18 @@ impl<T> RetainedStore<T> {
         }
     }
 
+    /// Calls `f` with every retained message (those of `$` topics too), in no particular
+    /// order.
+    pub fn for_each(&self, mut f: impl FnMut(&str, &T)) {
+        let mut work = vec![&self.root];
+        while let Some(node) = work.pop() {
+            if let Some((topic, message)) = node.value.as_deref() {
+                f(topic, message);
+            }
+            work.extend(node.children.values());
+        }
+    }
+
     /// Drops every message for which `keep` returns false (to purge expired messages), and
     /// prunes the nodes left empty.
     pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {

@@ -34,11 +34,11 @@ use tokio::sync::{oneshot, watch};
 
 use super::commit::Committer;
 use super::http::metrics::Measured;
-use super::http::Published;
+use super::http::{Published, Wanted};
 use super::outbox::{Frames, Outbox};
 use super::to_engine::{Event, FromConnections, Stamped};
 use crate::engine::policy::Authorizer;
-use crate::engine::{ConnId, Engine, Input, Output};
+use crate::engine::{ConnId, Directory, Engine, Input, Output};
 
 /// Ordered events taken in one round, at most.
 const ROUND: usize = 256;
@@ -146,6 +146,9 @@ const SNAPSHOT: Duration = Duration::from_secs(1);
 pub(super) struct Observe {
     pub snapshots: watch::Sender<Arc<Published>>,
     pub measured: Arc<Measured>,
+    /// The engine's directory for the admin API, taken with a snapshot while it is wanted.
+    pub directory: watch::Sender<Option<(Instant, Arc<Directory>)>>,
+    pub wanted: Arc<Wanted>,
 }
 
 impl Observe {
@@ -153,6 +156,10 @@ impl Observe {
         let snapshot = engine.snapshot(now);
         self.snapshots
             .send_replace(Arc::new(Published { at: now, snapshot }));
+        if self.wanted.recently(now) {
+            let directory = Arc::new(engine.directory(now));
+            self.directory.send_replace(Some((now, directory)));
+        }
     }
 }
 
@@ -214,6 +221,9 @@ impl EngineTask {
             Event::StoreFailed(why) => self.failed = Some(why),
             Event::StoreFull(full) => engine.set_store_full(full),
             Event::Loaded(session, messages) => engine.loaded(session, messages, now),
+            Event::Command(command, done) => {
+                let _ = done.send(engine.command(command, now));
+            }
             Event::Security(security) => {
                 let security = *security;
                 engine.replace_authenticator(security.authenticator);

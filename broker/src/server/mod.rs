@@ -70,8 +70,10 @@ pub struct Setup {
     pub listeners: Vec<Listener>,
     /// The store that keeps state across restarts, if there is one.
     pub store: Option<Box<dyn Store>>,
-    /// `[http]`: health checks and metrics.
+    /// `[http]`: health checks, metrics and the admin API.
     pub http: http::options::Http,
+    /// What the admin API shows as the configuration (secrets already redacted).
+    pub config_json: serde_json::Value,
 }
 
 /// A broker with its listeners bound, ready to run.
@@ -104,7 +106,7 @@ impl Server {
             tls.push(acceptor);
             bound.push(listen::Bound::bind(l).await?);
         }
-        let http = http::HttpListener::bind(&setup.http).await?;
+        let http = http::HttpListener::bind(&setup.http, setup.config_json).await?;
         Ok(Server {
             settings: setup.settings,
             security: setup.security,
@@ -173,9 +175,13 @@ impl Server {
             at: now,
             snapshot: engine.snapshot(now),
         }));
+        let (directories, directory) = tokio::sync::watch::channel(None);
+        let wanted = Arc::new(http::Wanted::default());
         let observe = engine_task::Observe {
             snapshots,
             measured: measured.clone(),
+            directory: directories,
+            wanted: wanted.clone(),
         };
         let mut engine = tokio::spawn(engine_task::run(
             engine,
@@ -187,8 +193,15 @@ impl Server {
         let token = CancellationToken::new();
         let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
         if let Some(listener) = self.http {
-            let serve = listener.serve(snapshot, measured, started.clone(), token.clone());
-            tokio::spawn(serve);
+            let feeds = http::Feeds {
+                snapshot,
+                directory,
+                wanted,
+                measured,
+                started: started.clone(),
+                to_engine: to_engine.clone(),
+            };
+            tokio::spawn(listener.serve(feeds, token.clone()));
         }
         let tracker = TaskTracker::new();
         let next_id = Arc::new(AtomicU64::new(1));

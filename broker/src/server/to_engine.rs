@@ -24,7 +24,7 @@ use super::outbox::Outbox;
 use super::stamp::Arriving;
 use crate::auth::Security;
 use crate::engine::store::StoredDelivery;
-use crate::engine::{ConnId, ConnInfo, Input};
+use crate::engine::{Command, ConnId, ConnInfo, Input, Outcome};
 use crate::router::SubscriberId;
 
 /// What connection tasks and the server tell the engine task.
@@ -44,6 +44,8 @@ pub(crate) enum Event {
     StoreFull(bool),
     /// Queued messages of a kept session read back from the store (see `Output::Load`).
     Loaded(SubscriberId, Vec<(u64, StoredDelivery)>),
+    /// A command of the admin API (see `http::api`), and where its outcome goes.
+    Command(Command, oneshot::Sender<Outcome>),
 }
 
 /// An event, when it happened, and the ticket of the wake of the read that brought it (0

@@ -36,13 +36,29 @@ pub async fn bind(config: Config) -> anyhow::Result<Server> {
             Some(Box::new(store.with_max_bytes(limit)))
         }
     };
+    let config_json = redacted(&config);
     Server::bind(Setup {
         settings: settings(&config),
         security,
         auth: config.auth,
         listeners: config.listeners,
         store,
+        config_json,
         http: config.http,
     })
     .await
+}
+
+/// The configuration as JSON for the admin API, with every secret replaced: the HTTP token,
+/// the JWT secret. (Files are named, not read: a password file's path is no secret.)
+fn redacted(config: &Config) -> serde_json::Value {
+    let mut value = serde_json::to_value(config).unwrap_or_default();
+    for pointer in ["/http/token", "/auth/jwt/secret"] {
+        if let Some(secret) = value.pointer_mut(pointer) {
+            if secret.as_str().is_some_and(|s| !s.is_empty()) {
+                *secret = serde_json::Value::from("(redacted)");
+            }
+        }
+    }
+    value
 }

@@ -12,32 +12,39 @@
 //! configuration refuses one without), and every request but the health checks must carry it
 //! as a bearer token; on loopback, reading needs none.
 
+mod api;
 pub mod metrics;
 pub mod options;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 use axum::Router;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
 
-use crate::engine::Snapshot;
+use super::to_engine::{Event, ToEngine};
+use crate::engine::{Command, Directory, Outcome, Snapshot};
+use api::error;
 use options::Http;
 
 /// How old the engine's last snapshot may be for the broker to be ready: three missed
 /// publications.
 pub const STALE: Duration = Duration::from_secs(3);
+
+/// How long after the last request for it the engine task keeps taking its directory.
+const WANTED_FOR: Duration = Duration::from_secs(10);
 
 /// The engine's snapshot, and when the engine task took it.
 #[derive(Debug)]
@@ -46,25 +53,119 @@ pub struct Published {
     pub snapshot: Snapshot,
 }
 
-/// What the handlers share.
-struct Shared {
-    snapshot: watch::Receiver<Arc<Published>>,
-    registry: Registry,
+/// When the admin API last wanted the engine's directory, and when it last changed
+/// something (a directory taken before that is not shown: a client reads its own writes).
+#[derive(Debug)]
+pub struct Wanted {
+    epoch: Instant,
+    /// Milliseconds after `epoch`, plus one (0: never).
+    at: AtomicU64,
+    changed: AtomicU64,
+}
+
+impl Default for Wanted {
+    fn default() -> Wanted {
+        Wanted {
+            epoch: Instant::now(),
+            at: AtomicU64::new(0),
+            changed: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Wanted {
+    fn stamp(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1
+    }
+
+    fn now(&self) {
+        self.at.store(self.stamp(), Ordering::Relaxed);
+    }
+
+    /// A command was carried out now.
+    fn changed(&self) {
+        self.changed.store(self.stamp(), Ordering::Relaxed);
+    }
+
+    /// Whether a directory taken at `at` shows the last command's effect.
+    fn after_last_change(&self, at: Instant) -> bool {
+        match self.changed.load(Ordering::Relaxed) {
+            0 => true,
+            changed => at >= self.epoch + Duration::from_millis(changed),
+        }
+    }
+
+    /// Whether it was wanted within [`WANTED_FOR`] of `now`.
+    pub fn recently(&self, now: Instant) -> bool {
+        match self.at.load(Ordering::Relaxed) {
+            0 => false,
+            at => {
+                let then = self.epoch + Duration::from_millis(at - 1);
+                now.saturating_duration_since(then) <= WANTED_FOR
+            }
+        }
+    }
+}
+
+/// What the engine task publishes for the HTTP surface, and what the server measures.
+pub(crate) struct Feeds {
+    pub snapshot: watch::Receiver<Arc<Published>>,
+    pub directory: watch::Receiver<Option<(Instant, Arc<Directory>)>>,
+    pub wanted: Arc<Wanted>,
+    pub measured: Arc<metrics::Measured>,
     /// Set once everything the broker serves with is up (listeners, store, engine task).
+    pub started: Arc<AtomicBool>,
+    /// Where the admin API's commands go.
+    pub to_engine: ToEngine,
+}
+
+/// What the handlers share.
+pub(crate) struct Shared {
+    snapshot: watch::Receiver<Arc<Published>>,
+    directory: watch::Receiver<Option<(Instant, Arc<Directory>)>>,
+    wanted: Arc<Wanted>,
+    registry: Registry,
     started: Arc<AtomicBool>,
-    /// The bearer token every request must carry, if the listener requires one.
+    to_engine: ToEngine,
+    /// The token reading requires (off loopback), and the one changing requires (if set).
+    read_token: Option<String>,
     token: Option<String>,
+    /// The configuration as JSON, secrets redacted.
+    config: serde_json::Value,
+}
+
+impl Shared {
+    /// Hands `command` to the engine; `None` if the engine is gone (the broker stops).
+    async fn command(&self, command: Command) -> Option<Outcome> {
+        let (done, outcome) = oneshot::channel();
+        if !self
+            .to_engine
+            .send(Event::Command(command, done), Instant::now())
+            .await
+        {
+            return None;
+        }
+        let outcome = outcome.await.ok();
+        self.wanted.changed();
+        outcome
+    }
 }
 
 /// The HTTP listener, bound.
 pub struct HttpListener {
     listener: TcpListener,
+    read_token: Option<String>,
     token: Option<String>,
+    config: serde_json::Value,
 }
 
 impl HttpListener {
-    /// Binds `[http]`; `None` if it is turned off.
-    pub async fn bind(options: &Http) -> anyhow::Result<Option<HttpListener>> {
+    /// Binds `[http]`; `None` if it is turned off. `config` is what `GET /api/v1/config`
+    /// shows (secrets already redacted).
+    pub async fn bind(
+        options: &Http,
+        config: serde_json::Value,
+    ) -> anyhow::Result<Option<HttpListener>> {
         if !options.enabled {
             return Ok(None);
         }
@@ -75,9 +176,15 @@ impl HttpListener {
                 options.bind
             )
         })?;
+        let token = (!options.token.is_empty()).then(|| options.token.clone());
         // On loopback, only this machine reaches it: reading needs no token there.
-        let token = (!options.bind.ip().is_loopback()).then(|| options.token.clone());
-        Ok(Some(HttpListener { listener, token }))
+        let read_token = token.clone().filter(|_| !options.bind.ip().is_loopback());
+        Ok(Some(HttpListener {
+            listener,
+            read_token,
+            token,
+            config,
+        }))
     }
 
     /// The address bound (a port 0 in the configuration becomes a real one).
@@ -86,28 +193,52 @@ impl HttpListener {
     }
 
     /// Serves until `shutdown` is cancelled.
-    pub async fn serve(
-        self,
-        snapshot: watch::Receiver<Arc<Published>>,
-        measured: Arc<metrics::Measured>,
-        started: Arc<AtomicBool>,
-        shutdown: CancellationToken,
-    ) {
-        let registry = metrics::registry(snapshot.clone(), measured);
+    pub(crate) async fn serve(self, feeds: Feeds, shutdown: CancellationToken) {
+        let registry = metrics::registry(feeds.snapshot.clone(), feeds.measured);
         let shared = Arc::new(Shared {
-            snapshot,
+            snapshot: feeds.snapshot,
+            directory: feeds.directory,
+            wanted: feeds.wanted,
             registry,
-            started,
+            started: feeds.started,
+            to_engine: feeds.to_engine,
+            read_token: self.read_token,
             token: self.token,
+            config: self.config,
         });
         let app = Router::new()
             .route("/healthz", get(|| async { "ok\n" }))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
+            .route("/api/v1/openapi.json", get(openapi))
+            .route("/api/v1/clients", get(api::clients))
+            .route("/api/v1/clients/{client_id}", get(api::client))
+            .route(
+                "/api/v1/clients/{client_id}/disconnect",
+                post(api::disconnect),
+            )
+            .route("/api/v1/sessions/{client_id}", delete(api::delete_session))
+            .route("/api/v1/subscriptions", get(api::subscriptions))
+            .route("/api/v1/topics", get(api::topics))
+            .route("/api/v1/retained", get(api::retained))
+            .route(
+                "/api/v1/retained/message",
+                get(api::retained_message).delete(api::delete_retained),
+            )
+            .route("/api/v1/publish", post(api::publish))
+            .route("/api/v1/config", get(api::config))
+            .route("/api/v1/stats", get(api::stats))
+            .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+            .method_not_allowed_fallback(|| async {
+                error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "this endpoint does not take that method",
+                )
+            })
             .layer(middleware::from_fn_with_state(shared.clone(), authorize))
             .with_state(shared);
         if let Ok(addr) = self.listener.local_addr() {
-            tracing::info!("serving HTTP on {addr}: /healthz, /readyz, /metrics");
+            tracing::info!("serving HTTP on {addr}: /healthz, /readyz, /metrics, /api/v1");
         }
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -118,11 +249,26 @@ impl HttpListener {
     }
 }
 
-/// Refuses a request without the bearer token, where one is required (the health checks
-/// never need it: probes do not send one, and they tell nothing).
+/// Checks the bearer token where one is required: to change anything (and changing is
+/// refused when no token is configured), and to read anything but the health checks when
+/// the listener is reachable from other machines.
 async fn authorize(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let reading = matches!(*request.method(), Method::GET | Method::HEAD);
     let probe = matches!(request.uri().path(), "/healthz" | "/readyz");
-    if let Some(token) = shared.token.as_ref().filter(|_| !probe) {
+    let required = match reading {
+        true if probe => None,
+        true => shared.read_token.as_deref(),
+        false => match shared.token.as_deref() {
+            Some(token) => Some(token),
+            None => {
+                return error(
+                    StatusCode::FORBIDDEN,
+                    "changing anything over HTTP needs a bearer token: set http.token",
+                )
+            }
+        },
+    };
+    if let Some(token) = required {
         let given = request
             .headers()
             .get(header::AUTHORIZATION)
@@ -132,17 +278,32 @@ async fn authorize(State(shared): State<Arc<Shared>>, request: Request, next: Ne
             subtle::ConstantTimeEq::ct_eq(given.as_bytes(), token.as_bytes()).into()
         });
         if !matches {
-            return (
+            let mut response = error(
                 StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer")],
-                "a bearer token is required (http.token)\n",
-            )
-                .into_response();
+                "a bearer token is required (Authorization: Bearer <http.token>)",
+            );
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                "Bearer".parse().expect("a header value"),
+            );
+            return response;
         }
     }
     next.run(request).await
 }
 
+async fn openapi() -> Response {
+    let mut doc = api::ApiDoc::openapi();
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "bearer",
+            utoipa::openapi::security::SecurityScheme::Http(utoipa::openapi::security::Http::new(
+                utoipa::openapi::security::HttpAuthScheme::Bearer,
+            )),
+        );
+    axum::Json(doc).into_response()
+}
 async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
     if !shared.started.load(Ordering::Acquire) {
         return (StatusCode::SERVICE_UNAVAILABLE, "starting\n").into_response();

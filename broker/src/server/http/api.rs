@@ -270,6 +270,8 @@ fn integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
 #[derive(Serialize, ToSchema)]
 pub struct Stats {
     pub uptime_seconds: u64,
+    /// The same, in milliseconds: when the engine took these figures (once a second).
+    pub uptime_ms: u64,
     pub connections: usize,
     pub sessions_online: usize,
     pub sessions_offline: usize,
@@ -708,6 +710,7 @@ pub(super) async fn stats(State(shared): State<Arc<Shared>>) -> Response {
     let st = &s.stats;
     Json(Stats {
         uptime_seconds: s.uptime.as_secs(),
+        uptime_ms: u64::try_from(s.uptime.as_millis()).unwrap_or(u64::MAX),
         connections: s.connections,
         sessions_online: s.sessions_online,
         sessions_offline: s.sessions_offline,

@@ -1,10 +1,13 @@
-//! The broker's HTTP surface (`[http]`, on `127.0.0.1:8080` by default): health checks for
-//! supervisors and load balancers, and Prometheus metrics.
+//! The broker's HTTP surface (`[http]`, on `127.0.0.1:8080` by default): a dashboard, health
+//! checks for supervisors and load balancers, Prometheus metrics and the admin API.
 //!
+//! - `GET /`: the dashboard (`dashboard.html`, built in): live counts and rates, clients
+//!   (searchable, disconnect), subscriptions, retained messages.
 //! - `GET /healthz`: 200 while the process serves HTTP at all.
 //! - `GET /readyz`: 200 once the listeners are bound, the store is open and the engine has
 //!   answered within the last [`STALE`]; 503 with the reason otherwise.
 //! - `GET /metrics`: see `metrics`.
+//! - `/api/v1/...`: see `api`.
 //!
 //! Every handler reads the engine's last snapshot (published by the engine task once a
 //! second, see [`Published`]); none sends the engine anything, so requests, however many,
@@ -207,6 +210,7 @@ impl HttpListener {
             config: self.config,
         });
         let app = Router::new()
+            .route("/", get(dashboard))
             .route("/healthz", get(|| async { "ok\n" }))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))
@@ -238,7 +242,10 @@ impl HttpListener {
             .layer(middleware::from_fn_with_state(shared.clone(), authorize))
             .with_state(shared);
         if let Ok(addr) = self.listener.local_addr() {
-            tracing::info!("serving HTTP on {addr}: /healthz, /readyz, /metrics, /api/v1");
+            tracing::info!(
+                "serving HTTP on {addr}: the dashboard at http://{addr}/, /healthz, /readyz, \
+                 /metrics, /api/v1"
+            );
         }
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -254,7 +261,9 @@ impl HttpListener {
 /// the listener is reachable from other machines.
 async fn authorize(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let reading = matches!(*request.method(), Method::GET | Method::HEAD);
-    let probe = matches!(request.uri().path(), "/healthz" | "/readyz");
+    // The probes, and the dashboard's page, which holds no data: it reads the API with the
+    // token typed into it.
+    let probe = matches!(request.uri().path(), "/healthz" | "/readyz" | "/");
     let required = match reading {
         true if probe => None,
         true => shared.read_token.as_deref(),
@@ -290,6 +299,21 @@ async fn authorize(State(shared): State<Arc<Shared>>, request: Request, next: Ne
         }
     }
     next.run(request).await
+}
+
+/// The dashboard: one page, built into the binary, that reads this API every second. Its
+/// Content-Security-Policy lets it reach nothing but this server.
+async fn dashboard() -> Response {
+    let csp = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+               connect-src 'self'; img-src 'self' data:";
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, csp),
+        ],
+        include_str!("dashboard.html"),
+    )
+        .into_response()
 }
 
 async fn openapi() -> Response {

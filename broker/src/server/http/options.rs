@@ -1,12 +1,12 @@
-//! `[http]` as the configuration file spells it: the broker's HTTP surface (health checks,
-//! Prometheus metrics). The configuration (`crate::config`) embeds this type and checks it;
+//! `[http]` as the configuration file spells it: the broker's HTTP surface (dashboard, health
+//! checks, Prometheus metrics, admin API). The configuration (`crate::config`) embeds this type and checks it;
 //! the server binds and serves it.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use serde::{Deserialize, Serialize};
 
-/// `[http]`: where the broker answers HTTP.
+/// `[http]`: where the broker answers HTTP (plain HTTP: no TLS yet).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Http {
@@ -16,8 +16,9 @@ pub struct Http {
     /// Port 0 picks a free port. An address other than a loopback one needs `token`.
     pub bind: SocketAddr,
     /// The bearer token (`Authorization: Bearer <token>`) that endpoints changing something
-    /// require, and that every endpoint requires when `bind` is not a loopback address
-    /// (default empty: none set). Required when `bind` is not a loopback address.
+    /// require (refused while it is empty), and that every endpoint but the dashboard page
+    /// and the probes requires when `bind` is not a loopback address (default empty: none
+    /// set). Required when `bind` is not a loopback address.
     pub token: String,
 }
 

@@ -42,7 +42,8 @@ commands:
           (through RUSTC_BOOTSTRAP=1). Installs cargo-fuzz if it is missing.
   bench [--quick] [--rounds N] [--scenarios A,B] [--compare mosquitto,rumqttd|none]
         [--payload BYTES] [--window N] [--inflight N] [--tern-set KEY=VALUE]...
-        [--storage] [--broker-cpus LIST] [--load-cpus LIST] [--no-pin] [--list]
+        [--storage] [--scrape RATE] [--broker-cpus LIST] [--load-cpus LIST] [--no-pin]
+        [--list]
           builds tern and the load generator in release, runs each scenario against
           Tern and each peer installed (alternately, 3 rounds, a fresh broker per
           run, broker and load pinned to separate cores), writes
@@ -51,7 +52,9 @@ commands:
           --tern-set overrides a [limits] key of Tern's benchmark configuration.
           --storage: persistent sessions (subscribers with Clean Session 0); Tern
           with its store on disk, Tern in memory (tern-memory), Mosquitto with
-          persistence; rumqttd, which keeps nothing, is left out.
+          persistence; rumqttd, which keeps nothing, is left out. --scrape RATE: the
+          load generator also asks Tern's HTTP listener for /metrics and
+          /api/v1/clients, RATE times a second (a scrape storm).
 ";
 
 fn main() {

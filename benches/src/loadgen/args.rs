@@ -36,6 +36,14 @@ pub struct Args {
     /// The scenario.
     #[arg(long, value_enum)]
     pub scenario: Scenario,
+    /// While the scenario runs, also ask the broker's HTTP listener at this address for
+    /// `/metrics` and `/api/v1/clients` in turn, `--scrape-rate` times a second (a scrape
+    /// storm: does it move the MQTT figures?).
+    #[arg(long)]
+    pub scrape: Option<SocketAddr>,
+    /// HTTP requests per second with `--scrape`.
+    #[arg(long, default_value_t = 200)]
+    pub scrape_rate: u32,
     /// The broker's address.
     #[arg(long, default_value = "127.0.0.1:1883")]
     pub addr: SocketAddr,

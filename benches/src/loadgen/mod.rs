@@ -27,7 +27,22 @@ pub fn main(args: Args) -> i32 {
         }
     };
     let local = tokio::task::LocalSet::new();
-    let report = local.block_on(&runtime, run(&args));
+    let report = local.block_on(&runtime, async {
+        let Some(addr) = args.scrape else {
+            return run(&args).await;
+        };
+        let counts = std::rc::Rc::new(std::cell::Cell::new((0u64, 0u64)));
+        let scraper = tokio::task::spawn_local(scrape(addr, args.scrape_rate, counts.clone()));
+        let mut report = run(&args).await;
+        scraper.abort();
+        let (ok, failed) = counts.get();
+        report.json["scrapes"] = ok.into();
+        report.json["scrape_errors"] = failed.into();
+        report
+            .line
+            .push_str(&format!(", HTTP requests answered {ok}, failed {failed}"));
+        report
+    });
     println!("{}", report.json);
     eprintln!("{}", report.line);
     i32::from(report.json.get("error").is_some())
@@ -84,6 +99,41 @@ async fn run(a: &Args) -> scenario::Report {
             );
             scenario::run(&common, shape).await
         }
+    }
+}
+
+/// Asks `addr` for `/metrics` and `/api/v1/clients` in turn, `rate` times a second, until
+/// aborted; counts the answers with status 200 and the rest.
+async fn scrape(
+    addr: std::net::SocketAddr,
+    rate: u32,
+    counts: std::rc::Rc<std::cell::Cell<(u64, u64)>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate.max(1))));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    for n in 0u64.. {
+        tick.tick().await;
+        let path = if n % 2 == 0 {
+            "/metrics"
+        } else {
+            "/api/v1/clients?per_page=1000"
+        };
+        let answered = async {
+            let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+            let request = format!("GET {path} HTTP/1.1\r\nHost: tern\r\nConnection: close\r\n\r\n");
+            s.write_all(request.as_bytes()).await.ok()?;
+            let mut answer = Vec::new();
+            s.read_to_end(&mut answer).await.ok()?;
+            Some(answer.starts_with(b"HTTP/1.1 200"))
+        };
+        let ok = tokio::time::timeout(Duration::from_secs(5), answered)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(false);
+        let (good, bad) = counts.get();
+        counts.set(if ok { (good + 1, bad) } else { (good, bad + 1) });
     }
 }
 

@@ -72,7 +72,7 @@ impl Broker {
         let mut config = String::from(
             "[[listener]]\nbind = \"127.0.0.1:{port}\"\ntransport = \"tcp\"\n\n[limits]\n\
              max_connections = 20000\n\n[log]\nlevel = \"warn\"\n\n\
-             [http]\nbind = \"127.0.0.1:0\"\n",
+             [http]\nbind = \"127.0.0.1:{httpport}\"\n",
         );
         for (key, value) in &opts.tern_set {
             let line = format!("{key} = {value}\n");
@@ -201,6 +201,7 @@ impl Broker {
         &self,
         port: u16,
         v5_port: u16,
+        http_port: u16,
         opts: &Options,
         pin: bool,
     ) -> Result<Running, String> {
@@ -212,6 +213,7 @@ impl Broker {
             .config_text
             .replace("{port}", &port.to_string())
             .replace("{v5port}", &v5_port.to_string())
+            .replace("{httpport}", &http_port.to_string())
             .replace("{data}", &data.display().to_string());
         std::fs::write(&self.config_file, text)
             .map_err(|e| format!("{}: {e}", self.config_file.display()))?;

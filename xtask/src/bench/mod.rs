@@ -227,6 +227,8 @@ struct Options {
     /// Persistent sessions: subscribers keep their sessions, Tern keeps them on disk and runs
     /// in memory beside it (`tern-memory`), Mosquitto persists; rumqttd keeps nothing.
     storage: bool,
+    /// HTTP requests per second the load generator sends Tern's HTTP listener meanwhile.
+    scrape: Option<u32>,
     broker_cpus: String,
     load_cpus: String,
     pin: bool,
@@ -243,6 +245,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         inflight: None,
         tern_set: Vec::new(),
         storage: false,
+        scrape: None,
         broker_cpus: "0".into(),
         load_cpus: "1".into(),
         pin: true,
@@ -283,6 +286,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--load-cpus" => o.load_cpus = it.next().ok_or("--load-cpus takes a list")?.clone(),
             "--no-pin" => o.pin = false,
             "--storage" => o.storage = true,
+            "--scrape" => o.scrape = Some(number(it.next(), "--scrape")?),
             "--list" => {
                 for s in scenarios() {
                     println!("{:<14} {:<12} {}", s.id, s.family, s.metric.name());
@@ -418,7 +422,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 } else {
                     port
                 };
-                let mut child = broker.start(port, v5_port, &opts, pin)?;
+                let http_port = free_port()?;
+                let mut child = broker.start(port, v5_port, http_port, &opts, pin)?;
                 let pid = child.0.id();
                 // rumqttd speaks 5.0 on a listener of its own; `shared` uses 5.0.
                 let addr_port = if scenario.family == "shared" {
@@ -426,7 +431,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 } else {
                     port
                 };
-                let args = loadgen_args(scenario, &opts, &broker.name, addr_port, pid);
+                let mut args = loadgen_args(scenario, &opts, &broker.name, addr_port, pid);
+                if let (Some(rate), true) = (opts.scrape, broker.name.starts_with("tern")) {
+                    let http = SocketAddr::from((Ipv4Addr::LOCALHOST, http_port));
+                    args.extend(strings(&["--scrape", &http.to_string()]));
+                    args.extend(strings(&["--scrape-rate", &rate.to_string()]));
+                }
                 println!(
                     "\n==> [{}/{}] {} round {}: {}",
                     scenario.id,

@@ -239,8 +239,9 @@ pub struct TopicQuery {
 /// A message to publish as the broker.
 #[derive(Deserialize, ToSchema)]
 pub struct PublishRequest {
-    /// The topic name: not empty, no wildcards (`+`, `#`), no NUL.
-    #[schema(min_length = 1, max_length = 65535, pattern = "^[^+#\\u0000]+$")]
+    /// The topic name: not empty, no wildcards (`+`, `#`), no NUL, at most 16,383
+    /// characters (so that it fits MQTT's 65,535 bytes whatever the characters).
+    #[schema(min_length = 1, max_length = 16383, pattern = "^[^+#\\u0000]+$")]
     pub topic: String,
     /// The payload as text (default empty).
     #[serde(default)]
@@ -638,10 +639,11 @@ pub(super) async fn delete_retained(
         Ok(Query(q)) => q,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
     };
+    // A topic that is no topic name holds no retained message.
     let Ok(topic) = TopicName::new(q.topic.clone()) else {
         return error(
-            StatusCode::BAD_REQUEST,
-            format!("{:?} is not a topic name", q.topic),
+            StatusCode::NOT_FOUND,
+            format!("no retained message on {:?}", q.topic),
         );
     };
     command(&shared, Command::DeleteRetained(topic), &q.topic).await
@@ -659,14 +661,14 @@ pub(super) async fn publish(
         Ok(body) => body,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
     };
-    let topic = (p.topic.len() <= 65_535)
+    let topic = (p.topic.chars().count() <= 16_383)
         .then(|| TopicName::new(p.topic.clone()).ok())
         .flatten();
     let Some(topic) = topic else {
         return error(
             StatusCode::BAD_REQUEST,
             format!(
-                "{:?} is not a topic name (no wildcards, not empty)",
+                "{:?} is not a topic name (not empty, no wildcards, at most 16,383 characters)",
                 p.topic
             ),
         );

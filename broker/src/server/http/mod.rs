@@ -135,6 +135,8 @@ pub(crate) struct Shared {
     token: Option<String>,
     /// The configuration as JSON, secrets redacted.
     config: serde_json::Value,
+    /// `/metrics` as last encoded, and the snapshot it was encoded from.
+    metrics: std::sync::Mutex<Option<(Instant, bytes::Bytes)>>,
 }
 
 impl Shared {
@@ -208,6 +210,7 @@ impl HttpListener {
             read_token: self.read_token,
             token: self.token,
             config: self.config,
+            metrics: Default::default(),
         });
         let app = Router::new()
             .route("/", get(dashboard))
@@ -340,12 +343,30 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
     (StatusCode::OK, "ready\n").into_response()
 }
 
+/// The exposition, encoded once per snapshot: scrapes between two snapshots get the same
+/// bytes (the histograms, observed continuously, are as fresh as the snapshot).
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
-    let mut text = String::new();
-    if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &shared.registry) {
-        let why = format!("cannot encode the metrics: {e}\n");
-        return (StatusCode::INTERNAL_SERVER_ERROR, why).into_response();
-    }
+    let at = shared.snapshot.borrow().at;
+    let cached = {
+        let cache = shared.metrics.lock().expect("not poisoned");
+        cache
+            .as_ref()
+            .filter(|(when, _)| *when == at)
+            .map(|(_, text)| text.clone())
+    };
+    let text = match cached {
+        Some(text) => text,
+        None => {
+            let mut text = String::new();
+            if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &shared.registry) {
+                let why = format!("cannot encode the metrics: {e}\n");
+                return (StatusCode::INTERNAL_SERVER_ERROR, why).into_response();
+            }
+            let text = bytes::Bytes::from(text);
+            *shared.metrics.lock().expect("not poisoned") = Some((at, text.clone()));
+            text
+        }
+    };
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     ([(header::CONTENT_TYPE, content_type)], text).into_response()
 }

@@ -115,6 +115,21 @@ impl ListQuery {
         Ok((items, page, per_page, total))
     }
 
+    /// One page of `all`, as the JSON `make` builds from it (items, page, per page, total);
+    /// a bad page is a 400.
+    fn respond<T: Clone, P: Serialize>(
+        &self,
+        all: Vec<T>,
+        make: impl FnOnce(Vec<T>, u32, u32, usize) -> P,
+    ) -> Response {
+        match self.page(all) {
+            Ok((items, page, per_page, total)) => {
+                Json(make(items, page, per_page, total)).into_response()
+            }
+            Err(e) => error(StatusCode::BAD_REQUEST, e),
+        }
+    }
+
     fn matches(&self, texts: &[&str]) -> bool {
         self.search
             .as_deref()
@@ -363,6 +378,15 @@ async fn directory(shared: &Shared) -> Result<Arc<Directory>, Response> {
     }
 }
 
+/// The query of a request and the directory it is read from; a bad query is a 400.
+async fn listing<Q>(
+    shared: &Shared,
+    q: Result<Query<Q>, QueryRejection>,
+) -> Result<(Q, Arc<Directory>), Response> {
+    let Query(q) = q.map_err(|e| error(StatusCode::BAD_REQUEST, e.body_text()))?;
+    Ok((q, directory(shared).await?))
+}
+
 /// How old a directory may be and still answer a request.
 pub const FRESH: Duration = Duration::from_millis(1500);
 
@@ -373,12 +397,8 @@ pub(super) async fn clients(
     State(shared): State<Arc<Shared>>,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let q = match q {
-        Ok(Query(q)) => q,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
-    };
-    let d = match directory(&shared).await {
-        Ok(d) => d,
+    let (q, d) = match listing(&shared, q).await {
+        Ok(listing) => listing,
         Err(e) => return e,
     };
     let all: Vec<ClientView> = d
@@ -391,16 +411,12 @@ pub(super) async fn clients(
             q.matches(&[&c.client_id, &user, &address])
         })
         .collect();
-    match q.page(all) {
-        Ok((items, page, per_page, total)) => Json(ClientPage {
-            items,
-            page,
-            per_page,
-            total,
-        })
-        .into_response(),
-        Err(e) => error(StatusCode::BAD_REQUEST, e),
-    }
+    q.respond(all, |items, page, per_page, total| ClientPage {
+        items,
+        page,
+        per_page,
+        total,
+    })
 }
 
 /// One client's session and subscriptions.
@@ -493,12 +509,8 @@ pub(super) async fn subscriptions(
     State(shared): State<Arc<Shared>>,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let q = match q {
-        Ok(Query(q)) => q,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
-    };
-    let d = match directory(&shared).await {
-        Ok(d) => d,
+    let (q, d) = match listing(&shared, q).await {
+        Ok(listing) => listing,
         Err(e) => return e,
     };
     let all: Vec<SubscriptionView> = d
@@ -507,16 +519,12 @@ pub(super) async fn subscriptions(
         .filter(|s| q.matches(&[&s.client_id, s.filter.as_str()]))
         .map(subscription_view)
         .collect();
-    match q.page(all) {
-        Ok((items, page, per_page, total)) => Json(SubscriptionPage {
-            items,
-            page,
-            per_page,
-            total,
-        })
-        .into_response(),
-        Err(e) => error(StatusCode::BAD_REQUEST, e),
-    }
+    q.respond(all, |items, page, per_page, total| SubscriptionPage {
+        items,
+        page,
+        per_page,
+        total,
+    })
 }
 
 /// List the topic filters subscribed to, with how many sessions subscribe to each.
@@ -526,12 +534,8 @@ pub(super) async fn topics(
     State(shared): State<Arc<Shared>>,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let q = match q {
-        Ok(Query(q)) => q,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
-    };
-    let d = match directory(&shared).await {
-        Ok(d) => d,
+    let (q, d) = match listing(&shared, q).await {
+        Ok(listing) => listing,
         Err(e) => return e,
     };
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
@@ -546,16 +550,12 @@ pub(super) async fn topics(
             subscribers,
         })
         .collect();
-    match q.page(all) {
-        Ok((items, page, per_page, total)) => Json(TopicPage {
-            items,
-            page,
-            per_page,
-            total,
-        })
-        .into_response(),
-        Err(e) => error(StatusCode::BAD_REQUEST, e),
-    }
+    q.respond(all, |items, page, per_page, total| TopicPage {
+        items,
+        page,
+        per_page,
+        total,
+    })
 }
 
 /// List the retained messages (without their payloads).
@@ -565,12 +565,8 @@ pub(super) async fn retained(
     State(shared): State<Arc<Shared>>,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let q = match q {
-        Ok(Query(q)) => q,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
-    };
-    let d = match directory(&shared).await {
-        Ok(d) => d,
+    let (q, d) = match listing(&shared, q).await {
+        Ok(listing) => listing,
         Err(e) => return e,
     };
     let all: Vec<RetainedView> = d
@@ -584,16 +580,12 @@ pub(super) async fn retained(
             expires_in: r.expires_in.map(|d| d.as_secs()),
         })
         .collect();
-    match q.page(all) {
-        Ok((items, page, per_page, total)) => Json(RetainedPage {
-            items,
-            page,
-            per_page,
-            total,
-        })
-        .into_response(),
-        Err(e) => error(StatusCode::BAD_REQUEST, e),
-    }
+    q.respond(all, |items, page, per_page, total| RetainedPage {
+        items,
+        page,
+        per_page,
+        total,
+    })
 }
 
 /// Read one retained message.
@@ -603,12 +595,8 @@ pub(super) async fn retained_message(
     State(shared): State<Arc<Shared>>,
     q: Result<Query<TopicQuery>, QueryRejection>,
 ) -> Response {
-    let q = match q {
-        Ok(Query(q)) => q,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
-    };
-    let d = match directory(&shared).await {
-        Ok(d) => d,
+    let (q, d) = match listing(&shared, q).await {
+        Ok(listing) => listing,
         Err(e) => return e,
     };
     let Some(r) = d.retained.iter().find(|r| r.topic.as_str() == q.topic) else {

@@ -15,7 +15,7 @@
 //! Every error is JSON: `{"message": "..."}`.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -310,29 +310,6 @@ pub struct Stats {
     pub slow_subscribers_closed: u64,
 }
 
-fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    )
-}
-
 fn view(c: &ClientEntry) -> ClientView {
     ClientView {
         client_id: c.client_id.to_string(),
@@ -345,7 +322,9 @@ fn view(c: &ClientEntry) -> ClientView {
         .to_string(),
         address: c.address.map(|a| a.to_string()),
         connected: c.connected_since.is_some(),
-        connected_since: c.connected_since.map(rfc3339),
+        connected_since: c
+            .connected_since
+            .map(|t| humantime::format_rfc3339_seconds(t).to_string()),
         keep_alive: c.keep_alive,
         session_expiry: c.session_expiry,
         inflight: c.inflight,

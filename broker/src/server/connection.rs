@@ -55,7 +55,8 @@ const ACK_BATCH: usize = 256;
 const DRAIN_ON_CLOSE: Duration = Duration::from_secs(1);
 
 /// Runs a connection, given the two halves of its stream, until the engine closes it or the
-/// peer goes away.
+/// peer goes away. `arrival` stamps its reads (and may hear from the transport when its
+/// bytes were received; see `timed`).
 pub async fn run<R, W>(
     mut reader: R,
     writer: W,
@@ -63,6 +64,7 @@ pub async fn run<R, W>(
     outbox: &Outbox,
     to_engine: &ToEngine,
     max_packet_size: u32,
+    arrival: Arc<Stamp>,
 ) where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -72,7 +74,14 @@ pub async fn run<R, W>(
         // outbox (after flushing, so a final DISCONNECT goes out) or when a write fails. The
         // reader may end first (end of stream, malformed input): the engine has been told and
         // its Close will follow.
-        let read = read_loop(&mut reader, conn, outbox, to_engine, max_packet_size);
+        let read = read_loop(
+            &mut reader,
+            conn,
+            outbox,
+            to_engine,
+            max_packet_size,
+            &arrival,
+        );
         let write = write_loop(writer, conn, outbox, to_engine);
         tokio::pin!(read, write);
         let mut reading = true;
@@ -192,9 +201,10 @@ impl Forward<'_> {
     }
 
     /// Hands over what is held if the engine has resumed the connection. Waits for it while
-    /// the hold is full, or, with `all`, until nothing is held (the input has ended). False
-    /// once the engine has stopped.
-    async fn settle(&mut self, all: bool) -> bool {
+    /// the hold is full, or, with `all`, until nothing is held (the input has ended); the
+    /// reader stops counting as arriving meanwhile (see `stamp`). False once the engine has
+    /// stopped.
+    async fn settle(&mut self, all: bool, arrival: &Stamp) -> bool {
         loop {
             while !self.outbox.is_paused() {
                 match self.next_held() {
@@ -212,6 +222,7 @@ impl Forward<'_> {
             if !all && held.len() < HOLD {
                 return true;
             }
+            arrival.idle();
             self.outbox.resumed().await;
         }
     }
@@ -236,7 +247,7 @@ struct Settled<'a>(&'a Stamp);
 
 impl Drop for Settled<'_> {
     fn drop(&mut self) {
-        self.0.settled();
+        self.0.idle();
     }
 }
 
@@ -246,6 +257,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     outbox: &Outbox,
     to_engine: &ToEngine,
     max_packet_size: u32,
+    arrival: &Arc<Stamp>,
 ) {
     let mut forward = Forward {
         conn,
@@ -263,8 +275,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     let mut protocol = Protocol::V5;
     // When the bytes being decoded arrived, and the waker that tells.
     let mut at = Instant::now();
-    let arrival = Arc::new(Stamp::new(to_engine.arriving.clone()));
-    let _settled = Settled(&arrival);
+    let _settled = Settled(arrival);
     loop {
         loop {
             // The input is moved into the event before any await: what a read loop stores
@@ -290,8 +301,8 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 return;
             }
             if malformed {
-                arrival.settled();
-                forward.settle(true).await;
+                arrival.idle();
+                forward.settle(true, arrival).await;
                 return;
             }
         }
@@ -300,7 +311,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
         }
         // Everything this read brought has been handed over (or held).
         arrival.settled();
-        if !forward.settle(false).await {
+        if !forward.settle(false, arrival).await {
             return;
         }
         if buf.is_empty() && want == MIN_READ {
@@ -317,19 +328,19 @@ async fn read_loop<R: AsyncRead + Unpin>(
             // What is held must go as soon as the engine resumes the connection, whether
             // or not the client sends more: it may be waiting for their acknowledgements.
             tokio::select! {
-                read = stamp::read(reader, &mut buf, &arrival) => read,
+                read = stamp::read(reader, &mut buf, arrival) => read,
                 _ = outbox.resumed() => continue,
             }
         } else {
-            stamp::read(reader, &mut buf, &arrival).await
+            stamp::read(reader, &mut buf, arrival).await
         };
         at = arrived;
         forward.ticket = ticket;
         match read {
             Ok(0) | Err(_) => {
                 if forward.input(Input::Closed, at).await {
-                    arrival.settled();
-                    forward.settle(true).await;
+                    arrival.idle();
+                    forward.settle(true, arrival).await;
                 }
                 return;
             }

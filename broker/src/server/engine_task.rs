@@ -46,7 +46,7 @@ const ROUND: usize = 256;
 const MAX_WAITING: usize = 256;
 /// How long a small round waits at most for readers woken before its newest read that have
 /// not handed their bytes over.
-const CATCH_UP: Duration = Duration::from_millis(2);
+const CATCH_UP: Duration = Duration::from_millis(10);
 
 /// Runs the engine until every sender of ordered events is gone; an error if the store
 /// failed.

@@ -38,6 +38,7 @@ impl Bound {
         let tcp = TcpListener::bind(listener.bind)
             .await
             .with_context(|| format!("cannot listen on {}", listener.bind))?;
+        super::timed::enable(&tcp);
         Ok(Bound::Tcp(tcp))
     }
 

@@ -22,6 +22,7 @@ mod reload;
 mod reload_auth;
 mod serve;
 mod stamp;
+mod timed;
 pub mod tls;
 mod to_engine;
 mod unix;
@@ -51,6 +52,7 @@ use crate::engine::{ConnId, ConnInfo, Engine, ProtocolSet, Settings};
 use commit::Committer;
 use options::{Listener, ProxyProtocol, Transport};
 use outbox::Outbox;
+use stamp::Stamp;
 use tls::TlsListener;
 use to_engine::{Event, ToEngine};
 
@@ -395,10 +397,19 @@ struct ConnectionHandles {
 impl ConnectionHandles {
     /// Tells the engine about a new connection and returns its outbox, or `None` once the
     /// engine has stopped.
-    async fn open(&self, conn: ConnId, info: Box<ConnInfo>) -> Option<Arc<Outbox>> {
+    /// Tells the engine about a new connection, whose reads `arrival` stamps; its outbox, or
+    /// `None` if the engine has stopped.
+    async fn open(
+        &self,
+        conn: ConnId,
+        info: Box<ConnInfo>,
+        arrival: &Stamp,
+    ) -> Option<Arc<Outbox>> {
         let outbox = Arc::new(Outbox::new(self.outbox_limit));
         let open = Event::Open(conn, info, outbox.clone());
-        let opened = self.to_engine.send(open, std::time::Instant::now()).await;
+        let at = std::time::Instant::now();
+        arrival.opened(at);
+        let opened = self.to_engine.send(open, at).await;
         opened.then_some(outbox)
     }
 }

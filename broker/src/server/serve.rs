@@ -19,6 +19,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::options::{ProxyProtocol, Transport};
+use super::stamp::Stamp;
+use super::timed::{Timed, TimedRead};
 use super::{connection, proxy, websocket, ConnectionHandles};
 use crate::engine::{ConnId, ConnInfo};
 
@@ -32,6 +34,11 @@ impl ConnectionHandles {
             protocols: self.protocols,
             ..ConnInfo::default()
         })
+    }
+
+    /// What stamps a new connection's reads (see `stamp`).
+    pub(super) fn stamp(&self) -> Arc<Stamp> {
+        Arc::new(Stamp::new(self.to_engine.arriving.clone()))
     }
 
     /// Serves a connection accepted on a TCP socket until it ends; `info` names the socket's
@@ -60,13 +67,22 @@ impl ConnectionHandles {
                 Err(why) => return tracing::info!(conn = %conn, peer = %socket, "closed: {why}"),
             }
         }
+        let arrival = self.stamp();
         if self.tls.is_some() || self.transport == Transport::Websocket {
-            return Box::pin(self.shake_hands(stream, conn, info)).await;
+            let stream = Timed {
+                stream,
+                stamp: arrival.clone(),
+            };
+            return Box::pin(self.shake_hands(stream, conn, info, arrival)).await;
         }
-        let Some(outbox) = self.open(conn, info).await else {
+        let Some(outbox) = self.open(conn, info, &arrival).await else {
             return; // The engine has stopped.
         };
-        let (reader, writer) = stream.split();
+        let (half, writer) = stream.split();
+        let reader = TimedRead {
+            half,
+            stamp: arrival.clone(),
+        };
         let to_engine = &self.to_engine;
         connection::run(
             reader,
@@ -75,6 +91,7 @@ impl ConnectionHandles {
             &outbox,
             to_engine,
             self.max_packet_size,
+            arrival,
         )
         .await;
     }
@@ -82,12 +99,13 @@ impl ConnectionHandles {
     /// The TLS handshake, if the listener has TLS, then [`ConnectionHandles::carry`].
     async fn shake_hands(
         self: Arc<Self>,
-        stream: TcpStream,
+        stream: Timed,
         conn: ConnId,
         mut info: Box<ConnInfo>,
+        arrival: Arc<Stamp>,
     ) {
         let Some(tls) = self.tls.clone() else {
-            return self.carry(stream, conn, info).await;
+            return self.carry(stream, conn, info, arrival).await;
         };
         let Some(accepted) = self.unless_shutdown(tls.accept(stream)).await else {
             return;
@@ -96,7 +114,7 @@ impl ConnectionHandles {
             Ok((stream, identity)) => {
                 info.cert_identity = identity.cert_identity.map(Into::into);
                 info.cert_login = identity.cert_login;
-                self.carry(stream, conn, info).await;
+                self.carry(stream, conn, info, arrival).await;
             }
             Err(why) => {
                 let peer = info.peer.map(|p| p.to_string()).unwrap_or_default();
@@ -107,18 +125,28 @@ impl ConnectionHandles {
 
     /// Carries MQTT over `stream` as the listener's transport says: straight, or in
     /// WebSocket frames after the upgrade (boxed, like every rarely used state).
-    pub(super) async fn carry<S>(self: Arc<Self>, stream: S, conn: ConnId, info: Box<ConnInfo>)
-    where
+    pub(super) async fn carry<S>(
+        self: Arc<Self>,
+        stream: S,
+        conn: ConnId,
+        info: Box<ConnInfo>,
+        arrival: Arc<Stamp>,
+    ) where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         match self.transport {
-            Transport::Tcp | Transport::Unix => self.run(stream, conn, info).await,
-            Transport::Websocket => Box::pin(self.upgrade(stream, conn, info)).await,
+            Transport::Tcp | Transport::Unix => self.run(stream, conn, info, arrival).await,
+            Transport::Websocket => Box::pin(self.upgrade(stream, conn, info, arrival)).await,
         }
     }
 
-    async fn upgrade<S>(self: Arc<Self>, stream: S, conn: ConnId, info: Box<ConnInfo>)
-    where
+    async fn upgrade<S>(
+        self: Arc<Self>,
+        stream: S,
+        conn: ConnId,
+        info: Box<ConnInfo>,
+        arrival: Arc<Stamp>,
+    ) where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let Some(upgraded) = self
@@ -128,7 +156,7 @@ impl ConnectionHandles {
             return;
         };
         match upgraded {
-            Ok(stream) => self.run(stream, conn, info).await,
+            Ok(stream) => self.run(stream, conn, info, arrival).await,
             Err(why) => {
                 let peer = info.peer.map(|p| p.to_string()).unwrap_or_default();
                 tracing::info!(conn = %conn, %peer, "closed: {why}");
@@ -147,11 +175,16 @@ impl ConnectionHandles {
     }
 
     /// Tells the engine about the connection and runs it over any stream.
-    async fn run<S>(self: Arc<Self>, stream: S, conn: ConnId, info: Box<ConnInfo>)
-    where
+    async fn run<S>(
+        self: Arc<Self>,
+        stream: S,
+        conn: ConnId,
+        info: Box<ConnInfo>,
+        arrival: Arc<Stamp>,
+    ) where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let Some(outbox) = self.open(conn, info).await else {
+        let Some(outbox) = self.open(conn, info, &arrival).await else {
             return; // The engine has stopped.
         };
         let (reader, writer) = tokio::io::split(stream);
@@ -163,6 +196,7 @@ impl ConnectionHandles {
             &outbox,
             to_engine,
             self.max_packet_size,
+            arrival,
         )
         .await;
     }
@@ -199,15 +233,28 @@ mod tests {
         let info = handles.info(Some(addr));
         let serve = handles.clone().serve(stream, info, ConnId(1));
         let size = std::mem::size_of_val(&serve);
-        assert!(size <= 768, "the connection future is {size} bytes");
+        // 816 bytes since reads carry the kernel's receive times (the stamp is made before
+        // the handshakes, which share it with the TCP stream below them).
+        assert!(size <= 832, "the connection future is {size} bytes");
         let outbox = Outbox::new(1);
         let mut stream = TcpStream::connect(addr).await.unwrap();
         let (reader, writer) = stream.split();
-        let run = connection::run(reader, writer, ConnId(2), &outbox, &handles.to_engine, 1);
+        let arrival = handles.stamp();
+        let run = connection::run(
+            reader,
+            writer,
+            ConnId(2),
+            &outbox,
+            &handles.to_engine,
+            1,
+            arrival,
+        );
         let size = std::mem::size_of_val(&run);
         // 608 bytes since the reader holds back paused publishers, stamps its reads, batches
         // the acknowledgements a read brings, and the writer reports that it drained (flow
-        // control and arrival order); the rest of the wait states are boxed.
-        assert!(size <= 616, "connection::run is {size} bytes");
+        // control and arrival order); 656 since the reader is handed its stamp and stops
+        // counting as arriving while it holds a paused publisher back. The rest of the wait
+        // states are boxed.
+        assert!(size <= 664, "connection::run is {size} bytes");
     }
 }

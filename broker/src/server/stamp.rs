@@ -1,18 +1,23 @@
-//! When a connection's bytes arrived, as the runtime saw it.
+//! When a connection's bytes arrived.
 //!
 //! Arrival order across connections is the order the engine must apply their packets in
 //! (rule 4 of the house): a SUBSCRIBE that reached the broker before another client's PUBLISH
 //! must be applied first. The order reader tasks *run* in says little about it: the runtime
-//! wakes them in the order their sockets became readable, but may run the last one woken
-//! first (tokio's LIFO slot), or on another thread. So a read that had to wait is stamped with
-//! the moment its task was woken, which follows the order the sockets became readable; a read
-//! that found its bytes already there is stamped with when it started. The engine task sorts
+//! wakes them in about the order their sockets became readable, but may run the last one
+//! woken first (tokio's LIFO slot), or on another thread. So a read is stamped with the
+//! kernel's receive time of its bytes where the transport has one (TCP on Linux, see
+//! `timed`); otherwise a read that had to wait is stamped with the moment its task was woken,
+//! and a read that found its bytes already there with when it started. The engine task sorts
 //! each round by these stamps.
 //!
 //! The engine task may still be ahead of a reader that was woken before the event it is about
-//! to apply, and has not run yet. So the readers woken and not yet done handing their bytes
-//! over are counted (per server); the engine task, when a round is small, lets them catch up
-//! for a few microseconds before it orders the round.
+//! to apply, and has not run yet, or of a reader busy with its last read whose socket holds
+//! more that arrived meanwhile. So readers count (per server), each under a ticket, from the
+//! moment they are woken until they have handed their bytes over, and from the moment a read
+//! brings bytes until their next read finds the socket empty; the engine task, when a round
+//! is small, lets the readers counted before its newest read catch up (for microseconds,
+//! unless a thread was preempted) before it orders the round. A reader that waits for the
+//! engine on purpose (it holds back a paused publisher) stops counting while it waits.
 //!
 //! The stamp is taken by wrapping the reader's waker for the read: one allocation per
 //! connection, reused for every read.
@@ -24,7 +29,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::BytesMut;
 use tokio::io::AsyncRead;
@@ -36,11 +41,14 @@ pub(super) struct Stamp {
     state: Mutex<State>,
     /// Readers of this server woken and not yet done handing over what they read.
     arriving: Arc<Arriving>,
+    /// When the kernel received the newest bytes the transport read, in nanoseconds of the
+    /// system clock since the Unix epoch (0: it does not say; see `timed`).
+    received: AtomicU64,
 }
 
-/// The readers woken and not yet done handing over what they read, by the ticket each got
-/// when it was woken (tickets count up from 1 in the order of the wakes), and a way to wait
-/// for those woken before a given one.
+/// The readers that may have bytes to hand over, by the ticket each got when it was woken or
+/// its read brought bytes (tickets count up from 1 in that order), and a way to wait for
+/// those counted before a given one.
 #[derive(Default)]
 pub(crate) struct Arriving {
     last: AtomicU64,
@@ -55,8 +63,12 @@ impl Arriving {
         ticket
     }
 
-    fn settled(&self, ticket: u64) {
-        self.lock().remove(&ticket);
+    fn settled(&self, tickets: impl IntoIterator<Item = u64>) {
+        let mut outstanding = self.lock();
+        for ticket in tickets {
+            outstanding.remove(&ticket);
+        }
+        drop(outstanding);
         self.settled.notify_waiters();
     }
 
@@ -88,8 +100,17 @@ struct State {
     /// When the read under way started, and when its waker was woken, if it was.
     started: Option<Instant>,
     woken: Option<Instant>,
-    /// The ticket of the wake under way, while this reader counts in `arriving`.
+    /// The ticket of the read under way (its wake's, or the one `busy` had when the bytes
+    /// were there already), until its bytes are handed over.
     ticket: Option<u64>,
+    /// Taken when a read brings bytes, given back when the next read finds none: more may
+    /// arrive while the reader is busy with these, and it will read them without a wake.
+    busy: Option<u64>,
+    /// The connection's last stamp (its opening's, then its last read's): a read is never
+    /// stamped earlier, so that the engine's sort keeps one connection's events in order
+    /// (the kernel may have received a client's first bytes before the broker accepted the
+    /// connection, and two clock readings are not exact).
+    last: Option<Instant>,
 }
 
 impl Stamp {
@@ -97,14 +118,38 @@ impl Stamp {
         Stamp {
             state: Mutex::default(),
             arriving,
+            received: AtomicU64::new(0),
         }
     }
 
-    /// The reader has handed over what its last read brought (or is gone).
+    /// The connection was opened at `at`: its reads are stamped no earlier.
+    pub fn opened(&self, at: Instant) {
+        self.lock().last = Some(at);
+    }
+
+    /// The transport read bytes that the kernel received at `ns` (see `received`).
+    pub fn received(&self, ns: u64) {
+        self.received.store(ns, Ordering::Relaxed);
+    }
+
+    /// The reader has handed over what its last read brought.
     pub fn settled(&self) {
         let ticket = self.lock().ticket.take();
         if let Some(ticket) = ticket {
-            self.arriving.settled(ticket);
+            self.arriving.settled([ticket]);
+        }
+    }
+
+    /// The reader waits for something else than its socket (the engine's resuming it), or is
+    /// gone: it stops counting until it is woken again.
+    pub fn idle(&self) {
+        let (ticket, busy) = {
+            let mut s = self.lock();
+            s.woken = None;
+            (s.ticket.take(), s.busy.take())
+        };
+        if ticket.is_some() || busy.is_some() {
+            self.arriving.settled(ticket.into_iter().chain(busy));
         }
     }
 
@@ -172,12 +217,51 @@ impl<R: AsyncRead + Unpin> Future for StampedRead<'_, R> {
         let waker = Waker::from(this.stamp.clone());
         let mut stamped = Context::from_waker(&waker);
         match poll_read_buf(Pin::new(&mut *this.reader), &mut stamped, this.buf) {
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                // The socket is empty: nothing to hand over until the next wake, which
+                // stamps afresh.
+                this.stamp.idle();
+                Poll::Pending
+            }
             Poll::Ready(result) => {
-                let s = this.stamp.lock();
-                let at = s.woken.or(s.started).unwrap_or_else(Instant::now);
+                let mut s = this.stamp.lock();
+                // What arrives from now on is read without a wake: the reader counts as busy
+                // from this read on, under a new ticket.
+                let busy = s.busy.replace(this.stamp.arriving.woken());
+                if s.ticket.is_none() {
+                    // No wake: the bytes came while the reader was busy with the last read.
+                    s.ticket = busy;
+                } else if let Some(busy) = busy {
+                    this.stamp.arriving.settled([busy]);
+                }
+                let at = match this.stamp.received.load(Ordering::Relaxed) {
+                    0 => s.woken.or(s.started).unwrap_or_else(Instant::now),
+                    ns => instant_of(ns),
+                };
+                let at = s.last.map_or(at, |last| at.max(last));
+                s.last = Some(at);
                 Poll::Ready((result, at, s.ticket.unwrap_or(0)))
             }
+        }
+    }
+}
+
+/// The instant of the monotonic clock that stands for `ns` of the system clock (nanoseconds
+/// since the Unix epoch; never later than now). The two clocks are read back to back, again
+/// if a thread switch may have come between: a late reading would shift the stamp by as much.
+fn instant_of(ns: u64) -> Instant {
+    let mut tries = 0;
+    loop {
+        let before = Instant::now();
+        let system = SystemTime::now();
+        let after = Instant::now();
+        tries += 1;
+        if after - before <= Duration::from_micros(1) || tries == 4 {
+            let now = system
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            let ago = Duration::from_nanos(now.saturating_sub(ns));
+            return before.checked_sub(ago).unwrap_or(before);
         }
     }
 }

@@ -137,7 +137,8 @@ impl ConnectionHandles {
     /// Serves a connection accepted on a Unix socket: it has no network address and no TLS.
     async fn serve_unix(self: Arc<Self>, stream: UnixStream, conn: ConnId) {
         let info = self.info(None);
-        self.carry(stream, conn, info).await;
+        let arrival = self.stamp();
+        self.carry(stream, conn, info, arrival).await;
     }
 }
 

@@ -92,12 +92,14 @@ pub(super) async fn run(
             return task.fail(failure).await;
         }
         let newest = round.iter().map(|e| e.ticket).max().unwrap_or(0);
-        if newest > 0 && round.len() < ROUND / 4 {
-            // Readers woken before the newest read of this round may not have handed their
+        if newest > 0 && round.len() + from.events.len() < ROUND / 4 {
+            // Readers counted before the newest read of this round may not have handed their
             // bytes over yet (on another thread, or behind the last task woken), and one of
             // them may have arrived first: a small round waits a moment for those, so that
-            // it can be put in arrival order. (A full round does not wait: those readers may
-            // be waiting for room in the channel.)
+            // it can be put in arrival order. (Not while the channel holds a round's worth:
+            // those readers may be waiting for room in it. Measured on pairs QoS 1 when
+            // only the events taken so far were counted: 536k msg/s instead of 808k, every
+            // wait running out.)
             from.arriving.caught_up(newest, CATCH_UP).await;
         }
         let now = task.clock();

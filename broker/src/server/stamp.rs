@@ -111,6 +111,10 @@ struct State {
     /// (the kernel may have received a client's first bytes before the broker accepted the
     /// connection, and two clock readings are not exact).
     last: Option<Instant>,
+    /// Whether a read is under way (polled, not yet done): only then does a wake count. The
+    /// socket may wake a waker of a read that is over (a reader holding a paused publisher
+    /// back), and that reader will not hand anything over until it reads again.
+    reading: bool,
 }
 
 impl Stamp {
@@ -146,7 +150,27 @@ impl Stamp {
         let (ticket, busy) = {
             let mut s = self.lock();
             s.woken = None;
+            s.reading = false;
             (s.ticket.take(), s.busy.take())
+        };
+        if ticket.is_some() || busy.is_some() {
+            self.arriving.settled(ticket.into_iter().chain(busy));
+        }
+    }
+
+    /// The read found the socket empty and waits: the reader stops counting, unless a wake
+    /// came while it looked (`before` is the ticket it had when it began to look).
+    fn found_empty(&self, before: Option<u64>) {
+        let (ticket, busy) = {
+            let mut s = self.lock();
+            let ticket = match s.ticket {
+                Some(_) if s.ticket == before => {
+                    s.woken = None;
+                    s.ticket.take()
+                }
+                _ => None,
+            };
+            (ticket, s.busy.take())
         };
         if ticket.is_some() || busy.is_some() {
             self.arriving.settled(ticket.into_iter().chain(busy));
@@ -166,6 +190,9 @@ impl Wake for Stamp {
     fn wake_by_ref(self: &Arc<Self>) {
         let task = {
             let mut s = self.lock();
+            if !s.reading {
+                return;
+            }
             s.woken.get_or_insert_with(Instant::now);
             if s.ticket.is_none() {
                 s.ticket = Some(self.arriving.woken());
@@ -189,8 +216,15 @@ pub(super) fn read<'a, R: AsyncRead + Unpin>(
         let mut s = stamp.lock();
         s.woken = None;
         s.started = Some(Instant::now());
+        s.reading = true;
     }
     StampedRead { reader, buf, stamp }
+}
+
+impl<R> Drop for StampedRead<'_, R> {
+    fn drop(&mut self) {
+        self.stamp.lock().reading = false;
+    }
 }
 
 /// A read that notes when its bytes arrived.
@@ -207,24 +241,26 @@ impl<R: AsyncRead + Unpin> Future for StampedRead<'_, R> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        {
+        let before = {
             let mut s = this.stamp.lock();
             match &s.task {
                 Some(task) if task.will_wake(cx.waker()) => {}
                 _ => s.task = Some(cx.waker().clone()),
             }
-        }
+            s.ticket
+        };
         let waker = Waker::from(this.stamp.clone());
         let mut stamped = Context::from_waker(&waker);
         match poll_read_buf(Pin::new(&mut *this.reader), &mut stamped, this.buf) {
             Poll::Pending => {
                 // The socket is empty: nothing to hand over until the next wake, which
                 // stamps afresh.
-                this.stamp.idle();
+                this.stamp.found_empty(before);
                 Poll::Pending
             }
             Poll::Ready(result) => {
                 let mut s = this.stamp.lock();
+                s.reading = false;
                 // What arrives from now on is read without a wake: the reader counts as busy
                 // from this read on, under a new ticket.
                 let busy = s.busy.replace(this.stamp.arriving.woken());

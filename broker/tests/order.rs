@@ -65,7 +65,10 @@ async fn a_subscribe_read_before_another_clients_publish_is_applied_first() {
     // 10 with none); before receive times, 5 to 30 in every run. Idle: none. The bound is
     // 1%: it tolerates a loaded machine, and a broker that does not order misses nearly
     // every round of this test.
-    eprintln!("{} of 2000 PUBLISHes overtook their SUBSCRIBE", missed.len());
+    eprintln!(
+        "{} of 2000 PUBLISHes overtook their SUBSCRIBE",
+        missed.len()
+    );
     assert!(
         missed.len() <= 20,
         "the PUBLISH overtook the SUBSCRIBE in rounds {missed:?}"

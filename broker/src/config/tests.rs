@@ -351,3 +351,18 @@ fn load_names_a_missing_file() {
     assert!(matches!(e, ConfigError::Read { .. }), "{e:?}");
     assert!(e.to_string().contains("/nonexistent/tern.toml"), "{e}");
 }
+
+#[test]
+fn the_http_listener_is_checked_where_its_keys_are() {
+    let shown = error_at("[http]\nbind = \"0.0.0.0:8080\"\n", "http.token");
+    assert!(shown.contains("reachable from other machines"), "{shown}");
+    // HTTPS takes the keys of [listener.tls], but has no MQTT user to name.
+    let https = "[http.tls]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n";
+    let config = Config::from_toml_str(https).unwrap();
+    assert_eq!(config.http.tls.unwrap().cert_file, Path::new("c.pem"));
+    let shown = error_at(
+        &format!("{https}client_ca_file = \"ca.pem\"\nidentity_as_username = \"cn\"\n"),
+        "http.tls.identity_as_username",
+    );
+    assert!(shown.contains("no MQTT user"), "{shown}");
+}

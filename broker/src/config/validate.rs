@@ -37,7 +37,7 @@ impl Config {
 
         self.http
             .check()
-            .map_err(|why| ConfigError::invalid("http.token", why))?;
+            .map_err(|(key, why)| ConfigError::invalid(key, why))?;
 
         if self.storage.sync == crate::store::options::Sync::Interval {
             at_least(

@@ -194,7 +194,11 @@ impl Server {
 
         let token = CancellationToken::new();
         let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut certificates: Vec<(String, Arc<TlsListener>)> = (self.tls.iter().enumerate())
+            .filter_map(|(i, tls)| Some((format!("listener[{i}]"), tls.clone()?)))
+            .collect();
         if let Some(listener) = self.http {
+            certificates.extend(listener.tls().map(|tls| ("http".to_owned(), tls)));
             let feeds = http::Feeds {
                 snapshot,
                 directory,
@@ -215,7 +219,7 @@ impl Server {
         ));
         tokio::spawn(reload::reload_certificates(
             self.reload.subscribe(),
-            self.tls.clone(),
+            certificates,
             token.clone(),
         ));
         let listeners = self.bound.into_iter().zip(self.tls);

@@ -62,13 +62,14 @@ impl Reloads {
     }
 }
 
-/// Reloads the certificates of every TLS listener on each reload, until `stop`.
+/// Reloads the certificates of every TLS listener (each named as the configuration names it:
+/// `listener[0]`, `http`) on each reload, until `stop`.
 pub(super) async fn reload_certificates(
     mut reloads: Reloads,
-    listeners: Vec<Option<Arc<TlsListener>>>,
+    listeners: Vec<(String, Arc<TlsListener>)>,
     stop: CancellationToken,
 ) {
-    if listeners.iter().all(Option::is_none) {
+    if listeners.is_empty() {
         return;
     }
     loop {
@@ -76,16 +77,15 @@ pub(super) async fn reload_certificates(
             _ = stop.cancelled() => return,
             next = reloads.next() => if next.is_none() { return },
         }
-        for (i, tls) in listeners.iter().enumerate() {
-            let Some(tls) = tls else { continue };
+        for (name, tls) in &listeners {
             // Reading a few files: short enough for a runtime thread, and rare.
             match tls.reload() {
                 Ok(()) => tracing::info!(
-                    "listener[{i}]: certificates reloaded from {}",
+                    "{name}: certificates reloaded from {}",
                     tls.settings().cert_file.display()
                 ),
                 Err(e) => tracing::error!(
-                    "listener[{i}]: certificates not reloaded, the old ones stay in use: {e}"
+                    "{name}: certificates not reloaded, the old ones stay in use: {e}"
                 ),
             }
         }

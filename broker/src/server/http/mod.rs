@@ -1,5 +1,6 @@
-//! The broker's HTTP surface (`[http]`, on `127.0.0.1:8080` by default): a dashboard, health
-//! checks for supervisors and load balancers, Prometheus metrics and the admin API.
+//! The broker's HTTP surface (`[http]`, on `127.0.0.1:8080` by default; HTTPS with
+//! `[http.tls]`, see `https`): a dashboard, health checks for supervisors and load balancers,
+//! Prometheus metrics and the admin API.
 //!
 //! - `GET /`: the dashboard (`dashboard.html`, built in): live counts and rates, clients
 //!   (searchable, disconnect), subscriptions, retained messages.
@@ -16,6 +17,7 @@
 //! as a bearer token; on loopback, reading needs none.
 
 mod api;
+mod https;
 pub mod metrics;
 pub mod options;
 
@@ -37,6 +39,7 @@ use tokio::sync::{oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
 
+use super::tls::TlsListener;
 use super::to_engine::{Event, ToEngine};
 use crate::engine::{Command, Directory, Outcome, Snapshot};
 use api::error;
@@ -159,6 +162,8 @@ impl Shared {
 /// The HTTP listener, bound.
 pub struct HttpListener {
     listener: TcpListener,
+    /// `[http.tls]`, loaded.
+    tls: Option<Arc<TlsListener>>,
     read_token: Option<String>,
     token: Option<String>,
     config: serde_json::Value,
@@ -174,6 +179,10 @@ impl HttpListener {
         if !options.enabled {
             return Ok(None);
         }
+        let tls = match &options.tls {
+            Some(settings) => Some(Arc::new(TlsListener::new(settings).context("http")?)),
+            None => None,
+        };
         let listener = TcpListener::bind(options.bind).await.with_context(|| {
             format!(
                 "cannot listen for HTTP on {} (http.bind; set http.enabled = false to run \
@@ -186,6 +195,7 @@ impl HttpListener {
         let read_token = token.clone().filter(|_| !options.bind.ip().is_loopback());
         Ok(Some(HttpListener {
             listener,
+            tls,
             read_token,
             token,
             config,
@@ -195,6 +205,11 @@ impl HttpListener {
     /// The address bound (a port 0 in the configuration becomes a real one).
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.local_addr().ok()
+    }
+
+    /// The TLS under it (`[http.tls]`), whose certificates a reload reads again.
+    pub fn tls(&self) -> Option<Arc<TlsListener>> {
+        self.tls.clone()
     }
 
     /// Serves until `shutdown` is cancelled.
@@ -245,14 +260,31 @@ impl HttpListener {
             .layer(middleware::from_fn_with_state(shared.clone(), authorize))
             .with_state(shared);
         if let Ok(addr) = self.listener.local_addr() {
+            let (name, scheme) = match self.tls {
+                Some(_) => ("HTTPS", "https"),
+                None => ("HTTP", "http"),
+            };
             tracing::info!(
-                "serving HTTP on {addr}: the dashboard at http://{addr}/, /healthz, /readyz, \
-                 /metrics, /api/v1"
+                "serving {name} on {addr}: the dashboard at {scheme}://{addr}/, /healthz, \
+                 /readyz, /metrics, /api/v1"
             );
         }
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await;
+        let stopped = shutdown.clone().cancelled_owned();
+        let served = match self.tls {
+            None => {
+                axum::serve(self.listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
+            }
+            Some(tls) => match https::Https::accept(self.listener, tls, shutdown) {
+                Ok(https) => {
+                    axum::serve(https, app)
+                        .with_graceful_shutdown(stopped)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+        };
         if let Err(e) = served {
             tracing::warn!("the HTTP listener stopped: {e}");
         }

@@ -6,7 +6,9 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use serde::{Deserialize, Serialize};
 
-/// `[http]`: where the broker answers HTTP (plain HTTP: no TLS yet).
+use crate::server::options::Tls;
+
+/// `[http]`: where the broker answers HTTP (or HTTPS, with `[http.tls]`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Http {
@@ -20,6 +22,12 @@ pub struct Http {
     /// and the probes requires when `bind` is not a loopback address (default empty: none
     /// set). Required when `bind` is not a loopback address.
     pub token: String,
+    /// `[http.tls]`: HTTPS instead of HTTP, with the same keys and the same rustls setup as
+    /// `[listener.tls]` (certificates read again on SIGHUP). With `client_ca_file`, clients
+    /// must also show a certificate that CA signed; the token rules stay the same. `None`
+    /// (the default): plain HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Tls>,
 }
 
 impl Default for Http {
@@ -28,6 +36,7 @@ impl Default for Http {
             enabled: true,
             bind: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080)),
             token: String::new(),
+            tls: None,
         }
     }
 }
@@ -35,12 +44,24 @@ impl Default for Http {
 impl Http {
     /// Why this configuration cannot start, if it cannot: a listener reachable from other
     /// machines with nothing to stop anyone who reaches it.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if let Some(tls) = &self.tls {
+            if tls.identity_as_username.is_some() {
+                return Err((
+                    "http.tls.identity_as_username",
+                    "HTTP has no MQTT user to name: leave it out (the token rules apply)"
+                        .to_owned(),
+                ));
+            }
+        }
         if self.enabled && !self.bind.ip().is_loopback() && self.token.is_empty() {
-            return Err(format!(
-                "{} is reachable from other machines: set http.token (a long random string; \
+            return Err((
+                "http.token",
+                format!(
+                    "{} is reachable from other machines: set http.token (a long random string; \
                  clients then send `Authorization: Bearer <token>`), or bind to 127.0.0.1",
-                self.bind
+                    self.bind
+                ),
             ));
         }
         Ok(())

@@ -348,20 +348,13 @@ struct Acceptor {
 
 impl Acceptor {
     async fn run(self) {
-        loop {
-            let accepted = tokio::select! {
-                _ = self.token.cancelled() => return,
-                accepted = self.listener.accept() => accepted,
-            };
-            let (stream, peer) = match accepted {
-                Ok(ok) => ok,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait a little rather than spin.
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
+        let name = match self.listener.local_addr() {
+            Ok(addr) => format!("listener {addr}"),
+            Err(_) => "listener".to_owned(),
+        };
+        while let Some((stream, peer)) =
+            listen::next(&self.token, &name, || self.listener.accept()).await
+        {
             let _ = stream.set_nodelay(true);
             let conn = ConnId(self.next_id.fetch_add(1, Ordering::Relaxed));
             tracing::debug!(conn = %conn, %peer, "accepted");

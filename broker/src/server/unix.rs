@@ -17,7 +17,6 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{bail, Context};
 use tokio::net::{UnixListener, UnixStream};
@@ -72,20 +71,10 @@ impl UnixSocket {
         token: CancellationToken,
         next_id: Arc<AtomicU64>,
     ) {
-        loop {
-            let accepted = tokio::select! {
-                _ = token.cancelled() => break,
-                accepted = self.listener.accept() => accepted,
-            };
-            let stream = match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait a little rather than spin.
-                    tracing::warn!(socket = %self.path.display(), "accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
+        let name = format!("Unix socket {}", self.path.display());
+        while let Some((stream, _)) =
+            super::listen::next(&token, &name, || self.listener.accept()).await
+        {
             let conn = ConnId(next_id.fetch_add(1, Ordering::Relaxed));
             tracing::debug!(conn = %conn, socket = %self.path.display(), "accepted");
             tracker.spawn(handles.clone().serve_unix(stream, conn));

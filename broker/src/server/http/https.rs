@@ -10,13 +10,13 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 
+use crate::server::listen;
 use crate::server::tls::TlsListener;
 
 /// Connections whose handshake is done and that axum has not taken yet, at most.
@@ -38,20 +38,10 @@ impl Https {
         let local = listener.local_addr()?;
         let (done, ready) = mpsc::channel(READY);
         tokio::spawn(async move {
-            loop {
-                let accepted = tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    accepted = listener.accept() => accepted,
-                };
-                let (stream, peer) = match accepted {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait a little rather than spin.
-                        tracing::warn!("HTTPS accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
+            let name = format!("HTTPS listener {local}");
+            while let Some((stream, peer)) =
+                listen::next(&shutdown, &name, || listener.accept()).await
+            {
                 let (tls, done) = (tls.clone(), done.clone());
                 tokio::spawn(async move {
                     match tls.accept(stream).await {

@@ -247,6 +247,29 @@ async fn the_dashboard_shows_live_numbers_in_headless_chromium() {
         rows.contains("dashboard-publisher") && rows.contains("dashboard-watcher"),
         "{rows}"
     );
+    // The conformance tab shows this build's coverage, built into the binary.
+    page.eval("document.querySelector('nav a[data-tab=conformance]').click()")
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let cards = page
+        .eval("document.getElementById('conf_cards').innerText")
+        .await;
+    let cards = cards.as_str().unwrap_or_default().to_owned();
+    assert!(
+        cards.contains("MQTT 5.0 statements passed") && cards.contains("scenario runs passed"),
+        "{cards}"
+    );
+    page.eval(
+        "const s = document.getElementById('conf_search'); s.value = 'MQTT-3.2.2-3'; \
+         s.dispatchEvent(new Event('input'))",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let rows = page
+        .eval("document.getElementById('conf_rows').innerText")
+        .await;
+    let rows = rows.as_str().unwrap_or_default().to_owned();
+    assert!(rows.contains("MQTT-3.2.2-3"), "{rows}");
     page.eval("document.querySelector('nav a[data-tab=overview]').click()")
         .await;
     tokio::time::sleep(Duration::from_millis(1200)).await;

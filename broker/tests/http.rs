@@ -486,3 +486,25 @@ async fn the_admin_api_answers_as_its_openapi_document_says() {
     assert!(out.status.success(), "{tail}");
     drop(sub);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conformance_coverage_of_this_build_is_served() {
+    let b = broker("").await;
+    let (status, body) = get(b.http, "/api/v1/conformance", None).await;
+    assert_eq!(status, 200);
+    let coverage = json(&body);
+    assert!(coverage["scenarios"]["passed"].as_u64().unwrap() > 0, "{body}");
+    let versions: Vec<&str> = (coverage["versions"].as_array().unwrap().iter())
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["3.1.1", "5.0"]);
+    // Each statement that binds the server is listed under its own id, with its result.
+    let v5 = &coverage["versions"][1];
+    let listed = v5["statements"].as_array().unwrap();
+    assert_eq!(
+        listed.len() as u64,
+        v5["totals"]["server_statements"].as_u64().unwrap()
+    );
+    let takeover = listed.iter().find(|s| s["id"] == "MQTT-3.1.4-3").unwrap();
+    assert_eq!(takeover["result"], "passed");
+}

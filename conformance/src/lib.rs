@@ -52,6 +52,12 @@ pub fn crate_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
+/// The coverage the broker builds into its dashboard (see [`report::coverage`]), rewritten by
+/// every run of the whole suite against Tern.
+pub fn coverage_file() -> PathBuf {
+    crate_dir().join("../broker/src/server/http/conformance.json")
+}
+
 const USAGE: &str = "\
 usage: conformance [--broker HOST:PORT] [--without CAP,...] [--version v3.1|v3.1.1|v5]...
                    [--name TEXT] [--report DIR]
@@ -134,6 +140,11 @@ pub async fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<i3
             bail!("--version {v}: one of v3.1, v3.1.1, v5");
         }
     }
+    // Only a run of everything against Tern itself speaks for the tree it was built from.
+    let whole_tern_run = matches!(settings.target, Target::InProcess)
+        && settings.without.is_empty()
+        && selection.versions.is_empty()
+        && selection.name.is_none();
     target::install(settings);
 
     let runs = runner::run(&selection, &report_dir).await?;
@@ -144,6 +155,12 @@ pub async fn main_with_args(args: impl IntoIterator<Item = String>) -> Result<i3
     }
     let report = report::build(&broker_name, &catalogs, &scenarios, &runs);
     report::write(&report, &report_dir)?;
+    if whole_tern_run {
+        let path = coverage_file();
+        std::fs::write(&path, report::coverage(&report)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("coverage built into the dashboard: {}", path.display());
+    }
 
     for p in &report.problems {
         println!("{p}");

@@ -250,6 +250,41 @@ pub fn build(
     }
 }
 
+/// What the broker's dashboard shows of a report (`GET /api/v1/conformance`): the scenario
+/// totals, and per version the statement totals and each statement that binds the server,
+/// with its result and how many scenarios prove it. No time, date or path goes in: the same
+/// tree gives the same text, so the copy built into the broker can be checked against a run.
+pub fn coverage(r: &Report) -> Result<String> {
+    let versions: Vec<_> = r
+        .versions
+        .values()
+        .map(|v| {
+            let statements: Vec<_> = v
+                .statement_list
+                .iter()
+                .filter(|s| s.actor != "client")
+                .map(|s| {
+                    serde_json::json!({
+                        "id": s.id,
+                        "section": s.section,
+                        "summary": s.summary,
+                        "result": s.result,
+                        "scenarios": s.scenarios.len(),
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "version": v.version,
+                "document": v.document,
+                "totals": v.totals,
+                "statements": statements,
+            })
+        })
+        .collect();
+    let coverage = serde_json::json!({ "scenarios": r.scenarios, "versions": versions });
+    Ok(serde_json::to_string_pretty(&coverage)? + "\n")
+}
+
 /// Writes `report.json`, `report.md` and `report.html` into `dir`.
 pub fn write(report: &Report, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)?;

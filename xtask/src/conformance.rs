@@ -8,6 +8,35 @@ use std::time::{Duration, Instant};
 use crate::procs::{find_mosquitto, free_port};
 use crate::{cargo, root};
 
+/// The file the whole suite's run against Tern rewrites, and the broker builds into its
+/// dashboard.
+const COVERAGE: &str = "broker/src/server/http/conformance.json";
+
+/// Fails if the run just made left the dashboard's coverage different from the committed
+/// one: the binary would show what this tree's suite no longer gives.
+pub fn coverage_is_committed() -> Result<(), String> {
+    let status = Command::new("git")
+        .args(["status", "--porcelain", "--", COVERAGE])
+        .current_dir(root())
+        .output();
+    match status {
+        Ok(out) if out.status.success() => {
+            if out.stdout.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{COVERAGE} changed with this run of the conformance suite: the dashboard \
+                     shows the committed one, so commit it"
+                ))
+            }
+        }
+        _ => {
+            println!("xtask: not a git checkout, {COVERAGE} not compared with the run");
+            Ok(())
+        }
+    }
+}
+
 /// Runs the guards and the suite. `--mosquitto` starts Mosquitto on a free loopback port and
 /// runs the suite against it (report in `target/conformance/mosquitto/`); every other argument
 /// goes to the suite (`--broker HOST:PORT`, `--without CAP`, `--version TAG`, `--name TEXT`).

@@ -158,6 +158,7 @@ fn ci() -> Result<(), String> {
     // Doc tests are not part of --all-targets.
     cargo(&["test", "--workspace", "--doc", "--locked"])?;
     conformance::run(&[])?;
+    conformance::coverage_is_committed()?;
     interop::run(&[])
 }
 

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
@@ -49,7 +49,8 @@ use crate::engine::{ClientEntry, Command, Directory, Outcome};
         delete_retained,
         publish,
         config,
-        stats
+        stats,
+        conformance
     ),
     components(schemas(
         ErrorBody,
@@ -669,6 +670,16 @@ pub(super) async fn publish(
     responses((status = 200, description = "The configuration, as `tern default-config` spells it, with secrets replaced by \"(redacted)\"", body = Object)))]
 pub(super) async fn config(State(shared): State<Arc<Shared>>) -> Response {
     Json(shared.config.clone()).into_response()
+}
+
+/// The conformance coverage of this build, built into the binary: what the whole Cucumber
+/// suite proved of the source tree it was built from (`cargo xtask conformance` writes it, and
+/// `cargo xtask ci` fails while the committed copy differs from its own run).
+#[utoipa::path(get, path = "/api/v1/conformance",
+    responses((status = 200, description = "Scenario totals; per MQTT version the statement totals and each statement that binds the server, with its result (passed, failed, skipped, not-testable, untested) and how many scenarios prove it", body = Object)))]
+pub(super) async fn conformance() -> Response {
+    let json = include_str!("conformance.json");
+    ([(header::CONTENT_TYPE, "application/json")], json).into_response()
 }
 
 /// The broker's statistics.

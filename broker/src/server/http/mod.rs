@@ -3,7 +3,8 @@
 //! Prometheus metrics and the admin API.
 //!
 //! - `GET /`: the dashboard (`dashboard.html`, built in): live counts and rates, clients
-//!   (searchable, disconnect), subscriptions, retained messages.
+//!   (searchable, disconnect), subscriptions, retained messages, and the conformance
+//!   coverage of this build (`conformance.json`, built in; see `api::conformance`).
 //! - `GET /healthz`: 200 while the process serves HTTP at all.
 //! - `GET /readyz`: 200 once the listeners are bound, the store is open and the engine has
 //!   answered within the last [`STALE`]; 503 with the reason otherwise.
@@ -250,6 +251,7 @@ impl HttpListener {
             .route("/api/v1/publish", post(api::publish))
             .route("/api/v1/config", get(api::config))
             .route("/api/v1/stats", get(api::stats))
+            .route("/api/v1/conformance", get(api::conformance))
             .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
             .method_not_allowed_fallback(|| async {
                 error(

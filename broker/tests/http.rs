@@ -493,7 +493,10 @@ async fn the_conformance_coverage_of_this_build_is_served() {
     let (status, body) = get(b.http, "/api/v1/conformance", None).await;
     assert_eq!(status, 200);
     let coverage = json(&body);
-    assert!(coverage["scenarios"]["passed"].as_u64().unwrap() > 0, "{body}");
+    assert!(
+        coverage["scenarios"]["passed"].as_u64().unwrap() > 0,
+        "{body}"
+    );
     let versions: Vec<&str> = (coverage["versions"].as_array().unwrap().iter())
         .map(|v| v["version"].as_str().unwrap())
         .collect();

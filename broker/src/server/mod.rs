@@ -207,7 +207,9 @@ impl Server {
                 started: started.clone(),
                 to_engine: to_engine.clone(),
             };
-            tokio::spawn(listener.serve(feeds, token.clone()));
+            listener
+                .spawn(feeds, token.clone())
+                .context("cannot start the HTTP listener's thread")?;
         }
         let tracker = TaskTracker::new();
         let next_id = Arc::new(AtomicU64::new(1));

@@ -13,6 +13,7 @@ pub use tern_codec as codec;
 
 pub mod auth;
 pub mod config;
+pub mod embed;
 pub mod engine;
 pub mod router;
 pub mod server;

@@ -301,7 +301,7 @@ fn logs_can_be_json_lines() {
     std::fs::write(
         &config,
         "[[listener]]\nbind = \"127.0.0.1:0\"\n\n[log]\nformat = \"json\"\n\n\
-         [storage]\nmode = \"memory\"\n\n[http]\nenabled = false\n",
+         [storage]\nmode = \"memory\"\n\n[http]\nenabled = false\n[grpc]\nenabled = false\n",
     )
     .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))

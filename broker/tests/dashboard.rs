@@ -177,6 +177,7 @@ async fn the_dashboard_shows_live_numbers_in_headless_chromium() {
     }
     let mut config = Config::from_toml_str("[http]\nbind = \"127.0.0.1:0\"\n").unwrap();
     config.storage.mode = tern::config::StorageMode::Memory;
+    config.grpc.enabled = false;
     config.listeners = vec![Listener {
         bind: "127.0.0.1:0".parse().unwrap(),
         ..Listener::default()

@@ -32,6 +32,7 @@ async fn broker(extra: &str) -> Broker {
     let mut config = Config::from_toml_str(&format!("[http]\nbind = \"127.0.0.1:0\"\n{extra}"))
         .expect("configuration");
     config.storage.mode = tern::config::StorageMode::Memory;
+    config.grpc.enabled = false;
     config.listeners = vec![Listener {
         bind: "127.0.0.1:0".parse().unwrap(),
         ..Listener::default()
@@ -190,6 +191,7 @@ async fn off_loopback_every_request_but_the_probes_needs_the_token() {
     let mut config = Config::from_toml_str("[http]\nbind = \"0.0.0.0:0\"\ntoken = \"s3cret\"\n")
         .expect("a token makes it valid");
     config.storage.mode = tern::config::StorageMode::Memory;
+    config.grpc.enabled = false;
     config.listeners = vec![Listener {
         bind: "127.0.0.1:0".parse().unwrap(),
         ..Listener::default()

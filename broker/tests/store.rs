@@ -150,7 +150,7 @@ impl Binary {
         // oldest past 1,000).
         let text = format!(
             "[[listener]]\nbind = \"127.0.0.1:{port}\"\n\n[limits]\nmax_queued_messages = 100000\n\
-             max_queued_bytes = 1000000000\n\n[http]\nenabled = false\n\n{}",
+             max_queued_bytes = 1000000000\n\n[http]\nenabled = false\n[grpc]\nenabled = false\n\n{}",
             storage(&dir.join("data"))
         );
         std::fs::write(&config, text).unwrap();

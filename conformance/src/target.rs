@@ -125,6 +125,8 @@ pub fn configure(overrides: &[String]) -> Result<Config> {
     {
         config.http.enabled = false;
     }
+    // Nor a gRPC listener, for the same reason.
+    config.grpc.enabled = false;
     let loopback = "127.0.0.1:0".parse().expect("loopback address");
     config.listeners = vec![
         Listener {

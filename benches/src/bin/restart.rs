@@ -120,7 +120,7 @@ async fn run(args: Args) -> Result<(), String> {
     let data = args.dir.join("data");
     let text = format!(
         "[[listener]]\nbind = \"{addr}\"\n\n[limits]\nmax_connections = {}\n\
-         max_sessions = {}\n\n[log]\nlevel = \"warn\"\n\n[http]\nenabled = false\n\n[storage]\npath = {:?}\n",
+         max_sessions = {}\n\n[log]\nlevel = \"warn\"\n\n[http]\nenabled = false\n[grpc]\nenabled = false\n\n[storage]\npath = {:?}\n",
         args.sessions + 100,
         args.sessions + 100,
         data.display().to_string()

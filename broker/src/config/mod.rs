@@ -24,6 +24,7 @@ pub use sections::{Limits, Log, LogFormat, Mqtt, OfflineQueuePolicy};
 // The sections that the lower floors consume are their own types: the configuration embeds
 // them, so that a listener's or `[auth]`'s keys are spelled where they are used.
 pub use crate::auth::options::{AclDefault, Auth, Jwt, JwtAlgorithm, MAX_FAILED_LOGIN_DELAY_MS};
+pub use crate::server::grpc::options::Grpc;
 pub use crate::server::http::options::Http;
 pub use crate::server::options::{
     CertIdentity, ClientAuth, Listener, ProtocolVersion, ProxyProtocol, Tls, TlsVersion, Transport,
@@ -68,6 +69,8 @@ pub struct Config {
     pub storage: Storage,
     /// `[http]`: health checks and Prometheus metrics over HTTP.
     pub http: Http,
+    /// `[grpc]`: the gRPC publish/subscribe API.
+    pub grpc: Grpc,
     /// `[log]`: logging.
     pub log: Log,
 }
@@ -81,6 +84,7 @@ impl Default for Config {
             auth: Auth::default(),
             storage: Storage::default(),
             http: Http::default(),
+            grpc: Grpc::default(),
             log: Log::default(),
         }
     }
@@ -156,6 +160,15 @@ impl Config {
             ConfigError::invalid(key, e.inner().message().trim_end())
         })?;
         config.validate()?;
+        // A file is for `tern start`: a broker that nothing can reach is a mistake there. A
+        // configuration built in code may have no way in from outside (`crate::embed`: the
+        // application's own clients connect in-process).
+        if config.listeners.is_empty() && !config.grpc.enabled {
+            return Err(ConfigError::invalid(
+                "listener",
+                "at least one [[listener]] is required (or [grpc] enabled)",
+            ));
+        }
         Ok(config)
     }
 

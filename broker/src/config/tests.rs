@@ -234,7 +234,11 @@ fn out_of_range_values_are_named() {
         "limits.max_message_expiry_interval",
     );
     error_at("[mqtt]\nmaximum_qos = 3\n", "mqtt.maximum_qos");
-    error_at("listener = []\n", "listener");
+    // No way in at all: no listener, and no gRPC.
+    error_at("listener = []\n[grpc]\nenabled = false\n", "listener");
+    Config::from_toml_str("listener = []\n").expect("gRPC alone is a way in");
+    let e = error("[grpc]\nbind = \"10.0.0.1:50051\"\n");
+    assert_eq!(e.key(), Some("grpc.token"), "{e}");
     error_at("[log]\nlevel = \"info,a=loud\"\n", "log.level");
 
     for ok in [

@@ -9,16 +9,10 @@ use crate::codec::TopicFilter;
 
 impl Config {
     /// Check the rules that types alone do not: ranges, valid topic filters, at least one
-    /// listener, a valid log directive. The error names the first key that breaks one. This
+    /// protocol per listener, a valid log directive. The error names the first key that breaks one. This
     /// reads no file: the certificates, password file, ACL and JWT key it names are loaded by
     /// the pre-flight of `crate::wiring`, which `tern check-config` and the start both run.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.listeners.is_empty() {
-            return Err(ConfigError::invalid(
-                "listener",
-                "at least one [[listener]] is required",
-            ));
-        }
         for (i, l) in self.listeners.iter().enumerate() {
             if !l.path.starts_with('/') {
                 return Err(ConfigError::invalid(
@@ -36,6 +30,9 @@ impl Config {
         }
 
         self.http
+            .check()
+            .map_err(|(key, why)| ConfigError::invalid(key, why))?;
+        self.grpc
             .check()
             .map_err(|(key, why)| ConfigError::invalid(key, why))?;
 

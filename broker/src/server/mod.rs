@@ -13,7 +13,9 @@
 mod commit;
 mod connection;
 mod engine_task;
+pub mod grpc;
 pub mod http;
+mod inline;
 mod listen;
 pub mod options;
 mod outbox;
@@ -28,6 +30,7 @@ mod to_engine;
 mod unix;
 mod websocket;
 
+pub use inline::Connector;
 pub use listen::Endpoint;
 pub use reload::{ReloadHandle, Reloads};
 
@@ -74,6 +77,8 @@ pub struct Setup {
     pub store: Option<Box<dyn Store>>,
     /// `[http]`: health checks, metrics and the admin API.
     pub http: http::options::Http,
+    /// `[grpc]`: the gRPC publish/subscribe API.
+    pub grpc: grpc::options::Grpc,
     /// What the admin API shows as the configuration (secrets already redacted).
     pub config_json: serde_json::Value,
 }
@@ -91,6 +96,18 @@ pub struct Server {
     reload: ReloadHandle,
     store: Option<Box<dyn Store>>,
     http: Option<http::HttpListener>,
+    grpc: Option<grpc::GrpcListener>,
+    /// The way to the engine, made at bind time so that in-process connections
+    /// ([`Server::connector`]) can be opened before [`Server::run`].
+    to_engine: ToEngine,
+    from_connections: to_engine::FromConnections,
+    /// Cancelled at shutdown.
+    token: CancellationToken,
+    /// Every connection's task, waited for at shutdown.
+    tracker: TaskTracker,
+    next_id: Arc<AtomicU64>,
+    /// The engine's statistics, published by the engine task once a second.
+    snapshots: tokio::sync::watch::Sender<Arc<http::Published>>,
 }
 
 impl Server {
@@ -109,6 +126,8 @@ impl Server {
             bound.push(listen::Bound::bind(l).await?);
         }
         let http = http::HttpListener::bind(&setup.http, setup.config_json).await?;
+        let grpc = grpc::GrpcListener::bind(&setup.grpc).await?;
+        let (to_engine, from_connections) = to_engine::channels();
         Ok(Server {
             settings: setup.settings,
             security: setup.security,
@@ -119,12 +138,57 @@ impl Server {
             reload: ReloadHandle::new(),
             store: setup.store,
             http,
+            grpc,
+            to_engine,
+            from_connections,
+            token: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+            next_id: Arc::new(AtomicU64::new(1)),
+            snapshots: tokio::sync::watch::Sender::new(Arc::new(http::Published {
+                at: std::time::Instant::now(),
+                snapshot: Default::default(),
+            })),
         })
+    }
+
+    /// What opens connections from inside the process (an embedding application's clients,
+    /// the gRPC API's): they speak MQTT like any other, through no socket. Usable before and
+    /// during [`Server::run`]; a connection opened before it waits until the engine runs.
+    pub fn connector(&self) -> Connector {
+        let handles = ConnectionHandles {
+            to_engine: self.to_engine.clone(),
+            // After the configured listeners: no listener's rules apply to them.
+            listener: self.listeners.len(),
+            transport: Transport::Tcp,
+            tls: None,
+            protocols: ProtocolSet::ALL,
+            proxy_protocol: ProxyProtocol::Off,
+            path: "/".into(),
+            outbox_limit: self.settings.queue.max_bytes,
+            max_packet_size: self.settings.max_packet_size,
+            shutdown: self.token.clone(),
+        };
+        Connector::new(
+            Arc::new(handles),
+            self.tracker.clone(),
+            self.next_id.clone(),
+        )
+    }
+
+    /// The engine's counters and what it holds, as the engine task last published them
+    /// (once a second while it runs; all zero before).
+    pub fn statistics(&self) -> Statistics {
+        Statistics(self.snapshots.subscribe())
     }
 
     /// The address of the HTTP listener (`[http]`), if it runs.
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.http.as_ref().and_then(|h| h.local_addr())
+    }
+
+    /// The address of the gRPC listener (`[grpc]`), if it runs.
+    pub fn grpc_addr(&self) -> Option<SocketAddr> {
+        self.grpc.as_ref().and_then(|g| g.local_addr())
     }
 
     /// The handle that asks this server to reload what it can without a restart (the
@@ -151,10 +215,13 @@ impl Server {
     /// Serves until `shutdown` completes, then stops accepting, tells 5.0 clients 0x8B Server
     /// shutting down, flushes every connection and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        // Only what serves in-process clients holds a way in: a connector left here would keep
+        // the engine waiting for it at the shutdown.
+        let connector = self.grpc.is_some().then(|| self.connector());
         let settings = self.settings;
         let outbox_limit = settings.queue.max_bytes;
         let max_packet_size = settings.max_packet_size;
-        let (to_engine, from_connections) = to_engine::channels();
+        let (to_engine, from_connections) = (self.to_engine, self.from_connections);
         let mut engine = Engine::with_authenticator(settings, self.security.authenticator);
         engine.set_acl(self.security.acl.map(|acl| acl as Arc<dyn Authorizer>));
         // What the store kept is back before the first client connects.
@@ -173,10 +240,12 @@ impl Server {
         };
         let now = std::time::Instant::now();
         engine.start(now);
-        let (snapshots, snapshot) = tokio::sync::watch::channel(Arc::new(http::Published {
+        let snapshots = self.snapshots;
+        snapshots.send_replace(Arc::new(http::Published {
             at: now,
             snapshot: engine.snapshot(now),
         }));
+        let snapshot = snapshots.subscribe();
         let (directories, directory) = tokio::sync::watch::channel(None);
         let wanted = Arc::new(http::Wanted::default());
         let observe = engine_task::Observe {
@@ -192,7 +261,7 @@ impl Server {
             observe,
         ));
 
-        let token = CancellationToken::new();
+        let token = self.token;
         let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut certificates: Vec<(String, Arc<TlsListener>)> = (self.tls.iter().enumerate())
             .filter_map(|(i, tls)| Some((format!("listener[{i}]"), tls.clone()?)))
@@ -211,8 +280,12 @@ impl Server {
                 .spawn(feeds, token.clone())
                 .context("cannot start the HTTP listener's thread")?;
         }
-        let tracker = TaskTracker::new();
-        let next_id = Arc::new(AtomicU64::new(1));
+        if let (Some(listener), Some(connector)) = (self.grpc, connector) {
+            certificates.extend(listener.tls().map(|tls| ("grpc".to_owned(), tls)));
+            listener.spawn(connector, token.clone())?;
+        }
+        let tracker = self.tracker;
+        let next_id = self.next_id;
         tokio::spawn(reload_auth::reload_security(
             self.reload.subscribe(),
             self.auth,
@@ -312,6 +385,22 @@ impl Server {
         }
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Reads the statistics a running server publishes ([`Server::statistics`]).
+#[derive(Clone)]
+pub struct Statistics(tokio::sync::watch::Receiver<Arc<http::Published>>);
+
+impl Statistics {
+    /// The latest snapshot.
+    pub fn now(&self) -> crate::engine::Snapshot {
+        self.0.borrow().snapshot.clone()
+    }
+
+    /// How long ago the engine took the latest snapshot.
+    pub fn age(&self) -> Duration {
+        self.0.borrow().at.elapsed()
     }
 }
 

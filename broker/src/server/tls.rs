@@ -59,7 +59,7 @@ fn error(key: &'static str, message: impl std::fmt::Display) -> TlsError {
 
 /// Checks that `[listener.tls]` is usable: the settings agree and every file loads.
 pub fn check(tls: &Tls) -> Result<(), TlsError> {
-    server_config(tls).map(drop)
+    server_config(tls, &[]).map(drop)
 }
 
 /// What the TLS layer learnt about the client.
@@ -74,15 +74,27 @@ pub struct ClientIdentity {
 /// The TLS side of one listener: its settings and the rustls configuration in force.
 pub struct TlsListener {
     settings: Tls,
+    /// The application protocols offered in the handshake (ALPN); none for MQTT.
+    alpn: &'static [&'static [u8]],
     current: RwLock<TlsAcceptor>,
 }
 
 impl TlsListener {
     /// Loads the files of `settings`.
     pub fn new(settings: &Tls) -> Result<TlsListener, TlsError> {
-        let config = server_config(settings)?;
+        TlsListener::with_alpn(settings, &[])
+    }
+
+    /// Loads the files of `settings`, and offers the application protocols `alpn` in the
+    /// handshake (gRPC: HTTP/2, which its clients insist on).
+    pub fn with_alpn(
+        settings: &Tls,
+        alpn: &'static [&'static [u8]],
+    ) -> Result<TlsListener, TlsError> {
+        let config = server_config(settings, alpn)?;
         Ok(TlsListener {
             settings: settings.clone(),
+            alpn,
             current: RwLock::new(TlsAcceptor::from(Arc::new(config))),
         })
     }
@@ -90,7 +102,7 @@ impl TlsListener {
     /// Reads the files again and, if they load, uses them for every handshake from now on.
     /// On error the configuration in force stays.
     pub fn reload(&self) -> Result<(), TlsError> {
-        let config = server_config(&self.settings)?;
+        let config = server_config(&self.settings, self.alpn)?;
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         *current = TlsAcceptor::from(Arc::new(config));
         Ok(())
@@ -138,7 +150,7 @@ impl TlsListener {
 }
 
 /// The rustls configuration `settings` describe.
-fn server_config(settings: &Tls) -> Result<ServerConfig, TlsError> {
+fn server_config(settings: &Tls, alpn: &[&[u8]]) -> Result<ServerConfig, TlsError> {
     if settings.client_ca_file.is_none() {
         if settings.client_auth.is_some() {
             return Err(error(
@@ -187,7 +199,7 @@ fn server_config(settings: &Tls) -> Result<ServerConfig, TlsError> {
             builder.with_client_cert_verifier(verifier)
         }
     };
-    builder.with_single_cert(chain, key).map_err(|e| {
+    let mut config = builder.with_single_cert(chain, key).map_err(|e| {
         error(
             "key_file",
             format_args!(
@@ -196,7 +208,9 @@ fn server_config(settings: &Tls) -> Result<ServerConfig, TlsError> {
                 settings.cert_file.display()
             ),
         )
-    })
+    })?;
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Ok(config)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {

@@ -45,6 +45,7 @@ pub async fn bind(config: Config) -> anyhow::Result<Server> {
         store,
         config_json,
         http: config.http,
+        grpc: config.grpc,
     })
     .await
 }
@@ -53,7 +54,7 @@ pub async fn bind(config: Config) -> anyhow::Result<Server> {
 /// the JWT secret. (Files are named, not read: a password file's path is no secret.)
 fn redacted(config: &Config) -> serde_json::Value {
     let mut value = serde_json::to_value(config).unwrap_or_default();
-    for pointer in ["/http/token", "/auth/jwt/secret"] {
+    for pointer in ["/http/token", "/grpc/token", "/auth/jwt/secret"] {
         if let Some(secret) = value.pointer_mut(pointer) {
             if secret.as_str().is_some_and(|s| !s.is_empty()) {
                 *secret = serde_json::Value::from("(redacted)");

@@ -22,6 +22,17 @@ pub fn preflight(config: &Config) -> Result<(), ConfigError> {
             }
         }
     }
+    let surfaces = [("http", &config.http.tls), ("grpc", &config.grpc.tls)];
+    for (name, tls) in surfaces {
+        if let Some(tls) = tls {
+            if let Err(e) = crate::server::tls::check(tls) {
+                return Err(ConfigError::invalid(
+                    format!("{name}.tls.{}", e.key),
+                    e.message,
+                ));
+            }
+        }
+    }
     let auth = &config.auth;
     if let Some(path) = &auth.password_file {
         if let Err(e) = PasswordFile::load(path) {

@@ -36,7 +36,7 @@ impl Running {
         let file = temp_file(name);
         // Nothing kept: these brokers run side by side, and a data directory takes one.
         let text = format!(
-            "[[listener]]\nbind = \"{addr}\"\n\n{config}\n\n[storage]\nmode = \"memory\"\n\n[http]\nenabled = false\n"
+            "[[listener]]\nbind = \"{addr}\"\n\n{config}\n\n[storage]\nmode = \"memory\"\n\n[http]\nenabled = false\n[grpc]\nenabled = false\n"
         );
         std::fs::write(&file, text).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_tern"))

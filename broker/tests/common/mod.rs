@@ -25,6 +25,7 @@ use tokio::time::timeout;
 pub fn in_memory(mut config: Config) -> Config {
     config.storage.mode = tern::config::StorageMode::Memory;
     config.http.enabled = false;
+    config.grpc.enabled = false;
     config
 }
 
@@ -53,6 +54,9 @@ impl Broker {
         }
         if !toml.contains("[http]") {
             config.http.enabled = false;
+        }
+        if !toml.contains("[grpc]") {
+            config.grpc.enabled = false;
         }
         config.listeners = vec![Listener {
             bind: "127.0.0.1:0".parse().unwrap(),

@@ -148,7 +148,7 @@ async fn sighup_reloads_certificates_of_the_running_binary() {
         "tern.toml",
         &format!(
             "[[listener]]\nbind = \"{addr}\"\n[listener.tls]\ncert_file = {cert:?}\nkey_file = {key:?}\n\
-             [storage]\nmode = \"memory\"\n[http]\nenabled = false\n"
+             [storage]\nmode = \"memory\"\n[http]\nenabled = false\n[grpc]\nenabled = false\n"
         ),
     );
     let mut child = Child(

@@ -72,7 +72,7 @@ impl Broker {
         let mut config = String::from(
             "[[listener]]\nbind = \"127.0.0.1:{port}\"\ntransport = \"tcp\"\n\n[limits]\n\
              max_connections = 20000\n\n[log]\nlevel = \"warn\"\n\n\
-             [http]\nbind = \"127.0.0.1:{httpport}\"\n",
+             [http]\nbind = \"127.0.0.1:{httpport}\"\n\n[grpc]\nenabled = false\n",
         );
         for (key, value) in &opts.tern_set {
             let line = format!("{key} = {value}\n");

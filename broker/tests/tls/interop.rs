@@ -12,7 +12,7 @@ use super::*;
 
 /// Runs `program` with `args`, killing it after `WAIT` twice over; returns its exit code and
 /// what it printed. Runs on a blocking thread, so the broker's runtime carries on.
-async fn run(program: &str, args: Vec<String>) -> (i32, String) {
+pub(super) async fn run(program: &str, args: Vec<String>) -> (i32, String) {
     let program = program.to_owned();
     tokio::task::spawn_blocking(move || {
         let mut child = Command::new(&program)
@@ -139,7 +139,7 @@ async fn mosquitto_clients_over_tls() {
 }
 
 /// The interop virtual environment's Python, where `interop/setup.sh` made it.
-fn interop_python() -> Option<PathBuf> {
+pub(super) fn interop_python() -> Option<PathBuf> {
     let python = Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo"))
         .join("../interop/.venv/bin/python");
     python.exists().then_some(python)

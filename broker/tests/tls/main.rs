@@ -28,6 +28,7 @@ use pki::{Pem, Pki};
 mod pki;
 
 mod config_keys;
+mod grpc;
 mod https;
 mod interop;
 mod mtls;

@@ -681,6 +681,8 @@ impl Sim {
                 // Offline queues hold 8 messages here, fewer than a kept session keeps in memory:
                 // nothing is ever left on disk to read back.
                 Output::Load { .. } => panic!("a read from the store: {output:?}"),
+                // Nothing is asked or told without hooks, and the fuzzed engine has none.
+                Output::Ask { .. } | Output::Notice(_) => panic!("no hooks here: {output:?}"),
                 Output::Pause { conn } | Output::Resume { conn } => {
                     let pause = matches!(output, Output::Pause { .. });
                     let c = self

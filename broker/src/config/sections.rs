@@ -35,7 +35,7 @@ pub struct Limits {
     /// Largest packet in bytes, fixed header included, accepted from a client (default 1 MiB).
     /// Advertised to 5.0 clients as Maximum Packet Size in CONNACK. A larger packet is refused
     /// from its fixed header, before it is buffered: DISCONNECT 0x95 Packet too large (5.0), or
-    /// the connection is closed (3.x). Must be in [`MIN_PACKET_SIZE`]..=[`MAX_PACKET_SIZE`].
+    /// the connection is closed (3.x). Must be in [`MIN_PACKET_SIZE`](super::MIN_PACKET_SIZE)..=[`MAX_PACKET_SIZE`](super::MAX_PACKET_SIZE).
     pub max_packet_size: u32,
     /// Inbound QoS 1/2 window (default 32): how many QoS 1/2 PUBLISHes a 5.0 client may have
     /// unacknowledged towards the broker. Advertised as Receive Maximum in CONNACK; a client
@@ -76,7 +76,7 @@ pub struct Limits {
     /// Longest client identifier in bytes (default 256). A longer one is refused with CONNACK
     /// 0x85 Client Identifier not valid (5.0) or 0x02 Identifier rejected (3.x). MQTT 3.1
     /// clients are always limited to 23 bytes, as that specification says. Must be at least
-    /// [`MIN_CLIENT_ID_LEN`].
+    /// [`MIN_CLIENT_ID_LEN`](super::MIN_CLIENT_ID_LEN).
     pub max_client_id_len: u16,
     /// Longest time in seconds a session is kept after its client disconnects (default 7
     /// days). A larger 5.0 request, 0xFFFFFFFF included, is reduced to this, and CONNACK

@@ -30,11 +30,15 @@
 //! so everything a network client meets applies to it unchanged: authentication and the
 //! ACL, sessions and wills, flow control and the bounds on slow subscribers, statistics.
 
-mod client;
-mod message;
-
-pub use client::{connect, Client, ClientError, ClientOptions, Connected, Deliveries, Delivery};
-pub use message::{Message, MessageProperties};
+/// The hooks an application extends the broker with, and what they are asked and told.
+pub use crate::engine::{
+    ClientInfo, ConnectVerdict, DropReason, Interest, Notice, PublishVerdict, Question,
+};
+pub use crate::server::hooks::{Hooks, DEADLINE as HOOK_DEADLINE};
+pub use crate::server::inline::client::{
+    connect, Client, ClientError, ClientOptions, Connected, Deliveries, Delivery,
+};
+pub use crate::server::inline::message::{Message, MessageProperties};
 
 use std::net::SocketAddr;
 
@@ -42,8 +46,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::engine::Snapshot;
-use crate::server::{Connector, Endpoint, Statistics};
+/// The engine's counters and what it holds ([`Broker::stats`]).
+pub use crate::engine::{Snapshot, Stats};
+use crate::server::Statistics;
+pub use crate::server::{Connector, Endpoint};
 
 /// A running broker.
 pub struct Broker {
@@ -61,7 +67,25 @@ impl Broker {
     /// Checks `config` as `tern start` does (its rules and the files it names), binds its
     /// listeners and starts serving in the current tokio runtime.
     pub async fn start(config: Config) -> anyhow::Result<Broker> {
-        let server = crate::wiring::bind(config).await?;
+        Broker::start_inner(config, None).await
+    }
+
+    /// [`Broker::start`], with `hooks` extending the broker (see [`Hooks`]).
+    pub async fn start_with_hooks(
+        config: Config,
+        hooks: std::sync::Arc<dyn Hooks>,
+    ) -> anyhow::Result<Broker> {
+        Broker::start_inner(config, Some(hooks)).await
+    }
+
+    async fn start_inner(
+        config: Config,
+        hooks: Option<std::sync::Arc<dyn Hooks>>,
+    ) -> anyhow::Result<Broker> {
+        let mut server = crate::wiring::bind(config).await?;
+        if let Some(hooks) = hooks {
+            server.set_hooks(hooks);
+        }
         let (stop, stopped) = oneshot::channel::<()>();
         let broker = Broker {
             connector: server.connector(),

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use super::conn::{ConnId, Phase};
+use super::hooks::Notice;
 use super::session::Session;
 use super::{CloseReason, Engine, Timer};
 use crate::codec::{ConnAck, Connect, Packet, Properties, Property, PropertyId, QoS, ReasonCode};
@@ -156,6 +157,11 @@ impl Engine {
             None => (self.new_session(&connect), false),
         };
 
+        let id = client_id.clone();
+        self.notice(|| match session_present {
+            true => Notice::SessionResumed { client_id: id },
+            false => Notice::SessionCreated { client_id: id },
+        });
         let s = self.sessions.get_mut(&sid).expect("session exists");
         s.conn = Some(conn);
         // A new connection, with nothing waiting to be written yet.

@@ -107,6 +107,7 @@ impl Engine {
             }
         }
         self.exchange_over(conn);
+        self.hook_exchanges.remove(&conn);
     }
 
     /// The exchange of `conn` is over (or the connection is gone): a retired authenticator

@@ -95,6 +95,9 @@ pub struct Conn {
     pub held: Option<Box<super::flow::Held>>,
     /// Whether the transport was told to take no more PUBLISHes from it.
     pub paused: bool,
+    /// A packet of its waiting for the hooks' answer, and what it sent since (see `hooks`);
+    /// boxed, as it is rare.
+    pub asking: Option<Box<super::hooks::Asking>>,
 }
 
 impl Conn {
@@ -123,6 +126,7 @@ impl Conn {
             limiter: Default::default(),
             held: None,
             paused: false,
+            asking: None,
         }
     }
 

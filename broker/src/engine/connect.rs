@@ -6,9 +6,10 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::auth::AuthDecision;
+use super::auth::{AuthDecision, Grant};
 use super::conn::ConnId;
 use super::conn_info::CertLogin;
+use super::hooks::ConnectVerdict;
 use super::{CloseReason, Engine, Output, Timer};
 use crate::codec::{
     Auth, ConnAck, Connect, DecodeError, Packet, Properties, Property, PropertyId, Protocol,
@@ -87,13 +88,9 @@ impl Engine {
             }
         }
         let decision = match &self.conns[&conn].info.cert_login {
-            CertLogin::Off => match self.listener_anonymous_decision(conn, &connect) {
-                Some(decision) => decision,
-                None => {
-                    let wall = self.wall_clock(now);
-                    self.authenticator.connect(conn, &connect, wall)
-                }
-            },
+            // The hooks first: they may decide, or hand the CONNECT on (see `hooks`).
+            CertLogin::Off if self.interest().connect => return self.ask_connect(conn, connect),
+            CertLogin::Off => self.own_authentication(conn, &connect, now),
             // The TLS layer verified the certificate: that is the authentication.
             CertLogin::User(user) => {
                 if connect
@@ -120,6 +117,64 @@ impl Engine {
         self.decide(conn, connect, decision, now);
     }
 
+    /// The broker's own authentication: the listener's anonymous rule, then the
+    /// authenticator (password file, JWT, SCRAM).
+    fn own_authentication(
+        &mut self,
+        conn: ConnId,
+        connect: &Connect,
+        now: Instant,
+    ) -> AuthDecision {
+        match self.listener_anonymous_decision(conn, connect) {
+            Some(decision) => decision,
+            None => {
+                let wall = self.wall_clock(now);
+                self.authenticator.connect(conn, connect, wall)
+            }
+        }
+    }
+
+    /// The hooks answered about a CONNECT (or an AUTH of an exchange they carry on).
+    pub(super) fn connect_answered(
+        &mut self,
+        conn: ConnId,
+        connect: Connect,
+        verdict: ConnectVerdict,
+        mid_exchange: bool,
+        now: Instant,
+    ) {
+        let decision = match verdict {
+            ConnectVerdict::Allow { username: None } => AuthDecision::Accept,
+            ConnectVerdict::Allow { username } => AuthDecision::AcceptAs(Box::new(Grant {
+                username,
+                ..Grant::default()
+            })),
+            ConnectVerdict::Deny(code) => AuthDecision::Fail(refusal(code)),
+            // An exchange a hook began is the hook's to finish.
+            ConnectVerdict::Ignore if mid_exchange => {
+                AuthDecision::Fail(ReasonCode::BAD_AUTHENTICATION_METHOD)
+            }
+            ConnectVerdict::Ignore => self.own_authentication(conn, &connect, now),
+            ConnectVerdict::Continue(data) => {
+                let mut properties = Properties::new();
+                if let Some(Property::AuthenticationMethod(m)) =
+                    connect.properties.get(PropertyId::AuthenticationMethod)
+                {
+                    properties.push(Property::AuthenticationMethod(m.clone()));
+                }
+                if let Some(data) = data {
+                    properties.push(Property::AuthenticationData(data));
+                }
+                self.hook_exchanges.insert(conn);
+                AuthDecision::Continue(properties)
+            }
+        };
+        if !matches!(decision, AuthDecision::Continue(_)) {
+            self.hook_exchanges.remove(&conn);
+        }
+        self.decide(conn, connect, decision, now);
+    }
+
     /// An AUTH while enhanced authentication is under way.
     pub(super) fn handle_auth_during_connect(&mut self, conn: ConnId, auth: Auth, now: Instant) {
         let c = self.conns.get_mut(&conn).expect("connection exists");
@@ -134,6 +189,13 @@ impl Engine {
                 "AUTH reason is not 0x18",
                 now,
             );
+        }
+        if self.hook_exchanges.contains(&conn) {
+            let data = match auth.properties.get(PropertyId::AuthenticationData) {
+                Some(Property::AuthenticationData(d)) => Some(d.clone()),
+                _ => None,
+            };
+            return self.ask_auth(conn, connect, data);
         }
         let decision = self.authenticator_for(conn).auth(conn, &connect, &auth);
         if !matches!(decision, AuthDecision::Continue(_)) {
@@ -267,5 +329,14 @@ impl Engine {
             _ => {}
         }
         self.close(conn, CloseReason::Transport, now);
+    }
+}
+
+/// A hook's refusal as a CONNACK reason: an error code, or 0x87 Not authorized if it gave
+/// a success code by mistake.
+fn refusal(code: ReasonCode) -> ReasonCode {
+    match code.is_error() {
+        true => code,
+        false => ReasonCode::NOT_AUTHORIZED,
     }
 }

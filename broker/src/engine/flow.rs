@@ -191,11 +191,17 @@ impl Engine {
             return;
         }
         let held = c.held.take().expect("checked above");
-        c.paused = false;
+        // A question to the hooks keeps it paused; their answer resumes it (see `hooks`).
+        let resume = c.asking.is_none();
+        if resume {
+            c.paused = false;
+        }
         for (kind, id, reason) in held.acks {
             self.send_ack(conn, kind, id, reason);
         }
-        self.out.push(Output::Resume { conn });
+        if resume {
+            self.out.push(Output::Resume { conn });
+        }
     }
 
     /// The slow-subscriber timer of `sid`'s episode `episode`: if the queue has stayed over
@@ -238,11 +244,12 @@ impl Engine {
     }
 
     /// The bookkeeping of held publishers agrees with itself: a connection is paused exactly
-    /// when it waits for some destination, each destination it waits for is online and lists
+    /// when it waits for some destination or for the hooks' answer, each destination it waits for is online and lists
     /// it, and every destination under pressure is online.
     pub(super) fn check_flow(&self) -> Result<(), String> {
         for (id, c) in &self.conns {
-            let waits = c.held.as_ref().is_some_and(|h| !h.waiting_for.is_empty());
+            let waits =
+                c.held.as_ref().is_some_and(|h| !h.waiting_for.is_empty()) || c.asking.is_some();
             if c.paused != waits {
                 return Err(format!("{id}: paused {} but waiting {waits}", c.paused));
             }

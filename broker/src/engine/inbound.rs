@@ -72,34 +72,69 @@ impl Engine {
         }
         let bad_format = self.conns[&conn].protocol.is_v5()
             && Message::payload_format_invalid(&publish.properties, &publish.payload);
-        let qos = publish.qos;
-        let reason = if bad_format {
-            ReasonCode::PAYLOAD_FORMAT_INVALID
+        let refused = if bad_format {
+            Some(ReasonCode::PAYLOAD_FORMAT_INVALID)
         } else if !self.may_publish(conn, topic.as_str()) {
-            // Dropped. 5.0 is told; 3.x gets the normal acknowledgement [MQTT-3.3.5-2].
-            if self.conns[&conn].protocol.is_v5() {
-                ReasonCode::NOT_AUTHORIZED
-            } else {
-                ReasonCode::SUCCESS
-            }
+            Some(ReasonCode::NOT_AUTHORIZED)
         } else {
-            let message = Arc::new(Message::from_publish(
-                publish,
-                topic,
-                Some(sid),
-                self.settings.max_message_expiry_interval,
-                now,
-            ));
-            let routed = self.route(message, now);
-            if !self.full.is_empty() {
-                // Held for every session it went to, but some are full: the publisher waits.
-                let full = std::mem::take(&mut self.full);
-                self.hold_back(conn, &full, now);
-                self.full = full;
+            None
+        };
+        if refused.is_none() && self.interest().publish {
+            // The hooks see the message as it will be routed: its topic, not an alias.
+            let mut publish = publish;
+            publish.topic = topic;
+            publish.properties.remove(PropertyId::TopicAlias);
+            return self.ask_publish(conn, sid, publish);
+        }
+        let publish = match refused {
+            Some(code) => Err((publish, code)),
+            None => Ok(Publish { topic, ..publish }),
+        };
+        self.publish_answered(conn, sid, publish, now);
+    }
+
+    /// Routes a PUBLISH that may go (`Ok`) or refuses one (`Err`, with the reason), and
+    /// acknowledges it. Its topic is resolved (no alias); the hooks, if asked, have answered.
+    pub(super) fn publish_answered(
+        &mut self,
+        conn: ConnId,
+        sid: SubscriberId,
+        publish: Result<Publish, (Publish, ReasonCode)>,
+        now: Instant,
+    ) {
+        let (qos, packet_id) = match &publish {
+            Ok(p) | Err((p, _)) => (p.qos, p.packet_id),
+        };
+        let reason = match publish {
+            Err((_, code)) if code == ReasonCode::PAYLOAD_FORMAT_INVALID => code,
+            Err((_, code)) => {
+                // Dropped. 5.0 is told; 3.x gets the normal acknowledgement [MQTT-3.3.5-2].
+                match self.conns[&conn].protocol.is_v5() {
+                    true if code.is_error() => code,
+                    true => ReasonCode::NOT_AUTHORIZED,
+                    false => ReasonCode::SUCCESS,
+                }
             }
-            match routed {
-                0 => ReasonCode::NO_MATCHING_SUBSCRIBERS,
-                _ => ReasonCode::SUCCESS,
+            Ok(publish) => {
+                let topic = publish.topic.clone();
+                let message = Arc::new(Message::from_publish(
+                    publish,
+                    topic,
+                    Some(sid),
+                    self.settings.max_message_expiry_interval,
+                    now,
+                ));
+                let routed = self.route(message, now);
+                if !self.full.is_empty() {
+                    // Held for every session it went to, but some are full: the publisher waits.
+                    let full = std::mem::take(&mut self.full);
+                    self.hold_back(conn, &full, now);
+                    self.full = full;
+                }
+                match routed {
+                    0 => ReasonCode::NO_MATCHING_SUBSCRIBERS,
+                    _ => ReasonCode::SUCCESS,
+                }
             }
         };
         match (qos, packet_id) {

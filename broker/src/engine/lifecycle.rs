@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use super::conn::ConnId;
+use super::hooks::{DropReason, Notice};
 use super::store::Change;
 use super::timers::Timer;
 use super::{Engine, Output};
@@ -188,6 +189,11 @@ impl Engine {
     /// Ends a session: its subscriptions leave the router and a will still waiting is
     /// published now, since a session's end is one of the will's two triggers [MQTT-3.1.2-8].
     pub(super) fn end_session(&mut self, sid: SubscriberId, now: Instant) {
+        self.end_session_as(sid, false, now);
+    }
+
+    /// Ends a session, which `expired` (or ended otherwise), and tells the hooks so.
+    pub(super) fn end_session_as(&mut self, sid: SubscriberId, expired: bool, now: Instant) {
         self.release_waiters(sid);
         let Some(mut s) = self.sessions.remove(&sid) else {
             return;
@@ -202,9 +208,17 @@ impl Engine {
             self.router.unsubscribe(sid, filter);
         }
         if let Some(pending) = s.pending_will.take() {
+            let topic = pending.will.topic.as_byte_string().clone();
             self.publish_will(sid, pending.will, now);
+            let client_id = s.client_id.clone();
+            self.notice(|| Notice::WillPublished { client_id, topic });
         }
         tracing::debug!(client_id = %s.client_id, "session ended");
+        let client_id = s.client_id.clone();
+        self.notice(|| match expired {
+            true => Notice::SessionExpired { client_id },
+            false => Notice::SessionEnded { client_id },
+        });
     }
 
     /// A session gone offline keeps the limits of an offline queue: what an online queue
@@ -218,11 +232,13 @@ impl Engine {
         let dropped = s.trim(limits, policy);
         if !dropped.is_empty() {
             self.stats.offline_dropped += dropped.len() as u64;
+            let count = dropped.len() as u64;
             tracing::info!(client_id = %s.client_id, dropped = dropped.len(), ?policy,
                 "session gone offline over its queue limits: messages dropped");
             for d in &dropped {
                 self.record_gone(sid, d);
             }
+            self.notice_drop(sid, DropReason::QueueFull, count);
         }
     }
 }

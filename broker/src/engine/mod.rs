@@ -19,6 +19,7 @@ mod conn_info;
 mod connect;
 mod directory;
 mod flow;
+mod hooks;
 mod inbound;
 mod inflight;
 mod invariants;
@@ -58,6 +59,9 @@ pub use auth::{AllowAnonymous, AuthDecision, Authenticator, Grant};
 pub use conn::ConnId;
 pub use conn_info::{CertLogin, ConnInfo, ProtocolSet};
 pub use directory::{ClientEntry, Command, Directory, Outcome, RetainedEntry, SubscriptionEntry};
+pub use hooks::{
+    Answer, ClientInfo, ConnectVerdict, DropReason, Interest, Notice, PublishVerdict, Question,
+};
 pub use message::{Delivery, Message};
 pub use session::{OfflinePolicy, QueueLimits};
 pub use settings::Settings;
@@ -115,6 +119,15 @@ pub enum Output {
         from: u64,
         max: usize,
     },
+    /// Ask the hooks `question` about the connection (see `hooks`); answer with
+    /// [`Engine::answer`] and `id`. The connection is paused until then.
+    Ask {
+        conn: ConnId,
+        id: u64,
+        question: Question,
+    },
+    /// Tell the hooks (see `hooks`).
+    Notice(Notice),
 }
 
 /// The broker's state machine.
@@ -167,6 +180,12 @@ pub struct Engine {
     started: Option<Instant>,
     /// The `$SYS` loads (see `sys`).
     sys_loads: sys::Loads,
+    /// What the hooks want asked and told (see `hooks`).
+    interest: Interest,
+    /// The number of the last question asked.
+    next_question: u64,
+    /// Connections whose enhanced authentication a hook carries on.
+    hook_exchanges: ahash::AHashSet<ConnId>,
 }
 
 impl Engine {
@@ -205,6 +224,9 @@ impl Engine {
             store_full: false,
             started: None,
             sys_loads: sys::Loads::default(),
+            interest: Interest::default(),
+            next_question: 0,
+            hook_exchanges: Default::default(),
         }
     }
 
@@ -268,6 +290,18 @@ impl Engine {
     pub fn handle(&mut self, conn: ConnId, input: Input, now: Instant) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return; // Already closed: anything still in flight from it is dropped.
+        };
+        // While the hooks are asked about one of its packets, what came after it waits.
+        let input = match input {
+            Input::Congested | Input::Drained => input,
+            _ if c.asking.is_some() => match self.wait_for_answer(conn, input, now) {
+                Some(input) => input,
+                None => return,
+            },
+            _ => input,
+        };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
         };
         // What the transport says about its writes is not a packet from the client: it does
         // not count for keep alive.

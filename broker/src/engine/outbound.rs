@@ -6,6 +6,7 @@
 use std::time::Instant;
 
 use super::conn::ConnId;
+use super::hooks::DropReason;
 use super::inflight::{Inflight, OutboundState};
 use super::message::Delivery;
 use super::shape::Shape;
@@ -36,14 +37,22 @@ impl Engine {
         if delivery.message.is_expired(now) {
             self.stats.expired_dropped += 1;
             self.record_gone(sid, &delivery);
+            self.notice_drop(sid, DropReason::Expired, 1);
             return;
         }
         let bytes = delivery.message.topic.len() + delivery.message.payload.len();
         if delivery.qos == QoS::AtMostOnce {
             // Out and forgotten: the session has nothing to record.
             match self.send_publish(conn, &delivery, None, false, now) {
-                true => self.stats.sent(QoS::AtMostOnce, bytes),
-                false => self.stats.too_large_dropped += 1,
+                true => {
+                    self.stats.sent(QoS::AtMostOnce, bytes);
+                    let topic = delivery.message.topic.as_byte_string();
+                    self.notice_delivery(sid, topic, QoS::AtMostOnce);
+                }
+                false => {
+                    self.stats.too_large_dropped += 1;
+                    self.notice_drop(sid, DropReason::TooLarge, 1);
+                }
             }
             return;
         }
@@ -51,6 +60,7 @@ impl Engine {
         let id = s.allocate_packet_id();
         if self.send_publish(conn, &delivery, Some(id), false, now) {
             self.stats.sent(delivery.qos, bytes);
+            self.notice_delivery(sid, delivery.message.topic.as_byte_string(), delivery.qos);
             let mut delivery = delivery;
             self.record_held(sid, &mut delivery, Held::Published(id.get()), now);
             let s = self.sessions.get_mut(&sid).expect("session exists");
@@ -58,6 +68,7 @@ impl Engine {
         } else {
             self.stats.too_large_dropped += 1;
             self.record_gone(sid, &delivery);
+            self.notice_drop(sid, DropReason::TooLarge, 1);
         }
     }
 

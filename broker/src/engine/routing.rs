@@ -44,6 +44,10 @@ impl Engine {
                 // `$SYS` values are the running broker's: not kept across restarts.
                 let sys = message.publisher.is_none()
                     && message.topic.as_str().starts_with(super::sys::SYS_PREFIX);
+                if !sys {
+                    let topic = message.topic.as_byte_string().clone();
+                    self.notice(|| super::hooks::Notice::RetainedStored { topic });
+                }
                 if self.settings.persistence && !sys {
                     let stored = self.stored_message(&message, now);
                     self.record(Change::PutRetained(stored));
@@ -141,6 +145,7 @@ impl Engine {
                     tracing::warn!(client_id = %s.client_id, dropped = s.dropped,
                         "offline session's message dropped: the store is full");
                 }
+                self.notice_drop(sid, super::hooks::DropReason::QueueFull, 1);
                 return;
             }
             if kept {
@@ -153,6 +158,7 @@ impl Engine {
             let (dropped, gone) = s.enqueue_offline(delivery, limits, policy, resident);
             if !dropped.is_empty() || !gone.is_empty() {
                 self.stats.offline_dropped += (dropped.len() + gone.len()) as u64;
+                let count = (dropped.len() + gone.len()) as u64;
                 // One line per session going over, not one per message.
                 if s.dropped == 1 || s.dropped.is_power_of_two() {
                     tracing::info!(client_id = %s.client_id, dropped = s.dropped,
@@ -165,6 +171,7 @@ impl Engine {
                 for seq in gone {
                     self.record_gone_seq(sid, seq);
                 }
+                self.notice_drop(sid, super::hooks::DropReason::QueueFull, count);
             }
             return;
         };

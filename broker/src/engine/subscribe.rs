@@ -39,9 +39,30 @@ impl Engine {
                 return self.close_with(conn, code, Some(what), now);
             }
         }
+        if self.interest().subscribe {
+            return self.ask_subscribe(conn, sid, sub);
+        }
+        self.subscribe_answered(conn, sid, sub, &[], now);
+    }
+
+    /// Subscribes to each filter the broker's rules, the ACL and the hooks (`refusals`, one
+    /// per filter, when they were asked) allow, and answers with SUBACK.
+    pub(super) fn subscribe_answered(
+        &mut self,
+        conn: ConnId,
+        sid: SubscriberId,
+        sub: Subscribe,
+        refusals: &[Option<ReasonCode>],
+        now: Instant,
+    ) {
+        let protocol = self.conns[&conn].protocol;
+        let identifier = match sub.properties.get(PropertyId::SubscriptionIdentifier) {
+            Some(Property::SubscriptionIdentifier(id)) => Some(*id),
+            _ => None,
+        };
         let mut reasons = Vec::with_capacity(sub.filters.len());
         let mut retained_for = Vec::new();
-        for (filter, options) in sub.filters {
+        for (i, (filter, options)) in sub.filters.into_iter().enumerate() {
             if let Err(code) = self.check_subscription(&filter, identifier) {
                 tracing::debug!(conn = %conn, filter = %filter, reason = ?code, "subscription refused");
                 reasons.push(code);
@@ -51,6 +72,14 @@ impl Engine {
             // sent below are too.
             if !self.may_subscribe(conn, &filter) {
                 reasons.push(ReasonCode::NOT_AUTHORIZED);
+                continue;
+            }
+            if let Some(Some(code)) = refusals.get(i) {
+                tracing::debug!(conn = %conn, filter = %filter, reason = ?code, "subscription refused by a hook");
+                reasons.push(match code.is_error() {
+                    true => *code,
+                    false => ReasonCode::NOT_AUTHORIZED,
+                });
                 continue;
             }
             // The server may grant less than requested [MQTT-3.8.4-7].

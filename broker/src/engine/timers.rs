@@ -105,7 +105,7 @@ impl Engine {
             s.conn.is_none() && s.generation == generation && s.expires_at.is_some_and(|t| t <= now)
         });
         if due {
-            self.end_session(sid, now);
+            self.end_session_as(sid, true, now);
         }
     }
 }

@@ -60,6 +60,11 @@ impl Engine {
             payload: will.payload,
         };
         tracing::debug!(topic = %will.topic, "publishing will");
+        // A session ended with its will says so itself (it is gone by now).
+        if let Some(client_id) = self.sessions.get(&sid).map(|s| s.client_id.clone()) {
+            let topic = will.topic.as_byte_string().clone();
+            self.notice(|| super::hooks::Notice::WillPublished { client_id, topic });
+        }
         let message = Message::from_publish(
             publish,
             will.topic,

@@ -55,10 +55,14 @@ pub(super) async fn run(
     mut from: FromConnections,
     committer: Option<Committer>,
     observe: Observe,
+    hooks: Option<super::hooks::HookRunner>,
 ) -> anyhow::Result<()> {
     let mut task = EngineTask {
         engine,
-        d: Dispatcher::default(),
+        d: Dispatcher {
+            hooks,
+            ..Dispatcher::default()
+        },
         last: Instant::now(),
         committer,
         shutdown: None,
@@ -223,6 +227,7 @@ impl EngineTask {
             Event::StoreFailed(why) => self.failed = Some(why),
             Event::StoreFull(full) => engine.set_store_full(full),
             Event::Loaded(session, messages) => engine.loaded(session, messages, now),
+            Event::Answer(conn, id, answer) => engine.answer(conn, id, answer, now),
             Event::Command(command, done) => {
                 let _ = done.send(engine.command(command, now));
             }
@@ -329,6 +334,8 @@ struct Dispatcher {
     /// The room a new batch starts with: the average batch of the last round. Each batch is
     /// handed over to its writer, so without this every round would grow every batch anew.
     batch_hint: usize,
+    /// Who answers the engine's questions, if the application gave hooks.
+    hooks: Option<super::hooks::HookRunner>,
 }
 
 /// Room `staged` keeps after a round; a burst that took more gives it back.
@@ -377,6 +384,16 @@ impl Dispatcher {
                     from,
                     max,
                 } => self.loads.push((session, client_id, from, max)),
+                Output::Ask { conn, id, question } => match &self.hooks {
+                    Some(hooks) => hooks.ask(conn, id, question),
+                    // Asked only what hooks want: without hooks, nothing is.
+                    None => tracing::error!(conn = %conn, "a question without hooks"),
+                },
+                Output::Notice(notice) => {
+                    if let Some(hooks) = &self.hooks {
+                        hooks.notice(notice);
+                    }
+                }
             }
         }
     }

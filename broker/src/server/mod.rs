@@ -14,8 +14,9 @@ mod commit;
 mod connection;
 mod engine_task;
 pub mod grpc;
+pub mod hooks;
 pub mod http;
-mod inline;
+pub mod inline;
 mod listen;
 pub mod options;
 mod outbox;
@@ -108,6 +109,8 @@ pub struct Server {
     next_id: Arc<AtomicU64>,
     /// The engine's statistics, published by the engine task once a second.
     snapshots: tokio::sync::watch::Sender<Arc<http::Published>>,
+    /// The application's hooks (`crate::embed`), if it gave some.
+    hooks: Option<Arc<dyn hooks::Hooks>>,
 }
 
 impl Server {
@@ -148,6 +151,7 @@ impl Server {
                 at: std::time::Instant::now(),
                 snapshot: Default::default(),
             })),
+            hooks: None,
         })
     }
 
@@ -173,6 +177,11 @@ impl Server {
             self.tracker.clone(),
             self.next_id.clone(),
         )
+    }
+
+    /// Extends the broker with `hooks` (see [`hooks::Hooks`]); before [`Server::run`].
+    pub fn set_hooks(&mut self, hooks: Arc<dyn hooks::Hooks>) {
+        self.hooks = Some(hooks);
     }
 
     /// The engine's counters and what it holds, as the engine task last published them
@@ -254,11 +263,16 @@ impl Server {
             directory: directories,
             wanted: wanted.clone(),
         };
+        let hooks = self.hooks.map(|hooks| {
+            engine.set_interest(hooks.interest());
+            hooks::HookRunner::new(hooks, to_engine.priority_sender(), measured.clone())
+        });
         let mut engine = tokio::spawn(engine_task::run(
             engine,
             from_connections,
             committer,
             observe,
+            hooks,
         ));
 
         let token = self.token;

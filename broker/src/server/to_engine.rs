@@ -24,7 +24,7 @@ use super::outbox::Outbox;
 use super::stamp::Arriving;
 use crate::auth::Security;
 use crate::engine::store::StoredDelivery;
-use crate::engine::{Command, ConnId, ConnInfo, Input, Outcome};
+use crate::engine::{Answer, Command, ConnId, ConnInfo, Input, Outcome};
 use crate::router::SubscriberId;
 
 /// What connection tasks and the server tell the engine task.
@@ -46,6 +46,8 @@ pub(crate) enum Event {
     Loaded(SubscriberId, Vec<(u64, StoredDelivery)>),
     /// A command of the admin API (see `http::api`), and where its outcome goes.
     Command(Command, oneshot::Sender<Outcome>),
+    /// The hooks' answer to question `.1` about connection `.0` (priority only; see `hooks`).
+    Answer(ConnId, u64, Answer),
 }
 
 /// An event, when it happened, and the ticket of the wake of the read that brought it (0

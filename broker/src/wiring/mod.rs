@@ -1,7 +1,7 @@
 //! The wiring: the top floor of the library, where the configuration meets the parts it
 //! configures. It turns a [`Config`] into the engine's [`Settings`](crate::engine::Settings)
-//! ([`settings`]), checks everything the configuration names before anything starts
-//! ([`preflight`]), loads the adapters (`[auth]`) and hands it all to the server ([`bind`]).
+//! (`settings`), checks everything the configuration names before anything starts
+//! (`preflight`), loads the adapters (`[auth]`) and hands it all to the server (`bind`).
 //!
 //! Nothing below this floor reads the configuration as a whole: the engine defines its
 //! settings and ports, the adapters and the server take the sections they own.
@@ -22,7 +22,7 @@ use crate::engine::store::Store;
 use crate::server::{Server, Setup};
 use crate::store::DiskStore;
 
-/// Checks `config` ([`preflight`]), loads what `[auth]` names, loads the certificates of TLS
+/// Checks `config` (`preflight`), loads what `[auth]` names, loads the certificates of TLS
 /// listeners and binds every listener: a server ready to run.
 pub async fn bind(config: Config) -> anyhow::Result<Server> {
     preflight(&config).context("configuration")?;

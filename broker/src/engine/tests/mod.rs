@@ -28,6 +28,10 @@ struct Harness {
     paused: HashSet<ConnId>,
     /// Reads from the store the engine asked for, not yet answered.
     loads: Vec<Output>,
+    /// Questions to the hooks, not yet answered (see tests/hooks.rs).
+    questions: VecDeque<(ConnId, u64, Question)>,
+    /// What the engine told the hooks.
+    notices: Vec<Notice>,
 }
 
 impl Harness {
@@ -49,6 +53,8 @@ impl Harness {
             closed: HashSet::new(),
             paused: HashSet::new(),
             loads: Vec::new(),
+            questions: VecDeque::new(),
+            notices: Vec::new(),
         }
     }
 
@@ -124,6 +130,11 @@ impl Harness {
                 }
                 // Answered by the test, as a store would (see tests/store.rs).
                 load @ Output::Load { .. } => self.loads.push(load),
+                Output::Ask { conn, id, question } => {
+                    assert!(self.paused.contains(&conn), "asked about {conn} unpaused");
+                    self.questions.push_back((conn, id, question));
+                }
+                Output::Notice(notice) => self.notices.push(notice),
             }
         }
     }
@@ -223,6 +234,7 @@ mod conn_info;
 mod connect;
 mod flow;
 mod footprint;
+mod hooks;
 mod lifecycle;
 mod publish;
 mod session;

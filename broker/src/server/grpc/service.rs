@@ -23,9 +23,8 @@ use tonic::{Request, Response, Status};
 use super::proto;
 use super::proto::messages_server::Messages;
 use crate::codec::{QoS, ReasonCode};
-use crate::embed::{
-    connect, Client, ClientError, ClientOptions, Delivery, Message, MessageProperties,
-};
+use crate::server::inline::client::{connect, Client, ClientError, ClientOptions, Delivery};
+use crate::server::inline::message::{Message, MessageProperties};
 use crate::server::Connector;
 
 /// Identities with a publishing client kept at once; one more evicts one of them.

@@ -28,6 +28,10 @@ pub struct Measured {
     pub commit_seconds: Histogram,
     /// The store's size on disk, last measured.
     pub disk_bytes: AtomicU64,
+    /// Questions to the hooks answered for them, because they missed their deadline.
+    pub hook_timeouts: AtomicU64,
+    /// Notices the hooks could not take in time (their queue was full).
+    pub hook_notices_dropped: AtomicU64,
 }
 
 impl Default for Measured {
@@ -37,6 +41,8 @@ impl Default for Measured {
             round_seconds: Histogram::new(exponential_buckets(1e-5, 2.0, 20)),
             commit_seconds: Histogram::new(exponential_buckets(1e-5, 2.0, 20)),
             disk_bytes: AtomicU64::new(0),
+            hook_timeouts: AtomicU64::new(0),
+            hook_notices_dropped: AtomicU64::new(0),
         }
     }
 }
@@ -259,6 +265,19 @@ impl Collector for Engine {
             "store_disk_bytes",
             "The store's size on disk (0 without a store)",
             disk,
+        )?;
+        let m = &self.measured;
+        counter(
+            &mut e,
+            "hook_timeouts",
+            "Questions to the hooks answered for them after their deadline",
+            m.hook_timeouts.load(Ordering::Relaxed),
+        )?;
+        counter(
+            &mut e,
+            "hook_notices_dropped",
+            "Notices the hooks' full queue could not take",
+            m.hook_notices_dropped.load(Ordering::Relaxed),
         )?;
         Ok(())
     }

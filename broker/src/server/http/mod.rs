@@ -102,7 +102,7 @@ impl Wanted {
         }
     }
 
-    /// Whether it was wanted within [`WANTED_FOR`] of `now`.
+    /// Whether it was wanted within `WANTED_FOR` (10 s) of `now`.
     pub fn recently(&self, now: Instant) -> bool {
         match self.at.load(Ordering::Relaxed) {
             0 => false,

@@ -1,4 +1,4 @@
-//! An MQTT 5.0 client over any byte stream: what [`super::Broker::connect`] hands an
+//! An MQTT 5.0 client over any byte stream: what `crate::embed::Broker::connect` hands an
 //! embedding application (over an in-process pipe), and what the gRPC API uses for its
 //! callers.
 //!

@@ -7,6 +7,9 @@
 //! the network, not the broker. The cost is an encode and a decode per packet, which the
 //! broker does for every other client too.
 
+pub mod client;
+pub mod message;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -20,7 +23,7 @@ use crate::engine::ConnId;
 /// buffers, what lets a reader fall behind for a moment without stalling the writer.
 const PIPE_BYTES: usize = 64 * 1024;
 
-/// Opens in-process connections to a server ([`super::Server::connector`]).
+/// Opens in-process connections to a server ([`crate::server::Server::connector`]).
 #[derive(Clone)]
 pub struct Connector {
     handles: Arc<ConnectionHandles>,

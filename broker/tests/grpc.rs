@@ -432,3 +432,31 @@ fn off_loopback_the_grpc_listener_needs_a_token() {
         .expect("with a token");
     Config::from_toml_str("[grpc]\nenabled = false\nbind = \"0.0.0.0:50051\"\n").expect("off");
 }
+
+#[tokio::test]
+async fn a_stream_that_stops_acknowledging_is_ended_as_a_slow_subscriber() {
+    let (broker, mqtt, grpc) = broker(|c| {
+        c.limits.max_queued_messages = 8;
+        c.limits.slow_subscriber_timeout_ms = 1000;
+    })
+    .await;
+    let mut api = grpc_client(grpc).await;
+    let (mut stream, _) = subscribe(&mut api, &["flood/#"], 1, 1).await;
+    // An open-loop publisher: it sends without waiting for its acknowledgements.
+    let mut publisher = Client::connect(mqtt, "flooder").await;
+    for i in 1..=50u16 {
+        let packet = mqtt_publish("flood/x", "m", QoS::AtLeastOnce, i, Properties::new());
+        publisher.send(&packet).await;
+    }
+    // One delivery (the window), never acknowledged: the broker ends the stream, bounded.
+    let Kind::Delivery(_) = next(&mut stream).await else {
+        panic!("a delivery")
+    };
+    let ended = timeout(WAIT + WAIT, stream.message())
+        .await
+        .expect("the stream ends in time");
+    let status = ended.expect_err("the stream ends with a status");
+    assert_eq!(status.code(), Code::Unavailable, "{status}");
+    assert!(status.message().contains("0x97"), "{status}");
+    broker.stop().await.unwrap();
+}

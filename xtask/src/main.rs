@@ -157,6 +157,11 @@ fn ci() -> Result<(), String> {
     ])?;
     // Doc tests are not part of --all-targets.
     cargo(&["test", "--workspace", "--doc", "--locked"])?;
+    // The library's reference (`tern::embed` and what it re-exports) builds without a broken
+    // link or a warning.
+    env::set_var("RUSTDOCFLAGS", "-D warnings");
+    cargo(&["doc", "-p", "tern", "--no-deps", "--locked"])?;
+    env::remove_var("RUSTDOCFLAGS");
     conformance::run(&[])?;
     conformance::coverage_is_committed()?;
     interop::run(&[])

@@ -35,6 +35,29 @@ const NOTICES: usize = 4096;
 ///
 /// The methods that decide are `async`: they may do I/O (a database, an HTTP service). The
 /// broker does not wait for them; the client they are about does, within [`DEADLINE`].
+///
+/// ```
+/// use tern::codec::{Publish, ReasonCode};
+/// use tern::embed::{ClientInfo, Hooks, Interest, PublishVerdict};
+///
+/// /// Refuses empty messages.
+/// struct NoEmpty;
+///
+/// #[async_trait::async_trait]
+/// impl Hooks for NoEmpty {
+///     fn interest(&self) -> Interest {
+///         Interest { publish: true, ..Interest::default() }
+///     }
+///
+///     async fn on_publish(&self, _: &ClientInfo, publish: &Publish) -> PublishVerdict {
+///         match publish.payload.is_empty() {
+///             true => PublishVerdict::Refuse(ReasonCode::PAYLOAD_FORMAT_INVALID),
+///             false => PublishVerdict::Allow,
+///         }
+///     }
+/// }
+/// # let _ = NoEmpty;
+/// ```
 #[async_trait::async_trait]
 pub trait Hooks: Send + Sync + 'static {
     /// Which questions and notices this implementation wants. Read once, at start.

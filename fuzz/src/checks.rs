@@ -683,6 +683,8 @@ impl Sim {
                 Output::Load { .. } => panic!("a read from the store: {output:?}"),
                 // Nothing is asked or told without hooks, and the fuzzed engine has none.
                 Output::Ask { .. } | Output::Notice(_) => panic!("no hooks here: {output:?}"),
+                // Anonymous access only: no credential is ever checked.
+                Output::Check { .. } => panic!("no password file here: {output:?}"),
                 Output::Pause { conn } | Output::Resume { conn } => {
                     let pause = matches!(output, Output::Pause { .. });
                     let c = self

@@ -15,33 +15,77 @@
 //! The state of an exchange lives here, per connection, from CONNECT to the client's AUTH; the
 //! engine's `closed` call drops it if the client goes away in between.
 //!
-//! PBKDF2 (4096 iterations: about a millisecond in a release build) runs here, in the engine
-//! task, for each CONNECT with a password, and delays every other client by that much; moving
-//! it to a blocking thread is left for later. SCRAM costs the server only a few HMACs.
+//! PBKDF2 (4096 iterations: about a millisecond in a release build) never runs in the engine:
+//! a CONNECT with a user name gets [`AuthDecision::Offload`], a [`PasswordCheck`] that owns
+//! the shared users and the password given, which the transport runs on a blocking thread
+//! while every other client goes on. SCRAM costs the server only a few HMACs, and runs here.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use ahash::AHashMap;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use bytes::Bytes;
+use bytestring::ByteString;
 
 use super::password_file::PasswordFile;
 use super::scram::{self, ClientFirst, Credentials, Key, ScramError, ServerExchange, MECHANISM};
 use crate::codec::{Auth, Connect, Properties, Property, PropertyId, ReasonCode};
-use crate::engine::{AuthDecision, Authenticator, ConnId};
+use crate::engine::{AuthDecision, Authenticator, Check, ConnId, Offloaded};
 
 /// Checks user names and passwords, and runs SCRAM-SHA-256, against a password file.
 pub struct PasswordAuthenticator {
-    users: AHashMap<String, Credentials>,
+    /// The users, shared with the password checks on their way (see [`PasswordCheck`]).
+    passwords: Arc<Passwords>,
     allow_anonymous: bool,
-    /// Credentials no password matches, checked for an unknown user so that it costs what a
-    /// known one does. Their iteration count is the file's most common one.
-    dummy: Credentials,
     /// The key of the salts and keys made up for unknown users.
     secret: Key,
     /// SCRAM exchanges waiting for the client's final message.
     exchanges: AHashMap<ConnId, Pending>,
+}
+
+/// The users of the file and what an unknown user is checked against.
+struct Passwords {
+    users: AHashMap<String, Credentials>,
+    /// Credentials no password matches, checked for an unknown user so that it costs what a
+    /// known one does. Their iteration count is the file's most common one.
+    dummy: Credentials,
+}
+
+impl Passwords {
+    /// Whether `password` is `user`'s. The same PBKDF2 runs for an unknown user, on the dummy
+    /// credentials, and for a missing password, as an empty one.
+    fn check(&self, user: &str, password: Option<&[u8]>) -> bool {
+        let (credentials, known) = match self.users.get(user) {
+            Some(c) => (c, true),
+            None => (&self.dummy, false),
+        };
+        let matches = credentials.verify_password(password.unwrap_or_default());
+        matches && known && password.is_some()
+    }
+}
+
+/// A CONNECT's password, checked away from the engine (PBKDF2 takes about a millisecond).
+pub struct PasswordCheck {
+    passwords: Arc<Passwords>,
+    conn: ConnId,
+    user: ByteString,
+    password: Option<Bytes>,
+}
+
+impl Check for PasswordCheck {
+    fn run(self: Box<Self>) -> AuthDecision {
+        let (conn, user) = (self.conn, &self.user);
+        if self.passwords.check(user, self.password.as_deref()) {
+            tracing::debug!(conn = %conn, user = %user, "password accepted");
+            AuthDecision::Accept
+        } else {
+            tracing::info!(conn = %conn, user = %user,
+                "login failed: wrong password or unknown user");
+            AuthDecision::Fail(ReasonCode::BAD_USER_NAME_OR_PASSWORD)
+        }
+    }
 }
 
 /// A SCRAM exchange between server-first and client-final.
@@ -73,41 +117,45 @@ impl PasswordAuthenticator {
         getrandom::fill(&mut random)?;
         let (salt, keys) = random.split_at(scram::SALT_LEN);
         let key = |bytes: &[u8]| -> Key { bytes.try_into().expect("32 bytes") };
+        let dummy = Credentials {
+            iterations,
+            salt: salt.to_vec(),
+            stored_key: key(&keys[..32]),
+            server_key: key(&keys[32..]),
+        };
         Ok(PasswordAuthenticator {
-            users,
+            passwords: Arc::new(Passwords { users, dummy }),
             allow_anonymous,
-            dummy: Credentials {
-                iterations,
-                salt: salt.to_vec(),
-                stored_key: key(&keys[..32]),
-                server_key: key(&keys[32..]),
-            },
             secret: scram::sha256(&random),
             exchanges: AHashMap::new(),
         })
     }
 
-    /// Whether `password` is `user`'s. The same PBKDF2 runs for an unknown user, on the dummy
-    /// credentials, and for a missing password, as an empty one.
-    fn check_password(&self, user: &str, password: Option<&[u8]>) -> bool {
-        let (credentials, known) = match self.users.get(user) {
-            Some(c) => (c, true),
-            None => (&self.dummy, false),
-        };
-        let matches = credentials.verify_password(password.unwrap_or_default());
-        matches && known && password.is_some()
+    /// The check of `user`'s `password`, to run away from the engine.
+    pub(super) fn password_check(
+        &self,
+        conn: ConnId,
+        user: &ByteString,
+        password: Option<&Bytes>,
+    ) -> AuthDecision {
+        AuthDecision::Offload(Offloaded(Box::new(PasswordCheck {
+            passwords: self.passwords.clone(),
+            conn,
+            user: user.clone(),
+            password: password.cloned(),
+        })))
     }
 
     /// `user`'s credentials, or, for a user the file does not have, credentials made up
     /// from the user name: the same salt every time, keys no password gives.
     fn credentials(&self, user: &str) -> (Credentials, bool) {
-        if let Some(c) = self.users.get(user) {
+        if let Some(c) = self.passwords.users.get(user) {
             return (c.clone(), true);
         }
         let made_up =
             |label: &str| scram::hmac(&self.secret, format!("{label}\0{user}").as_bytes());
         let fake = Credentials {
-            iterations: self.dummy.iterations,
+            iterations: self.passwords.dummy.iterations,
             salt: made_up("salt")[..scram::SALT_LEN].to_vec(),
             stored_key: made_up("stored"),
             server_key: made_up("server"),
@@ -169,15 +217,7 @@ impl Authenticator for PasswordAuthenticator {
             };
         }
         match &connect.username {
-            Some(user) if self.check_password(user, connect.password.as_deref()) => {
-                tracing::debug!(conn = %conn, user = %user, "password accepted");
-                AuthDecision::Accept
-            }
-            Some(user) => {
-                tracing::info!(conn = %conn, user = %user,
-                    "login failed: wrong password or unknown user");
-                AuthDecision::Fail(ReasonCode::BAD_USER_NAME_OR_PASSWORD)
-            }
+            Some(user) => self.password_check(conn, user, connect.password.as_ref()),
             None if self.allow_anonymous => AuthDecision::Accept,
             None => AuthDecision::Refuse(ReasonCode::NOT_AUTHORIZED),
         }
@@ -271,9 +311,15 @@ mod tests {
         let c = ConnId(1);
         for protocol in [Protocol::V3_1_1, Protocol::V5] {
             let ok = login(Some("alice"), Some("secret"), protocol);
-            assert_eq!(a.connect(c, &ok, SystemTime::now()), AuthDecision::Accept);
+            assert_eq!(
+                a.connect(c, &ok, SystemTime::now()).settle(),
+                AuthDecision::Accept
+            );
             let ok = login(Some("user"), Some("pencil"), protocol);
-            assert_eq!(a.connect(c, &ok, SystemTime::now()), AuthDecision::Accept);
+            assert_eq!(
+                a.connect(c, &ok, SystemTime::now()).settle(),
+                AuthDecision::Accept
+            );
             for (user, password) in [
                 (Some("alice"), Some("wrong")),
                 (Some("alice"), None),
@@ -281,19 +327,22 @@ mod tests {
                 (Some("bob"), None),
             ] {
                 assert_eq!(
-                    a.connect(c, &login(user, password, protocol), SystemTime::now()),
+                    a.connect(c, &login(user, password, protocol), SystemTime::now())
+                        .settle(),
                     AuthDecision::Fail(ReasonCode::BAD_USER_NAME_OR_PASSWORD),
                     "{user:?} {password:?}"
                 );
             }
             assert_eq!(
-                a.connect(c, &login(None, None, protocol), SystemTime::now()),
+                a.connect(c, &login(None, None, protocol), SystemTime::now())
+                    .settle(),
                 AuthDecision::Refuse(ReasonCode::NOT_AUTHORIZED)
             );
         }
         let mut open = authenticator(true);
         assert_eq!(
-            open.connect(c, &login(None, None, Protocol::V5), SystemTime::now()),
+            open.connect(c, &login(None, None, Protocol::V5), SystemTime::now())
+                .settle(),
             AuthDecision::Accept
         );
     }
@@ -302,11 +351,14 @@ mod tests {
     fn scram_login_end_to_end() {
         let mut a = authenticator(false);
         let conn = ConnId(7);
-        let AuthDecision::Continue(p) = a.connect(
-            conn,
-            &scram_connect("n,,n=alice,r=abcdef"),
-            SystemTime::now(),
-        ) else {
+        let AuthDecision::Continue(p) = a
+            .connect(
+                conn,
+                &scram_connect("n,,n=alice,r=abcdef"),
+                SystemTime::now(),
+            )
+            .settle()
+        else {
             panic!("no challenge");
         };
         let server_first = data(&p);
@@ -327,7 +379,10 @@ mod tests {
         let connect = scram_connect("n,,n=alice,r=abcdef");
         let start = |a: &mut PasswordAuthenticator, user: &str| {
             let first = format!("n,,n={user},r=abcdef");
-            match a.connect(ConnId(1), &scram_connect(&first), SystemTime::now()) {
+            match a
+                .connect(ConnId(1), &scram_connect(&first), SystemTime::now())
+                .settle()
+            {
                 AuthDecision::Continue(p) => data(&p),
                 other => panic!("{other:?}"),
             }
@@ -357,14 +412,15 @@ mod tests {
             AuthDecision::Fail(ReasonCode::NOT_AUTHORIZED)
         );
         assert_eq!(
-            a.connect(ConnId(1), &scram_connect("n,,r=x"), SystemTime::now()),
+            a.connect(ConnId(1), &scram_connect("n,,r=x"), SystemTime::now())
+                .settle(),
             AuthDecision::Fail(ReasonCode::NOT_AUTHORIZED)
         );
         let mut bare = Connect::new(Protocol::V5, "c");
         bare.properties
             .push(Property::AuthenticationMethod(MECHANISM.into()));
         assert_eq!(
-            a.connect(ConnId(1), &bare, SystemTime::now()),
+            a.connect(ConnId(1), &bare, SystemTime::now()).settle(),
             AuthDecision::Fail(ReasonCode::NOT_AUTHORIZED)
         );
         // Another method in AUTH, and an AUTH with no exchange.
@@ -385,7 +441,7 @@ mod tests {
             .properties
             .push(Property::AuthenticationMethod("PLAIN".into()));
         assert_eq!(
-            a.connect(ConnId(1), &plain, SystemTime::now()),
+            a.connect(ConnId(1), &plain, SystemTime::now()).settle(),
             AuthDecision::Refuse(ReasonCode::BAD_AUTHENTICATION_METHOD)
         );
     }
@@ -397,7 +453,8 @@ mod tests {
             ConnId(3),
             &scram_connect("n,,n=alice,r=abc"),
             SystemTime::now(),
-        );
+        )
+        .settle();
         assert_eq!(a.exchanges.len(), 1);
         a.closed(ConnId(3));
         assert!(a.exchanges.is_empty());

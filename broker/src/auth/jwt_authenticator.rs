@@ -12,17 +12,24 @@
 //!   ACL trusts; one with neither is anonymous (`auth.allow_anonymous`: else 0x87, 3.x 0x05).
 //! - An Authentication Method (5.0) goes to the password file's SCRAM-SHA-256; without a
 //!   file, 0x8C Bad authentication method.
+//!
+//! A token's signature is verified away from the engine ([`AuthDecision::Offload`]: an RSA
+//! or ECDSA verification takes about as long as a password's PBKDF2), as passwords are.
 
+use std::sync::Arc;
 use std::time::SystemTime;
+
+use bytes::Bytes;
+use bytestring::ByteString;
 
 use super::authenticator::PasswordAuthenticator;
 use super::jwt::JwtVerifier;
 use crate::codec::{Auth, Connect, PropertyId, ReasonCode};
-use crate::engine::{AuthDecision, Authenticator, ConnId};
+use crate::engine::{AuthDecision, Authenticator, Check, ConnId, Offloaded};
 
 /// JWT logins, then the password file.
 pub struct JwtAuthenticator {
-    verifier: JwtVerifier,
+    verifier: Arc<JwtVerifier>,
     passwords: Option<PasswordAuthenticator>,
     allow_anonymous: bool,
 }
@@ -34,9 +41,35 @@ impl JwtAuthenticator {
         allow_anonymous: bool,
     ) -> JwtAuthenticator {
         JwtAuthenticator {
-            verifier,
+            verifier: Arc::new(verifier),
             passwords,
             allow_anonymous,
+        }
+    }
+}
+
+/// A token's signature and claims, checked away from the engine.
+struct TokenCheck {
+    verifier: Arc<JwtVerifier>,
+    conn: ConnId,
+    token: Bytes,
+    user: Option<ByteString>,
+    /// The wall-clock time of the CONNECT, which `exp` is checked against.
+    now: SystemTime,
+}
+
+impl Check for TokenCheck {
+    fn run(self: Box<Self>) -> AuthDecision {
+        let (conn, user) = (self.conn, self.user.as_deref());
+        match self.verifier.verify(&self.token, user, self.now) {
+            Ok(grant) => {
+                tracing::debug!(conn = %conn, user = ?grant.username, "JWT accepted");
+                AuthDecision::AcceptAs(Box::new(grant))
+            }
+            Err(e) => {
+                tracing::info!(conn = %conn, user = ?user, "JWT login failed: {e}");
+                AuthDecision::Fail(ReasonCode::BAD_USER_NAME_OR_PASSWORD)
+            }
         }
     }
 }
@@ -52,17 +85,13 @@ impl Authenticator for JwtAuthenticator {
             .as_deref()
             .filter(|p| !enhanced && JwtVerifier::is_token(p));
         if let Some(token) = token {
-            let user = connect.username.as_deref();
-            return match self.verifier.verify(token, user, now) {
-                Ok(grant) => {
-                    tracing::debug!(conn = %conn, user = ?grant.username, "JWT accepted");
-                    AuthDecision::AcceptAs(Box::new(grant))
-                }
-                Err(e) => {
-                    tracing::info!(conn = %conn, user = ?user, "JWT login failed: {e}");
-                    AuthDecision::Fail(ReasonCode::BAD_USER_NAME_OR_PASSWORD)
-                }
-            };
+            return AuthDecision::Offload(Offloaded(Box::new(TokenCheck {
+                verifier: self.verifier.clone(),
+                conn,
+                token: Bytes::copy_from_slice(token),
+                user: connect.username.clone(),
+                now,
+            })));
         }
         if let Some(passwords) = &mut self.passwords {
             return passwords.connect(conn, connect, now);
@@ -151,17 +180,21 @@ mod tests {
         let c = ConnId(1);
         let alice = token("alice");
         // 5.0 may leave the user name out; 3.1.1 must send one, the token's.
-        let d = a.connect(
-            c,
-            &login(Protocol::V5, None, Some(&alice)),
-            SystemTime::now(),
-        );
+        let d = a
+            .connect(
+                c,
+                &login(Protocol::V5, None, Some(&alice)),
+                SystemTime::now(),
+            )
+            .settle();
         assert_eq!(granted(d).as_deref(), Some("alice"));
-        let d = a.connect(
-            c,
-            &login(Protocol::V3_1_1, Some("alice"), Some(&alice)),
-            SystemTime::now(),
-        );
+        let d = a
+            .connect(
+                c,
+                &login(Protocol::V3_1_1, Some("alice"), Some(&alice)),
+                SystemTime::now(),
+            )
+            .settle();
         assert_eq!(granted(d).as_deref(), Some("alice"));
         let fail = AuthDecision::Fail(ReasonCode::BAD_USER_NAME_OR_PASSWORD);
         for (user, password) in [
@@ -171,17 +204,20 @@ mod tests {
             (None, Some("a password")),
         ] {
             assert_eq!(
-                a.connect(c, &login(Protocol::V5, user, password), SystemTime::now()),
+                a.connect(c, &login(Protocol::V5, user, password), SystemTime::now())
+                    .settle(),
                 fail
             );
         }
         assert_eq!(
-            a.connect(c, &login(Protocol::V5, None, None), SystemTime::now()),
+            a.connect(c, &login(Protocol::V5, None, None), SystemTime::now())
+                .settle(),
             AuthDecision::Refuse(ReasonCode::NOT_AUTHORIZED)
         );
         let mut open = JwtAuthenticator::new(verifier(), None, true);
         assert_eq!(
-            open.connect(c, &login(Protocol::V5, None, None), SystemTime::now()),
+            open.connect(c, &login(Protocol::V5, None, None), SystemTime::now())
+                .settle(),
             AuthDecision::Accept
         );
         let mut scram = Connect::new(Protocol::V5, "c");
@@ -189,7 +225,7 @@ mod tests {
             .properties
             .push(Property::AuthenticationMethod("SCRAM-SHA-256".into()));
         assert_eq!(
-            a.connect(c, &scram, SystemTime::now()),
+            a.connect(c, &scram, SystemTime::now()).settle(),
             AuthDecision::Refuse(ReasonCode::BAD_AUTHENTICATION_METHOD)
         );
     }
@@ -201,18 +237,21 @@ mod tests {
         let passwords = PasswordAuthenticator::new(&file, false).unwrap();
         let mut a = JwtAuthenticator::new(verifier(), Some(passwords), false);
         let c = ConnId(1);
-        let d = a.connect(
-            c,
-            &login(Protocol::V5, None, Some(&token("alice"))),
-            SystemTime::now(),
-        );
+        let d = a
+            .connect(
+                c,
+                &login(Protocol::V5, None, Some(&token("alice"))),
+                SystemTime::now(),
+            )
+            .settle();
         assert_eq!(granted(d).as_deref(), Some("alice"));
         assert_eq!(
             a.connect(
                 c,
                 &login(Protocol::V5, Some("bob"), Some("secret")),
                 SystemTime::now()
-            ),
+            )
+            .settle(),
             AuthDecision::Accept
         );
         assert_eq!(
@@ -220,7 +259,8 @@ mod tests {
                 c,
                 &login(Protocol::V5, Some("bob"), Some("wrong")),
                 SystemTime::now()
-            ),
+            )
+            .settle(),
             AuthDecision::Fail(ReasonCode::BAD_USER_NAME_OR_PASSWORD)
         );
     }

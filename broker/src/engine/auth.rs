@@ -18,7 +18,7 @@ use super::policy::TopicLimits;
 use crate::codec::{Auth, Connect, Properties, ReasonCode};
 
 /// The answer to a CONNECT or an AUTH.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum AuthDecision {
     /// Let the client in.
     Accept,
@@ -35,7 +35,49 @@ pub enum AuthDecision {
     Continue(Properties),
     /// Let the client in with what its credentials say about it (a JWT's claims).
     AcceptAs(Box<Grant>),
+    /// The answer takes work the engine must not do (a password's PBKDF2, a token's
+    /// signature): run this check elsewhere and bring its decision back
+    /// ([`super::Output::Check`], [`super::Engine::checked`]). The CONNECT waits meanwhile;
+    /// every other client goes on.
+    Offload(Offloaded),
 }
+
+impl AuthDecision {
+    /// The decision with any offloaded check run here, at once: for tests and tools that
+    /// drive an authenticator without a transport.
+    pub fn settle(self) -> AuthDecision {
+        match self {
+            AuthDecision::Offload(Offloaded(check)) => check.run().settle(),
+            decision => decision,
+        }
+    }
+}
+
+/// Work an authenticator hands out of the engine: it owns what it needs (shared credentials,
+/// the password given), and gives the decision.
+pub trait Check: Send + 'static {
+    /// Does the work (on a blocking thread: it may take milliseconds) and decides. An
+    /// offloaded check must not offload again.
+    fn run(self: Box<Self>) -> AuthDecision;
+}
+
+/// A check on its way out of the engine.
+pub struct Offloaded(pub Box<dyn Check>);
+
+impl std::fmt::Debug for Offloaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Offloaded(..)")
+    }
+}
+
+/// The same check, not an equal one: a check is work, not a value.
+impl PartialEq for Offloaded {
+    fn eq(&self, other: &Offloaded) -> bool {
+        std::ptr::addr_eq(&*self.0, &*other.0)
+    }
+}
+
+impl Eq for Offloaded {}
 
 /// What credentials vouch for beyond "let in": who the client is, what it may touch, and
 /// for how long.

@@ -204,8 +204,15 @@ impl Engine {
         self.decide(conn, *connect, decision, now);
     }
 
-    fn decide(&mut self, conn: ConnId, connect: Connect, decision: AuthDecision, now: Instant) {
+    pub(super) fn decide(
+        &mut self,
+        conn: ConnId,
+        connect: Connect,
+        decision: AuthDecision,
+        now: Instant,
+    ) {
         match decision {
+            AuthDecision::Offload(check) => self.offload(conn, connect, check),
             AuthDecision::Accept => self.accept(conn, connect, Properties::new(), now),
             AuthDecision::AcceptWith(properties) => self.accept(conn, connect, properties, now),
             AuthDecision::AcceptAs(grant) => self.accept_as(conn, connect, *grant, now),

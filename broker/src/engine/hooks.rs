@@ -21,6 +21,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use bytestring::ByteString;
 
+use super::auth::{AuthDecision, Offloaded};
 use super::conn::ConnId;
 use super::{Engine, Input, Output};
 use crate::codec::{Connect, Protocol, Publish, QoS, ReasonCode, Subscribe, TopicFilter};
@@ -179,6 +180,8 @@ pub(super) struct Asking {
 
 #[derive(Debug)]
 enum Pending {
+    /// A CONNECT or AUTH whose authentication check runs away from the engine.
+    Check(Box<Connect>),
     Connect(Box<Connect>),
     Auth(Box<Connect>),
     Publish(SubscriberId, Publish),
@@ -206,8 +209,53 @@ impl Engine {
         }
     }
 
-    /// Puts the packet aside and asks; the connection is paused until the answer.
-    fn ask(&mut self, conn: ConnId, pending: Pending, question: Question) {
+    /// Puts `connect` aside and has `check` run away from the engine (see
+    /// [`AuthDecision::Offload`]); the connection is paused until [`Engine::checked`].
+    pub(super) fn offload(&mut self, conn: ConnId, connect: Connect, check: Offloaded) {
+        let id = self.set_aside(conn, Pending::Check(Box::new(connect)));
+        self.out.push(Output::Check { conn, id, check });
+    }
+
+    /// The decision of an offloaded check (see [`Output::Check`]). One for a check no longer
+    /// waited for (the connection closed) changes nothing.
+    pub fn checked(&mut self, conn: ConnId, id: u64, decision: AuthDecision, now: Instant) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.asking.as_ref().is_none_or(|a| a.id != id) {
+            return;
+        }
+        let asking = c.asking.take().expect("checked above");
+        let Asking {
+            pending, backlog, ..
+        } = *asking;
+        match (pending, decision) {
+            (Pending::Check(connect), AuthDecision::Offload(_)) => {
+                tracing::error!(conn = %conn, "an offloaded check offloaded again");
+                self.refuse(
+                    conn,
+                    ReasonCode::IMPLEMENTATION_SPECIFIC_ERROR,
+                    "authentication check failed",
+                    now,
+                );
+                drop(connect);
+            }
+            (Pending::Check(connect), decision) => self.decide(conn, *connect, decision, now),
+            (_, decision) => {
+                tracing::error!(conn = %conn, ?decision, "a check's decision for a question");
+                self.refuse(
+                    conn,
+                    ReasonCode::IMPLEMENTATION_SPECIFIC_ERROR,
+                    "authentication check failed",
+                    now,
+                );
+            }
+        }
+        self.replay(conn, backlog, now);
+    }
+
+    /// Puts a packet aside until an answer comes (pausing the connection); the answer's id.
+    fn set_aside(&mut self, conn: ConnId, pending: Pending) -> u64 {
         self.next_question += 1;
         let id = self.next_question;
         let c = self.conns.get_mut(&conn).expect("connection exists");
@@ -220,6 +268,12 @@ impl Engine {
             c.paused = true;
             self.out.push(Output::Pause { conn });
         }
+        id
+    }
+
+    /// Puts the packet aside and asks; the connection is paused until the answer.
+    fn ask(&mut self, conn: ConnId, pending: Pending, question: Question) {
+        let id = self.set_aside(conn, pending);
         self.out.push(Output::Ask { conn, id, question });
     }
 
@@ -330,7 +384,7 @@ impl Engine {
                 // A hook adapter bug: refuse what was asked about rather than guess.
                 tracing::error!(conn = %conn, ?answer, "a hook answered another question");
                 match pending {
-                    Pending::Connect(_) | Pending::Auth(_) => self.refuse(
+                    Pending::Connect(_) | Pending::Auth(_) | Pending::Check(_) => self.refuse(
                         conn,
                         ReasonCode::IMPLEMENTATION_SPECIFIC_ERROR,
                         "a hook answered another question",

@@ -55,7 +55,7 @@ use crate::codec::{DecodeError, Packet, QoS, ReasonCode};
 use crate::router::{RetainedStore, SubscriberId, SubscriptionTree};
 
 pub use admission::ListenerSettings;
-pub use auth::{AllowAnonymous, AuthDecision, Authenticator, Grant};
+pub use auth::{AllowAnonymous, AuthDecision, Authenticator, Check, Grant, Offloaded};
 pub use conn::ConnId;
 pub use conn_info::{CertLogin, ConnInfo, ProtocolSet};
 pub use directory::{ClientEntry, Command, Directory, Outcome, RetainedEntry, SubscriptionEntry};
@@ -128,6 +128,13 @@ pub enum Output {
     },
     /// Tell the hooks (see `hooks`).
     Notice(Notice),
+    /// Run this authentication check away from the engine (a blocking thread) and give its
+    /// decision to [`Engine::checked`] with `id`. The connection is paused until then.
+    Check {
+        conn: ConnId,
+        id: u64,
+        check: Offloaded,
+    },
 }
 
 /// The broker's state machine.

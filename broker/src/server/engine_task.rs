@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use ahash::AHashMap;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::commit::Committer;
 use super::http::metrics::Measured;
@@ -38,7 +38,7 @@ use super::http::{Published, Wanted};
 use super::outbox::{Frames, Outbox};
 use super::to_engine::{Event, FromConnections, Stamped};
 use crate::engine::policy::Authorizer;
-use crate::engine::{ConnId, Directory, Engine, Input, Output};
+use crate::engine::{ConnId, Directory, Engine, Input, Offloaded, Output};
 
 /// Ordered events taken in one round, at most.
 const ROUND: usize = 256;
@@ -56,11 +56,13 @@ pub(super) async fn run(
     committer: Option<Committer>,
     observe: Observe,
     hooks: Option<super::hooks::HookRunner>,
+    checks: mpsc::Sender<Stamped>,
 ) -> anyhow::Result<()> {
     let mut task = EngineTask {
         engine,
         d: Dispatcher {
             hooks,
+            checks: Some(checks),
             ..Dispatcher::default()
         },
         last: Instant::now(),
@@ -228,6 +230,7 @@ impl EngineTask {
             Event::StoreFull(full) => engine.set_store_full(full),
             Event::Loaded(session, messages) => engine.loaded(session, messages, now),
             Event::Answer(conn, id, answer) => engine.answer(conn, id, answer, now),
+            Event::Checked(conn, id, decision) => engine.checked(conn, id, decision, now),
             Event::Command(command, done) => {
                 let _ = done.send(engine.command(command, now));
             }
@@ -305,6 +308,21 @@ impl Staged {
     }
 }
 
+/// Runs an authentication check the engine handed out (a password's PBKDF2, a token's
+/// signature) on a blocking thread, and sends its decision back ahead of the ordered events.
+fn run_check(conn: ConnId, id: u64, check: Offloaded, checks: mpsc::Sender<Stamped>) {
+    tokio::task::spawn_blocking(move || {
+        let decision = check.0.run();
+        let event = Stamped {
+            at: Instant::now(),
+            ticket: 0,
+            event: Event::Checked(conn, id, decision),
+        };
+        // The engine is gone if this fails: the connection with it.
+        let _ = checks.blocking_send(event);
+    });
+}
+
 /// The connections' outboxes, and the frames staged for them this round.
 #[derive(Default)]
 struct Dispatcher {
@@ -336,6 +354,8 @@ struct Dispatcher {
     batch_hint: usize,
     /// Who answers the engine's questions, if the application gave hooks.
     hooks: Option<super::hooks::HookRunner>,
+    /// Where the decisions of offloaded authentication checks go (the priority channel).
+    checks: Option<mpsc::Sender<Stamped>>,
 }
 
 /// Room `staged` keeps after a round; a burst that took more gives it back.
@@ -392,6 +412,11 @@ impl Dispatcher {
                 Output::Notice(notice) => {
                     if let Some(hooks) = &self.hooks {
                         hooks.notice(notice);
+                    }
+                }
+                Output::Check { conn, id, check } => {
+                    if let Some(checks) = &self.checks {
+                        run_check(conn, id, check, checks.clone());
                     }
                 }
             }

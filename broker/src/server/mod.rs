@@ -273,6 +273,7 @@ impl Server {
             committer,
             observe,
             hooks,
+            to_engine.priority_sender(),
         ));
 
         let token = self.token;

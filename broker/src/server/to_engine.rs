@@ -24,7 +24,7 @@ use super::outbox::Outbox;
 use super::stamp::Arriving;
 use crate::auth::Security;
 use crate::engine::store::StoredDelivery;
-use crate::engine::{Answer, Command, ConnId, ConnInfo, Input, Outcome};
+use crate::engine::{Answer, AuthDecision, Command, ConnId, ConnInfo, Input, Outcome};
 use crate::router::SubscriberId;
 
 /// What connection tasks and the server tell the engine task.
@@ -48,6 +48,9 @@ pub(crate) enum Event {
     Command(Command, oneshot::Sender<Outcome>),
     /// The hooks' answer to question `.1` about connection `.0` (priority only; see `hooks`).
     Answer(ConnId, u64, Answer),
+    /// The decision of authentication check `.1` of connection `.0`, run on a blocking
+    /// thread (priority only; see `engine_task::run_check`).
+    Checked(ConnId, u64, AuthDecision),
 }
 
 /// An event, when it happened, and the ticket of the wake of the read that brought it (0

@@ -241,3 +241,55 @@ fn another_method_is_refused_with_0x8c() {
     assert_eq!(ack.code, ReasonCode::BAD_AUTHENTICATION_METHOD);
     assert!(h.is_closed(conn));
 }
+
+#[test]
+fn a_password_is_checked_away_from_the_engine_while_others_go_on() {
+    let mut file = PasswordFile::default();
+    file.set_password("alice", b"secret", 4096).unwrap();
+    let authenticator = PasswordAuthenticator::new(&file, true).unwrap();
+    let mut engine = Engine::with_authenticator(Settings::default(), Box::new(authenticator));
+    let now = Instant::now();
+    let (alice, other) = (ConnId(1), ConnId(2));
+    engine.open(alice, now);
+    engine.open(other, now);
+    let connect = login(V5, "a", "alice", "secret");
+    engine.handle(
+        alice,
+        Input::Packet(Packet::Connect(Box::new(connect))),
+        now,
+    );
+    // No CONNACK yet: the check is handed out, and the connection paused.
+    let out: Vec<Output> = engine.drain_outputs().collect();
+    assert!(
+        matches!(out[0], Output::Pause { conn } if conn == alice),
+        "{out:?}"
+    );
+    let Some(Output::Check { conn, id, check }) = out.into_iter().nth(1) else {
+        panic!("a check");
+    };
+    assert_eq!(conn, alice);
+    // Meanwhile an anonymous client is let in.
+    let anonymous = Connect::new(V5, "b");
+    engine.handle(
+        other,
+        Input::Packet(Packet::Connect(Box::new(anonymous))),
+        now,
+    );
+    let out: Vec<Output> = engine.drain_outputs().collect();
+    assert!(
+        matches!(&out[0], Output::Send { conn, .. } if *conn == other),
+        "{out:?}"
+    );
+    // The decision comes back: CONNACK 0x00, and alice's connection resumes.
+    engine.checked(alice, id, check.0.run(), now);
+    let out: Vec<Output> = engine.drain_outputs().collect();
+    let connack = out.iter().find_map(|o| match o {
+        Output::Send { conn, frame, .. } if *conn == alice => decode_exact(frame, V5).ok(),
+        _ => None,
+    });
+    assert!(matches!(connack, Some(Packet::ConnAck(a)) if a.code == ReasonCode::SUCCESS));
+    assert!(
+        out.iter().any(|o| *o == Output::Resume { conn: alice }),
+        "{out:?}"
+    );
+}

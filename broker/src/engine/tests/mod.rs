@@ -108,6 +108,7 @@ impl Harness {
             panic!("engine invariant broken: {broken}");
         }
         let outputs: Vec<Output> = self.engine.drain_outputs().collect();
+        let mut checks = Vec::new();
         for out in outputs {
             match out {
                 Output::Send { conn, frame, .. } => {
@@ -135,7 +136,17 @@ impl Harness {
                     self.questions.push_back((conn, id, question));
                 }
                 Output::Notice(notice) => self.notices.push(notice),
+                // Run at once, as the transport runs them on a blocking thread.
+                Output::Check { conn, id, check } => {
+                    assert!(self.paused.contains(&conn), "a check for {conn} unpaused");
+                    checks.push((conn, id, check));
+                }
             }
+        }
+        for (conn, id, check) in checks {
+            let decision = check.0.run();
+            self.engine.checked(conn, id, decision, self.now);
+            self.collect();
         }
     }
 

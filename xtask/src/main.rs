@@ -42,7 +42,8 @@ commands:
           (through RUSTC_BOOTSTRAP=1). Installs cargo-fuzz if it is missing.
   bench [--quick] [--rounds N] [--scenarios A,B] [--compare mosquitto,rumqttd|none]
         [--payload BYTES] [--window N] [--inflight N] [--tern-set KEY=VALUE]...
-        [--storage] [--scrape RATE] [--broker-cpus LIST] [--load-cpus LIST] [--no-pin]
+        [--storage] [--scrape RATE] [--logins RATE] [--broker-cpus LIST] [--load-cpus LIST]
+        [--no-pin]
         [--list]
           builds tern and the load generator in release, runs each scenario against
           Tern and each peer installed (alternately, 3 rounds, a fresh broker per
@@ -54,7 +55,8 @@ commands:
           with its store on disk, Tern in memory (tern-memory), Mosquitto with
           persistence; rumqttd, which keeps nothing, is left out. --scrape RATE: the
           load generator also asks Tern's HTTP listener for /metrics and
-          /api/v1/clients, RATE times a second (a scrape storm).
+          /api/v1/clients, RATE times a second (a scrape storm). --logins RATE: it also
+          logs in with a password RATE times a second (Tern gets a password file).
 ";
 
 fn main() {

@@ -44,6 +44,17 @@ pub struct Args {
     /// HTTP requests per second with `--scrape`.
     #[arg(long, default_value_t = 200)]
     pub scrape_rate: u32,
+    /// While the scenario runs, also log in this many times a second on connections of
+    /// their own (CONNECT with `--login-user` and `--login-password`, CONNACK, DISCONNECT):
+    /// a login storm, to see whether checking passwords moves the MQTT figures. 0: none.
+    #[arg(long, default_value_t = 0)]
+    pub logins: u32,
+    /// The user name of `--logins`.
+    #[arg(long, default_value = "bench")]
+    pub login_user: String,
+    /// The password of `--logins`.
+    #[arg(long, default_value = "bench-password")]
+    pub login_password: String,
     /// The broker's address.
     #[arg(long, default_value = "127.0.0.1:1883")]
     pub addr: SocketAddr,

@@ -28,19 +28,37 @@ pub fn main(args: Args) -> i32 {
     };
     let local = tokio::task::LocalSet::new();
     let report = local.block_on(&runtime, async {
-        let Some(addr) = args.scrape else {
-            return run(&args).await;
-        };
-        let counts = std::rc::Rc::new(std::cell::Cell::new((0u64, 0u64)));
-        let scraper = tokio::task::spawn_local(scrape(addr, args.scrape_rate, counts.clone()));
+        let scrapes = std::rc::Rc::new(std::cell::Cell::new((0u64, 0u64)));
+        let scraper = (args.scrape)
+            .map(|addr| tokio::task::spawn_local(scrape(addr, args.scrape_rate, scrapes.clone())));
+        let logins = std::rc::Rc::new(std::cell::Cell::new((0u64, 0u64)));
+        let storm = (args.logins > 0).then(|| {
+            let login = Login {
+                addr: args.addr,
+                user: args.login_user.clone(),
+                password: args.login_password.clone(),
+            };
+            tokio::task::spawn_local(log_in(login, args.logins, logins.clone()))
+        });
         let mut report = run(&args).await;
-        scraper.abort();
-        let (ok, failed) = counts.get();
-        report.json["scrapes"] = ok.into();
-        report.json["scrape_errors"] = failed.into();
-        report
-            .line
-            .push_str(&format!(", HTTP requests answered {ok}, failed {failed}"));
+        if let Some(scraper) = scraper {
+            scraper.abort();
+            let (ok, failed) = scrapes.get();
+            report.json["scrapes"] = ok.into();
+            report.json["scrape_errors"] = failed.into();
+            report
+                .line
+                .push_str(&format!(", HTTP requests answered {ok}, failed {failed}"));
+        }
+        if let Some(storm) = storm {
+            storm.abort();
+            let (ok, failed) = logins.get();
+            report.json["logins"] = ok.into();
+            report.json["login_errors"] = failed.into();
+            report
+                .line
+                .push_str(&format!(", logins accepted {ok}, failed {failed}"));
+        }
         report
     });
     println!("{}", report.json);
@@ -135,6 +153,55 @@ async fn scrape(
         let (good, bad) = counts.get();
         counts.set(if ok { (good + 1, bad) } else { (good, bad + 1) });
     }
+}
+
+/// Who the login storm logs in as, and where.
+struct Login {
+    addr: std::net::SocketAddr,
+    user: String,
+    password: String,
+}
+
+/// Logs in `rate` times a second until aborted, each login on a connection of its own (a
+/// task each: a slow answer does not hold the next login back); counts the logins
+/// accepted and the rest.
+async fn log_in(login: Login, rate: u32, counts: std::rc::Rc<std::cell::Cell<(u64, u64)>>) {
+    let login = std::rc::Rc::new(login);
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate.max(1))));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    for n in 0u64.. {
+        tick.tick().await;
+        let (login, counts) = (login.clone(), counts.clone());
+        tokio::task::spawn_local(async move {
+            let ok = tokio::time::timeout(Duration::from_secs(10), once(&login, n))
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(false);
+            let (good, bad) = counts.get();
+            counts.set(if ok { (good + 1, bad) } else { (good, bad + 1) });
+        });
+    }
+}
+
+/// One login: CONNECT (3.1.1, with the credentials), CONNACK, DISCONNECT. Whether the broker
+/// accepted it.
+async fn once(login: &Login, n: u64) -> Option<bool> {
+    use tern::codec::{Connect, Packet, Protocol};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut connect = Connect::new(Protocol::V3_1_1, format!("login-{n}"));
+    connect.username = Some(login.user.as_str().into());
+    connect.password = Some(login.password.clone().into_bytes().into());
+    let bytes = Packet::Connect(Box::new(connect))
+        .to_bytes(Protocol::V3_1_1)
+        .ok()?;
+    let mut s = tokio::net::TcpStream::connect(login.addr).await.ok()?;
+    s.write_all(&bytes).await.ok()?;
+    let mut connack = [0u8; 4];
+    s.read_exact(&mut connack).await.ok()?;
+    let accepted = connack[0] == 0x20 && connack[3] == 0;
+    let _ = s.write_all(&[0xE0, 0x00]).await;
+    Some(accepted)
 }
 
 /// Ten thousand connections need ten thousand descriptors: lift the soft limit to the hard one.

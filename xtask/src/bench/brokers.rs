@@ -93,6 +93,28 @@ impl Broker {
         // Tern's default store, in a fresh directory per run (`tern-memory` keeps nothing).
         config.push_str("\n[storage]\npath = \"{data}\"\n");
         let tern = bin.join("tern");
+        if opts.logins.is_some() {
+            // The load generator's login storm logs in as `bench` (PBKDF2, 4096 iterations):
+            // anonymous clients (the scenario's) are still let in.
+            let passwd = out.join("bench.passwd");
+            let _ = std::fs::remove_file(&passwd);
+            let mut add = Command::new(&tern)
+                .args(["passwd", "add"])
+                .arg(&passwd)
+                .arg("bench")
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .expect("tern passwd runs");
+            if let Some(mut stdin) = add.stdin.take() {
+                use std::io::Write;
+                let _ = writeln!(stdin, "bench-password");
+            }
+            let _ = add.wait();
+            config.push_str(&format!(
+                "\n[auth]\npassword_file = {:?}\n",
+                passwd.display().to_string()
+            ));
+        }
         let version = Command::new(&tern)
             .arg("--version")
             .output()

@@ -229,6 +229,9 @@ struct Options {
     storage: bool,
     /// HTTP requests per second the load generator sends Tern's HTTP listener meanwhile.
     scrape: Option<u32>,
+    /// Password logins per second the load generator makes meanwhile (Tern gets a password
+    /// file with the user it logs in as).
+    pub(super) logins: Option<u32>,
     broker_cpus: String,
     load_cpus: String,
     pin: bool,
@@ -246,6 +249,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
         tern_set: Vec::new(),
         storage: false,
         scrape: None,
+        logins: None,
         broker_cpus: "0".into(),
         load_cpus: "1".into(),
         pin: true,
@@ -287,6 +291,7 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--no-pin" => o.pin = false,
             "--storage" => o.storage = true,
             "--scrape" => o.scrape = Some(number(it.next(), "--scrape")?),
+            "--logins" => o.logins = Some(number(it.next(), "--logins")?),
             "--list" => {
                 for s in scenarios() {
                     println!("{:<14} {:<12} {}", s.id, s.family, s.metric.name());
@@ -436,6 +441,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     let http = SocketAddr::from((Ipv4Addr::LOCALHOST, http_port));
                     args.extend(strings(&["--scrape", &http.to_string()]));
                     args.extend(strings(&["--scrape-rate", &rate.to_string()]));
+                }
+                if let (Some(rate), true) = (opts.logins, broker.name.starts_with("tern")) {
+                    args.extend(strings(&["--logins", &rate.to_string()]));
                 }
                 println!(
                     "\n==> [{}/{}] {} round {}: {}",

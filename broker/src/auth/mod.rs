@@ -13,6 +13,7 @@
 
 pub mod acl;
 mod authenticator;
+pub mod http;
 pub mod jwt;
 mod jwt_authenticator;
 pub mod options;

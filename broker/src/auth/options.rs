@@ -41,6 +41,10 @@ pub struct Auth {
     /// default): passwords are never taken for tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jwt: Option<Jwt>,
+    /// `[auth.http]`: logins and rights from an HTTP service (see `crate::auth::http`).
+    /// Asked before the password file and JWT; its "ignore" hands the decision on to them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<super::http::HttpAuth>,
 }
 
 impl Default for Auth {
@@ -52,6 +56,7 @@ impl Default for Auth {
             acl_file: None,
             acl_default: AclDefault::Deny,
             jwt: None,
+            http: None,
         }
     }
 }

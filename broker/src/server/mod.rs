@@ -10,6 +10,7 @@
 //! accepting, logs why and returns an error, and `tern start` exits non-zero so that a
 //! supervisor restarts it: a broker that accepts connections it cannot serve helps no one.
 
+mod backends;
 mod commit;
 mod connection;
 mod engine_task;
@@ -80,6 +81,8 @@ pub struct Setup {
     pub http: http::options::Http,
     /// `[grpc]`: the gRPC publish/subscribe API.
     pub grpc: grpc::options::Grpc,
+    /// `[auth.http]`, its client built.
+    pub http_auth: Option<Arc<crate::auth::http::HttpBackend>>,
     /// What the admin API shows as the configuration (secrets already redacted).
     pub config_json: serde_json::Value,
 }
@@ -111,6 +114,8 @@ pub struct Server {
     snapshots: tokio::sync::watch::Sender<Arc<http::Published>>,
     /// The application's hooks (`crate::embed`), if it gave some.
     hooks: Option<Arc<dyn hooks::Hooks>>,
+    /// `[auth.http]`, asked after the application's hooks.
+    http_auth: Option<Arc<crate::auth::http::HttpBackend>>,
 }
 
 impl Server {
@@ -152,6 +157,7 @@ impl Server {
                 snapshot: Default::default(),
             })),
             hooks: None,
+            http_auth: setup.http_auth,
         })
     }
 
@@ -263,7 +269,18 @@ impl Server {
             directory: directories,
             wanted: wanted.clone(),
         };
-        let hooks = self.hooks.map(|hooks| {
+        // The application's hooks first, then the backends of `[auth]`.
+        let mut chain: Vec<Arc<dyn hooks::Hooks>> = self.hooks.into_iter().collect();
+        if let Some(backend) = self.http_auth {
+            let _ = measured.auth_http.set(backend.stats.clone());
+            chain.push(Arc::new(backends::HttpHooks(backend)));
+        }
+        let hooks: Option<Arc<dyn hooks::Hooks>> = match chain.len() {
+            0 => None,
+            1 => chain.pop(),
+            _ => Some(Arc::new(backends::Chain(chain))),
+        };
+        let hooks = hooks.map(|hooks| {
             engine.set_interest(hooks.interest());
             hooks::HookRunner::new(hooks, to_engine.priority_sender(), measured.clone())
         });

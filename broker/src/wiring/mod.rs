@@ -36,6 +36,12 @@ pub async fn bind(config: Config) -> anyhow::Result<Server> {
             Some(Box::new(store.with_max_bytes(limit)))
         }
     };
+    let http_auth = match &config.auth.http {
+        Some(http) => Some(std::sync::Arc::new(crate::auth::http::HttpBackend::new(
+            http,
+        )?)),
+        None => None,
+    };
     let config_json = redacted(&config);
     Server::bind(Setup {
         settings: settings(&config),
@@ -46,6 +52,7 @@ pub async fn bind(config: Config) -> anyhow::Result<Server> {
         config_json,
         http: config.http,
         grpc: config.grpc,
+        http_auth,
     })
     .await
 }

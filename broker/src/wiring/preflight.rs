@@ -52,6 +52,33 @@ pub fn preflight(config: &Config) -> Result<(), ConfigError> {
             return Err(ConfigError::invalid("auth.acl_file", message));
         }
     }
+    if let Some(http) = &auth.http {
+        for (key, url) in [
+            ("authenticate_url", &http.authenticate_url),
+            ("authorize_url", &http.authorize_url),
+        ] {
+            if let Some(url) = url {
+                if !url.starts_with("http://") && !url.starts_with("https://") {
+                    return Err(ConfigError::invalid(
+                        format!("auth.http.{key}"),
+                        format!("{url:?}: an http:// or https:// URL"),
+                    ));
+                }
+            }
+        }
+        if http.authenticate_url.is_none() && http.authorize_url.is_none() {
+            return Err(ConfigError::invalid(
+                "auth.http",
+                "set authenticate_url, authorize_url or both",
+            ));
+        }
+        if http.timeout_ms == 0 {
+            return Err(ConfigError::invalid("auth.http.timeout_ms", "at least 1"));
+        }
+        if let Err(e) = crate::auth::http::HttpBackend::new(http) {
+            return Err(ConfigError::invalid("auth.http", format!("{e:#}")));
+        }
+    }
     if let Some(jwt) = &auth.jwt {
         if let Err((key, message)) = JwtVerifier::new(jwt) {
             return Err(ConfigError::invalid(format!("auth.jwt.{key}"), message));

@@ -32,6 +32,8 @@ pub struct Measured {
     pub hook_timeouts: AtomicU64,
     /// Notices the hooks could not take in time (their queue was full).
     pub hook_notices_dropped: AtomicU64,
+    /// What `[auth.http]` answered, when it is configured.
+    pub auth_http: std::sync::OnceLock<Arc<crate::auth::http::HttpStats>>,
 }
 
 impl Default for Measured {
@@ -43,6 +45,7 @@ impl Default for Measured {
             disk_bytes: AtomicU64::new(0),
             hook_timeouts: AtomicU64::new(0),
             hook_notices_dropped: AtomicU64::new(0),
+            auth_http: std::sync::OnceLock::new(),
         }
     }
 }
@@ -279,6 +282,34 @@ impl Collector for Engine {
             "Notices the hooks' full queue could not take",
             m.hook_notices_dropped.load(Ordering::Relaxed),
         )?;
+        if let Some(http) = m.auth_http.get() {
+            let answers = [
+                (
+                    "auth_http_allowed",
+                    "auth.http answers: allow (or 204)",
+                    &http.allowed,
+                ),
+                ("auth_http_denied", "auth.http answers: deny", &http.denied),
+                (
+                    "auth_http_ignored",
+                    "auth.http answers: ignore (or another status)",
+                    &http.ignored,
+                ),
+                (
+                    "auth_http_unavailable",
+                    "auth.http requests with no usable answer (refused, timed out, 5xx)",
+                    &http.unavailable,
+                ),
+                (
+                    "auth_http_garbage",
+                    "auth.http 200 answers without a result",
+                    &http.garbage,
+                ),
+            ];
+            for (name, help, value) in answers {
+                counter(&mut e, name, help, value.load(Ordering::Relaxed))?;
+            }
+        }
         Ok(())
     }
 }

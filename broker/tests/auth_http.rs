@@ -1,0 +1,302 @@
+//! `[auth.http]` against a real HTTP service on loopback (axum, written here to follow the
+//! EMQX convention) and a real broker: allow, deny, ignore (handed on to the password file),
+//! 204, a 418, garbage, a service too slow or not there at all, authorization of PUBLISH and
+//! SUBSCRIBE, the counters in /metrics, and other clients never held up.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use common::{publish, Client, WAIT};
+use serde_json::{json, Value};
+use tern::codec::{Connect, Packet, Protocol, QoS, ReasonCode};
+use tern::config::{Config, Listener};
+use tern::embed::Broker;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::timeout;
+
+/// The service: what it was asked, in order.
+type Seen = Arc<Mutex<Vec<Value>>>;
+
+async fn auth(State(seen): State<Seen>, Json(body): Json<Value>) -> Response {
+    seen.lock().unwrap().push(body.clone());
+    let user = body["username"].as_str().unwrap_or("");
+    let password = body["password"].as_str().unwrap_or("");
+    match (user, password) {
+        ("alice", "good") => {
+            Json(json!({"result": "allow", "is_superuser": false})).into_response()
+        }
+        ("alice", _) => Json(json!({"result": "deny"})).into_response(),
+        ("carol", _) => StatusCode::NO_CONTENT.into_response(),
+        ("garbage", _) => (StatusCode::OK, "<html>hello</html>").into_response(),
+        ("teapot", _) => StatusCode::IM_A_TEAPOT.into_response(),
+        ("broken", _) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        ("slow", _) => {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            Json(json!({"result": "allow"})).into_response()
+        }
+        _ => Json(json!({"result": "ignore"})).into_response(),
+    }
+}
+
+async fn acl(State(seen): State<Seen>, Json(body): Json<Value>) -> Response {
+    seen.lock().unwrap().push(body.clone());
+    let topic = body["topic"].as_str().unwrap_or("");
+    if topic.starts_with("forbidden/") {
+        Json(json!({"result": "deny"})).into_response()
+    } else if topic.starts_with("down/") {
+        StatusCode::SERVICE_UNAVAILABLE.into_response()
+    } else {
+        Json(json!({"result": "allow"})).into_response()
+    }
+}
+
+/// The service on an ephemeral loopback port.
+async fn service() -> (SocketAddr, Seen) {
+    let seen = Seen::default();
+    let app = Router::new()
+        .route("/auth", post(auth))
+        .route("/acl", post(acl))
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, seen)
+}
+
+/// A broker whose `[auth.http]` is `http` (TOML lines), with a password file holding bob
+/// (password "pw") for what the service ignores, and anonymous access off.
+async fn broker(http: &str, extra: &str) -> Broker {
+    let passwd = std::env::temp_dir().join(format!(
+        "tern-auth-http-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    let mut file = tern::auth::PasswordFile::default();
+    file.set_password("bob", b"pw", 4096).unwrap();
+    file.save(&passwd).unwrap();
+    let toml = format!(
+        "[auth]\nallow_anonymous = false\nfailed_login_delay_ms = 0\npassword_file = {:?}\n\n\
+         [auth.http]\n{http}\n{extra}",
+        passwd.display().to_string()
+    );
+    let mut config = Config::from_toml_str(&toml).expect("configuration");
+    config = common::in_memory(config);
+    config.listeners = vec![Listener {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ..Listener::default()
+    }];
+    if extra.contains("[http]") {
+        config.http.enabled = true;
+    }
+    Broker::start(config).await.expect("the broker starts")
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// CONNECT (5.0) with these credentials; the CONNACK's reason code.
+async fn login(addr: SocketAddr, user: &str, password: &str) -> (ReasonCode, Option<Client>) {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut client = Client {
+        stream,
+        buf: Default::default(),
+    };
+    let mut connect = Connect::new(Protocol::V5, format!("c-{user}"));
+    connect.username = Some(user.into());
+    connect.password = Some(password.as_bytes().to_vec().into());
+    client.send(&Packet::Connect(Box::new(connect))).await;
+    match client.recv().await {
+        Some(Packet::ConnAck(ack)) => {
+            let ok = !ack.code.is_error();
+            (ack.code, ok.then_some(client))
+        }
+        other => panic!("{user}: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn logins_follow_the_service_and_what_it_ignores_goes_to_the_password_file() {
+    let (service, seen) = service().await;
+    let http = format!("authenticate_url = \"http://{service}/auth\"\ntimeout_ms = 1000");
+    let broker = broker(&http, "").await;
+    let addr = broker.local_addrs()[0];
+
+    let (code, alice) = login(addr, "alice", "good").await;
+    assert_eq!(code, ReasonCode::SUCCESS);
+    assert_eq!(
+        login(addr, "alice", "bad").await.0,
+        ReasonCode::BAD_USER_NAME_OR_PASSWORD
+    );
+    assert_eq!(
+        login(addr, "carol", "x").await.0,
+        ReasonCode::SUCCESS,
+        "204 allows"
+    );
+    // "ignore", a 418 and garbage hand the login on: bob is in the password file.
+    assert_eq!(login(addr, "bob", "pw").await.0, ReasonCode::SUCCESS);
+    assert_eq!(
+        login(addr, "bob", "nope").await.0,
+        ReasonCode::BAD_USER_NAME_OR_PASSWORD
+    );
+    assert_eq!(
+        login(addr, "teapot", "x").await.0,
+        ReasonCode::BAD_USER_NAME_OR_PASSWORD
+    );
+    assert_eq!(
+        login(addr, "garbage", "x").await.0,
+        ReasonCode::BAD_USER_NAME_OR_PASSWORD
+    );
+    // A 5xx is a service that did not answer: deny, with 0x88 Server unavailable.
+    assert_eq!(
+        login(addr, "broken", "x").await.0,
+        ReasonCode::SERVER_UNAVAILABLE
+    );
+
+    // A service too slow for its timeout: 0x88, and meanwhile alice is served.
+    let slow = tokio::spawn(login(addr, "slow", "x"));
+    let mut alice = alice.expect("alice is in");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    alice.send(&Packet::PingReq).await;
+    assert_eq!(
+        timeout(WAIT, alice.recv()).await.unwrap(),
+        Some(Packet::PingResp)
+    );
+    assert_eq!(slow.await.unwrap().0, ReasonCode::SERVER_UNAVAILABLE);
+
+    // What the service was told, as the convention has it.
+    let seen = seen.lock().unwrap().clone();
+    let first = &seen[0];
+    assert_eq!(first["clientid"], "c-alice");
+    assert_eq!(first["username"], "alice");
+    assert_eq!(first["password"], "good");
+    assert_eq!(first["peerhost"], "127.0.0.1");
+    assert_eq!(first["protocol"], "MQTT");
+    broker.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_service_that_is_not_there_denies_with_0x88_or_as_configured() {
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!("authenticate_url = \"http://127.0.0.1:{port}/auth\"\ntimeout_ms = 500");
+    let broker1 = broker(&url, "").await;
+    let addr = broker1.local_addrs()[0];
+    assert_eq!(
+        login(addr, "anyone", "x").await.0,
+        ReasonCode::SERVER_UNAVAILABLE
+    );
+    broker1.stop().await.unwrap();
+
+    let ignore = format!("{url}\nwhen_unavailable = \"ignore\"");
+    let broker2 = broker(&ignore, "").await;
+    let addr = broker2.local_addrs()[0];
+    assert_eq!(
+        login(addr, "bob", "pw").await.0,
+        ReasonCode::SUCCESS,
+        "on to the file"
+    );
+    assert_eq!(
+        login(addr, "anyone", "x").await.0,
+        ReasonCode::BAD_USER_NAME_OR_PASSWORD
+    );
+    broker2.stop().await.unwrap();
+
+    let allow = format!("{url}\nwhen_unavailable = \"allow\"");
+    let broker3 = broker(&allow, "").await;
+    let addr = broker3.local_addrs()[0];
+    assert_eq!(login(addr, "anyone", "x").await.0, ReasonCode::SUCCESS);
+    broker3.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn publishes_and_subscriptions_are_authorized_by_the_service_and_counted() {
+    let (service, seen) = service().await;
+    let http = format!(
+        "authenticate_url = \"http://{service}/auth\"\nauthorize_url = \"http://{service}/acl\"\n\
+         timeout_ms = 1000\ncache_ms = 60000"
+    );
+    let broker = broker(&http, "[http]\nbind = \"127.0.0.1:0\"\n").await;
+    let addr = broker.local_addrs()[0];
+    let (_, alice) = login(addr, "alice", "good").await;
+    let mut alice = alice.unwrap();
+
+    alice.send_subscribe("ok/#", QoS::AtLeastOnce).await;
+    assert!(matches!(alice.recv().await, Some(Packet::SubAck(a)) if a.reasons == [ReasonCode(1)]));
+    alice.send_subscribe("forbidden/#", QoS::AtLeastOnce).await;
+    assert!(
+        matches!(alice.recv().await, Some(Packet::SubAck(a)) if a.reasons == [ReasonCode::NOT_AUTHORIZED])
+    );
+    alice.send_subscribe("down/#", QoS::AtLeastOnce).await;
+    assert!(
+        matches!(alice.recv().await, Some(Packet::SubAck(a)) if a.reasons == [ReasonCode::UNSPECIFIED_ERROR])
+    );
+
+    alice
+        .send(&publish("forbidden/x", b"no".to_vec(), QoS::AtLeastOnce, 1))
+        .await;
+    assert!(
+        matches!(alice.recv().await, Some(Packet::PubAck(a)) if a.reason == ReasonCode::NOT_AUTHORIZED)
+    );
+    for id in [2, 3] {
+        // The second is answered from the cache: the service hears of it once.
+        alice
+            .send(&publish("ok/x", b"yes".to_vec(), QoS::AtLeastOnce, id))
+            .await;
+        let mut acked = false;
+        for _ in 0..2 {
+            match alice.recv().await {
+                Some(Packet::PubAck(a)) => {
+                    assert_eq!(a.reason, ReasonCode::SUCCESS);
+                    acked = true;
+                    break;
+                }
+                Some(Packet::Publish(_)) => continue,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(acked);
+    }
+    let asked: Vec<Value> = seen.lock().unwrap().clone();
+    let publishes: Vec<&Value> = asked
+        .iter()
+        .filter(|v| v["action"] == "publish" && v["topic"] == "ok/x")
+        .collect();
+    assert_eq!(publishes.len(), 1, "cached: {asked:?}");
+    assert_eq!(publishes[0]["qos"], 1);
+    assert_eq!(publishes[0]["clientid"], "c-alice");
+
+    // The counters, in /metrics.
+    let http_addr = broker.http_addr().expect("HTTP on");
+    let mut s = tokio::net::TcpStream::connect(http_addr).await.unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut metrics = String::new();
+    s.read_to_string(&mut metrics).await.unwrap();
+    for name in [
+        "tern_auth_http_allowed_total",
+        "tern_auth_http_denied_total",
+        "tern_auth_http_unavailable_total",
+    ] {
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {metrics}"));
+        let value: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(value >= 1, "{line}");
+    }
+    broker.stop().await.unwrap();
+}

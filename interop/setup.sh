@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the interoperability runs need, on a fresh machine or an old one:
 # - Debian packages: cmake (to build the Paho C library under the paho-mqtt crate),
-#   mosquitto and mosquitto-clients, and chromium (run headless by broker/tests/browser.rs),
+#   mosquitto and mosquitto-clients, chromium (run headless by broker/tests/browser.rs) and
+#   postgresql (servers of its own started by broker/tests/auth_postgres.rs),
 #   with apt-get when run as root (otherwise it says what to install and stops);
 # - interop/.venv: Python paho-mqtt, pinned in python/requirements.txt;
 # - interop/node/node_modules: MQTT.js, exactly as node/package-lock.json pins it.
@@ -15,6 +16,8 @@ command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
 [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null || need+=(mosquitto)
 # Headless Chromium runs MQTT.js in a real browser (broker/tests/browser.rs).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# A real PostgreSQL for [auth.postgres] (broker/tests/auth_postgres.rs starts its own).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "setup: apt-get install ${need[*]}"

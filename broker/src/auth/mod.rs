@@ -18,6 +18,7 @@ pub mod jwt;
 mod jwt_authenticator;
 pub mod options;
 pub mod password_file;
+pub mod postgres;
 pub mod scram;
 mod security;
 

@@ -45,6 +45,10 @@ pub struct Auth {
     /// Asked before the password file and JWT; its "ignore" hands the decision on to them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http: Option<super::http::HttpAuth>,
+    /// `[auth.postgres]`: users and ACL rules from PostgreSQL (see `crate::auth::postgres`).
+    /// Asked after `[auth.http]` and before the password file and JWT.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<super::postgres::PostgresAuth>,
 }
 
 impl Default for Auth {
@@ -57,6 +61,7 @@ impl Default for Auth {
             acl_default: AclDefault::Deny,
             jwt: None,
             http: None,
+            postgres: None,
         }
     }
 }

@@ -13,6 +13,7 @@ use super::hooks::Hooks;
 use crate::auth::http::{
     peerhost, AccessRequest, Decision, HttpBackend, LoginRequest, WhenUnavailable,
 };
+use crate::auth::postgres::PostgresBackend;
 use crate::codec::{Publish, QoS, ReasonCode, TopicFilter};
 use crate::engine::{ClientInfo, ConnectVerdict, Interest, Notice, PublishVerdict, Question};
 
@@ -132,6 +133,99 @@ impl Hooks for HttpHooks {
                 self.access(client, filter.as_str(), "subscribe", *qos, false)
                     .await,
             );
+        }
+        answers
+    }
+}
+
+/// `[auth.postgres]` as a hook.
+pub(crate) struct PostgresHooks(pub Arc<PostgresBackend>);
+
+impl PostgresHooks {
+    fn settle(&self, decision: Decision) -> Decision {
+        match (decision, self.0.settings().when_unavailable) {
+            (Decision::Unavailable, WhenUnavailable::Allow) => Decision::Allow,
+            (Decision::Unavailable, WhenUnavailable::Ignore) => Decision::Ignore,
+            (decision, _) => decision,
+        }
+    }
+
+    /// A refusal of `action` on `topic` by `client`'s rules, if they refuse it.
+    async fn access(&self, client: &ClientInfo, topic: &str, action: &str) -> Option<ReasonCode> {
+        let user = client.username.as_deref()?;
+        match self.settle(self.0.authorize(user, topic, action).await) {
+            Decision::Allow | Decision::Ignore => None,
+            Decision::Deny => {
+                tracing::info!(client_id = %client.client_id, topic, action,
+                    "refused by auth.postgres");
+                Some(ReasonCode::NOT_AUTHORIZED)
+            }
+            Decision::Unavailable => {
+                tracing::warn!(client_id = %client.client_id, topic, action,
+                    "refused: auth.postgres is unavailable");
+                Some(ReasonCode::UNSPECIFIED_ERROR)
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Hooks for PostgresHooks {
+    fn interest(&self) -> Interest {
+        Interest {
+            connect: !self.0.settings().password_query.is_empty(),
+            publish: !self.0.settings().acl_query.is_empty(),
+            subscribe: !self.0.settings().acl_query.is_empty(),
+            ..Interest::default()
+        }
+    }
+
+    async fn authenticate(&self, question: &Question) -> ConnectVerdict {
+        let Question::Connect {
+            client,
+            password,
+            method: None,
+            ..
+        } = question
+        else {
+            return ConnectVerdict::Ignore;
+        };
+        // No user name: not a login this source can check.
+        let Some(user) = client.username.as_deref() else {
+            return ConnectVerdict::Ignore;
+        };
+        let password = password.as_deref().unwrap_or_default();
+        match self.settle(self.0.authenticate(user, password).await) {
+            Decision::Allow => ConnectVerdict::Allow { username: None },
+            Decision::Ignore => ConnectVerdict::Ignore,
+            Decision::Deny => {
+                tracing::info!(client_id = %client.client_id, user,
+                    "login refused by auth.postgres: wrong password");
+                ConnectVerdict::Deny(ReasonCode::BAD_USER_NAME_OR_PASSWORD)
+            }
+            Decision::Unavailable => {
+                tracing::warn!(client_id = %client.client_id, user,
+                    "login refused: auth.postgres is unavailable (0x88 Server unavailable)");
+                ConnectVerdict::Deny(ReasonCode::SERVER_UNAVAILABLE)
+            }
+        }
+    }
+
+    async fn on_publish(&self, client: &ClientInfo, publish: &Publish) -> PublishVerdict {
+        match self.access(client, publish.topic.as_str(), "publish").await {
+            None => PublishVerdict::Allow,
+            Some(code) => PublishVerdict::Refuse(code),
+        }
+    }
+
+    async fn authorize_subscribe(
+        &self,
+        client: &ClientInfo,
+        filters: &[(TopicFilter, QoS)],
+    ) -> Vec<Option<ReasonCode>> {
+        let mut answers = Vec::with_capacity(filters.len());
+        for (filter, _) in filters {
+            answers.push(self.access(client, filter.as_str(), "subscribe").await);
         }
         answers
     }

@@ -83,6 +83,8 @@ pub struct Setup {
     pub grpc: grpc::options::Grpc,
     /// `[auth.http]`, its client built.
     pub http_auth: Option<Arc<crate::auth::http::HttpBackend>>,
+    /// `[auth.postgres]`, its pool built.
+    pub postgres_auth: Option<Arc<crate::auth::postgres::PostgresBackend>>,
     /// What the admin API shows as the configuration (secrets already redacted).
     pub config_json: serde_json::Value,
 }
@@ -116,6 +118,8 @@ pub struct Server {
     hooks: Option<Arc<dyn hooks::Hooks>>,
     /// `[auth.http]`, asked after the application's hooks.
     http_auth: Option<Arc<crate::auth::http::HttpBackend>>,
+    /// `[auth.postgres]`, asked after `[auth.http]`.
+    postgres_auth: Option<Arc<crate::auth::postgres::PostgresBackend>>,
 }
 
 impl Server {
@@ -158,6 +162,7 @@ impl Server {
             })),
             hooks: None,
             http_auth: setup.http_auth,
+            postgres_auth: setup.postgres_auth,
         })
     }
 
@@ -274,6 +279,10 @@ impl Server {
         if let Some(backend) = self.http_auth {
             let _ = measured.auth_http.set(backend.stats.clone());
             chain.push(Arc::new(backends::HttpHooks(backend)));
+        }
+        if let Some(backend) = self.postgres_auth {
+            let _ = measured.auth_postgres.set(backend.stats.clone());
+            chain.push(Arc::new(backends::PostgresHooks(backend)));
         }
         let hooks: Option<Arc<dyn hooks::Hooks>> = match chain.len() {
             0 => None,

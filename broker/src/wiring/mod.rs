@@ -42,6 +42,12 @@ pub async fn bind(config: Config) -> anyhow::Result<Server> {
         )?)),
         None => None,
     };
+    let postgres_auth = match &config.auth.postgres {
+        Some(pg) => Some(std::sync::Arc::new(
+            crate::auth::postgres::PostgresBackend::new(pg)?,
+        )),
+        None => None,
+    };
     let config_json = redacted(&config);
     Server::bind(Setup {
         settings: settings(&config),
@@ -53,6 +59,7 @@ pub async fn bind(config: Config) -> anyhow::Result<Server> {
         http: config.http,
         grpc: config.grpc,
         http_auth,
+        postgres_auth,
     })
     .await
 }
@@ -61,7 +68,12 @@ pub async fn bind(config: Config) -> anyhow::Result<Server> {
 /// the JWT secret. (Files are named, not read: a password file's path is no secret.)
 fn redacted(config: &Config) -> serde_json::Value {
     let mut value = serde_json::to_value(config).unwrap_or_default();
-    for pointer in ["/http/token", "/grpc/token", "/auth/jwt/secret"] {
+    for pointer in [
+        "/http/token",
+        "/grpc/token",
+        "/auth/jwt/secret",
+        "/auth/postgres/connection",
+    ] {
         if let Some(secret) = value.pointer_mut(pointer) {
             if secret.as_str().is_some_and(|s| !s.is_empty()) {
                 *secret = serde_json::Value::from("(redacted)");

@@ -79,6 +79,20 @@ pub fn preflight(config: &Config) -> Result<(), ConfigError> {
             return Err(ConfigError::invalid("auth.http", format!("{e:#}")));
         }
     }
+    if let Some(pg) = &auth.postgres {
+        if let Err(e) = pg.connection.parse::<tokio_postgres::Config>() {
+            return Err(ConfigError::invalid(
+                "auth.postgres.connection",
+                e.to_string(),
+            ));
+        }
+        if pg.timeout_ms == 0 {
+            return Err(ConfigError::invalid(
+                "auth.postgres.timeout_ms",
+                "at least 1",
+            ));
+        }
+    }
     if let Some(jwt) = &auth.jwt {
         if let Err((key, message)) = JwtVerifier::new(jwt) {
             return Err(ConfigError::invalid(format!("auth.jwt.{key}"), message));

@@ -34,6 +34,8 @@ pub struct Measured {
     pub hook_notices_dropped: AtomicU64,
     /// What `[auth.http]` answered, when it is configured.
     pub auth_http: std::sync::OnceLock<Arc<crate::auth::http::HttpStats>>,
+    /// What `[auth.postgres]` decided, when it is configured.
+    pub auth_postgres: std::sync::OnceLock<Arc<crate::auth::http::HttpStats>>,
 }
 
 impl Default for Measured {
@@ -46,6 +48,7 @@ impl Default for Measured {
             hook_timeouts: AtomicU64::new(0),
             hook_notices_dropped: AtomicU64::new(0),
             auth_http: std::sync::OnceLock::new(),
+            auth_postgres: std::sync::OnceLock::new(),
         }
     }
 }
@@ -304,6 +307,38 @@ impl Collector for Engine {
                     "auth_http_garbage",
                     "auth.http 200 answers without a result",
                     &http.garbage,
+                ),
+            ];
+            for (name, help, value) in answers {
+                counter(&mut e, name, help, value.load(Ordering::Relaxed))?;
+            }
+        }
+        if let Some(pg) = m.auth_postgres.get() {
+            let answers = [
+                (
+                    "auth_postgres_allowed",
+                    "auth.postgres decisions: allow",
+                    &pg.allowed,
+                ),
+                (
+                    "auth_postgres_denied",
+                    "auth.postgres decisions: deny",
+                    &pg.denied,
+                ),
+                (
+                    "auth_postgres_ignored",
+                    "auth.postgres decisions: not its user or rule",
+                    &pg.ignored,
+                ),
+                (
+                    "auth_postgres_unavailable",
+                    "auth.postgres queries with no answer",
+                    &pg.unavailable,
+                ),
+                (
+                    "auth_postgres_garbage",
+                    "auth.postgres hashes not in the password file's format",
+                    &pg.garbage,
                 ),
             ];
             for (name, help, value) in answers {

@@ -1,0 +1,217 @@
+//! `[auth.postgres]`: users and ACL rules kept in PostgreSQL.
+//!
+//! - **Users**: `password_query` (default `SELECT password_hash FROM mqtt_user WHERE username
+//!   = $1`) gives a user's hash in the password file's format (what `tern passwd` writes after
+//!   `user:`: `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`, salted PBKDF2).
+//!   A user the query does not find is not this source's: the next one decides.
+//! - **Rights**: `acl_query` (default `SELECT permission, action, topic FROM mqtt_acl WHERE
+//!   username = $1 ORDER BY id`) gives rules in order: `permission` `allow` or `deny`,
+//!   `action` `publish`, `subscribe` or `all`, `topic` a filter. The first rule that applies
+//!   decides; none: not this source's. A rule applies to a PUBLISH whose topic it matches;
+//!   an allow rule to a SUBSCRIBE whose every topic it matches, a deny rule to one that shares
+//!   any topic with it (as the ACL file's rules do).
+//!
+//! Connections come from a pool (`pool_size`), each query within `timeout_ms`; a database
+//! that does not answer decides as `when_unavailable` says (deny by default: CONNACK 0x88).
+//! PBKDF2 runs on a blocking thread. Nothing here runs on the engine task.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use serde::{Deserialize, Serialize};
+use tokio_postgres::NoTls;
+
+use super::http::{Decision, HttpStats, WhenUnavailable};
+use super::PasswordFile;
+use crate::engine::policy::{covers, overlaps};
+
+/// `[auth.postgres]` as the configuration file spells it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresAuth {
+    /// The connection, as libpq spells it: `"host=127.0.0.1 port=5432 user=tern
+    /// dbname=mqtt password=..."` (or a `postgresql://` URL).
+    pub connection: String,
+    /// The query that gives a user's password hash; `$1` is the user name.
+    #[serde(default = "default_password_query")]
+    pub password_query: String,
+    /// The query that gives a user's rules; `$1` is the user name. Empty: rights are not
+    /// asked here.
+    #[serde(default = "default_acl_query")]
+    pub acl_query: String,
+    /// How long getting a connection and running a query may take, in milliseconds.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u32,
+    /// Connections kept open at most.
+    #[serde(default = "default_pool_size")]
+    pub pool_size: usize,
+    /// What a database that does not answer decides (default deny).
+    #[serde(default)]
+    pub when_unavailable: WhenUnavailable,
+}
+
+fn default_password_query() -> String {
+    "SELECT password_hash FROM mqtt_user WHERE username = $1".into()
+}
+
+fn default_acl_query() -> String {
+    "SELECT permission, action, topic FROM mqtt_acl WHERE username = $1 ORDER BY id".into()
+}
+
+fn default_timeout_ms() -> u32 {
+    5000
+}
+
+fn default_pool_size() -> usize {
+    8
+}
+
+/// The pool, and counters of what the database decided.
+pub struct PostgresBackend {
+    pool: Pool,
+    settings: PostgresAuth,
+    pub stats: Arc<HttpStats>,
+}
+
+impl PostgresBackend {
+    /// The pool for `settings` (no connection is made yet).
+    pub fn new(settings: &PostgresAuth) -> anyhow::Result<PostgresBackend> {
+        let timeout = Duration::from_millis(u64::from(settings.timeout_ms));
+        let mut config: tokio_postgres::Config = settings
+            .connection
+            .parse()
+            .context("auth.postgres.connection")?;
+        config.connect_timeout(timeout);
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(settings.pool_size.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(timeout))
+            .create_timeout(Some(timeout))
+            .recycle_timeout(Some(timeout))
+            .build()
+            .context("auth.postgres: the connection pool")?;
+        Ok(PostgresBackend {
+            pool,
+            settings: settings.clone(),
+            stats: Arc::default(),
+        })
+    }
+
+    pub fn settings(&self) -> &PostgresAuth {
+        &self.settings
+    }
+
+    /// Runs `query` with the user name, within the timeout; `None` if the database did not
+    /// answer (logged).
+    async fn rows(&self, query: &str, user: &str) -> Option<Vec<tokio_postgres::Row>> {
+        let timeout = Duration::from_millis(u64::from(self.settings.timeout_ms));
+        let run = async {
+            let client = self.pool.get().await.map_err(|e| e.to_string())?;
+            client
+                .query(query, &[&user])
+                .await
+                .map_err(|e| e.to_string())
+        };
+        match tokio::time::timeout(timeout, run).await {
+            Ok(Ok(rows)) => Some(rows),
+            Ok(Err(e)) => {
+                tracing::warn!("auth.postgres: {e}");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("auth.postgres: no answer within {timeout:?}");
+                None
+            }
+        }
+    }
+
+    fn count(&self, decision: Decision) -> Decision {
+        use std::sync::atomic::Ordering;
+        let counter = match decision {
+            Decision::Allow => &self.stats.allowed,
+            Decision::Deny => &self.stats.denied,
+            Decision::Ignore => &self.stats.ignored,
+            Decision::Unavailable => &self.stats.unavailable,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        decision
+    }
+
+    /// Whether `password` is `user`'s; `Ignore` for a user the database does not know.
+    pub async fn authenticate(&self, user: &str, password: &[u8]) -> Decision {
+        let Some(rows) = self.rows(&self.settings.password_query, user).await else {
+            return self.count(Decision::Unavailable);
+        };
+        let Some(row) = rows.first() else {
+            return self.count(Decision::Ignore);
+        };
+        let hash: Result<String, _> = row.try_get(0);
+        let credentials = hash
+            .ok()
+            .and_then(|hash| PasswordFile::parse(&format!("{user}:{hash}\n")).ok())
+            .and_then(|file| file.get(user).cloned());
+        let Some(credentials) = credentials else {
+            use std::sync::atomic::Ordering;
+            self.stats.garbage.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                user,
+                "auth.postgres: the stored hash is not in the password file's format"
+            );
+            return self.count(Decision::Deny);
+        };
+        let password = password.to_vec();
+        let matches =
+            tokio::task::spawn_blocking(move || credentials.verify_password(&password)).await;
+        self.count(match matches {
+            Ok(true) => Decision::Allow,
+            _ => Decision::Deny,
+        })
+    }
+
+    /// What `user`'s rules say about `action` (`publish` or `subscribe`) on `topic`.
+    pub async fn authorize(&self, user: &str, topic: &str, action: &str) -> Decision {
+        if self.settings.acl_query.is_empty() {
+            return Decision::Ignore;
+        }
+        let Some(rows) = self.rows(&self.settings.acl_query, user).await else {
+            return self.count(Decision::Unavailable);
+        };
+        for row in rows {
+            let (Ok(permission), Ok(rule_action), Ok(rule)) = (
+                row.try_get::<_, String>(0),
+                row.try_get::<_, String>(1),
+                row.try_get::<_, String>(2),
+            ) else {
+                continue;
+            };
+            if rule_action != "all" && rule_action != action {
+                continue;
+            }
+            if crate::codec::TopicFilter::new(rule.as_str()).is_err() {
+                continue;
+            }
+            let allow = permission == "allow";
+            let applies = match (action, allow) {
+                ("subscribe", false) => overlaps(&rule, topic),
+                _ => covers(&rule, topic),
+            };
+            if applies {
+                return self.count(if allow {
+                    Decision::Allow
+                } else {
+                    Decision::Deny
+                });
+            }
+        }
+        self.count(Decision::Ignore)
+    }
+}

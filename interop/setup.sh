@@ -2,7 +2,7 @@
 # Installs what the interoperability runs need, on a fresh machine or an old one:
 # - Debian packages: cmake (to build the Paho C library under the paho-mqtt crate),
 #   mosquitto and mosquitto-clients, chromium (run headless by broker/tests/browser.rs) and
-#   postgresql (servers of its own started by broker/tests/auth_postgres.rs),
+#   postgresql and redis-server (servers of their own started by broker/tests/auth_*.rs),
 #   with apt-get when run as root (otherwise it says what to install and stops);
 # - interop/.venv: Python paho-mqtt, pinned in python/requirements.txt;
 # - interop/node/node_modules: MQTT.js, exactly as node/package-lock.json pins it.
@@ -18,6 +18,8 @@ command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # A real PostgreSQL for [auth.postgres] (broker/tests/auth_postgres.rs starts its own).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# A real Redis for [auth.redis] (broker/tests/auth_redis.rs starts its own).
+command -v redis-server >/dev/null || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "setup: apt-get install ${need[*]}"

@@ -14,10 +14,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use common::{publish, Client, WAIT};
+use common::{login, publish, WAIT};
 use serde_json::{json, Value};
-use tern::codec::{Connect, Packet, Protocol, QoS, ReasonCode};
-use tern::config::{Config, Listener};
+use tern::codec::{Packet, QoS, ReasonCode};
+use tern::config::Config;
 use tern::embed::Broker;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::timeout;
@@ -71,58 +71,9 @@ async fn service() -> (SocketAddr, Seen) {
     (addr, seen)
 }
 
-/// A broker whose `[auth.http]` is `http` (TOML lines), with a password file holding bob
-/// (password "pw") for what the service ignores, and anonymous access off.
+/// A broker whose `[auth.http]` is `http` (TOML lines), then `extra`.
 async fn broker(http: &str, extra: &str) -> Broker {
-    let passwd = std::env::temp_dir().join(format!(
-        "tern-auth-http-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    let mut file = tern::auth::PasswordFile::default();
-    file.set_password("bob", b"pw", 4096).unwrap();
-    file.save(&passwd).unwrap();
-    let toml = format!(
-        "[auth]\nallow_anonymous = false\nfailed_login_delay_ms = 0\npassword_file = {:?}\n\n\
-         [auth.http]\n{http}\n{extra}",
-        passwd.display().to_string()
-    );
-    let mut config = Config::from_toml_str(&toml).expect("configuration");
-    config = common::in_memory(config);
-    config.listeners = vec![Listener {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        ..Listener::default()
-    }];
-    if extra.contains("[http]") {
-        config.http.enabled = true;
-    }
-    Broker::start(config).await.expect("the broker starts")
-}
-
-fn rand_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    N.fetch_add(1, Ordering::Relaxed)
-}
-
-/// CONNECT (5.0) with these credentials; the CONNACK's reason code.
-async fn login(addr: SocketAddr, user: &str, password: &str) -> (ReasonCode, Option<Client>) {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut client = Client {
-        stream,
-        buf: Default::default(),
-    };
-    let mut connect = Connect::new(Protocol::V5, format!("c-{user}"));
-    connect.username = Some(user.into());
-    connect.password = Some(password.as_bytes().to_vec().into());
-    client.send(&Packet::Connect(Box::new(connect))).await;
-    match client.recv().await {
-        Some(Packet::ConnAck(ack)) => {
-            let ok = !ack.code.is_error();
-            (ack.code, ok.then_some(client))
-        }
-        other => panic!("{user}: {other:?}"),
-    }
+    common::auth_broker(&format!("[auth.http]\n{http}\n{extra}")).await
 }
 
 #[tokio::test]
@@ -188,9 +139,7 @@ async fn logins_follow_the_service_and_what_it_ignores_goes_to_the_password_file
 #[tokio::test]
 async fn a_service_that_is_not_there_denies_with_0x88_or_as_configured() {
     // A port nothing listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
+    let port = common::closed_port();
     let url = format!("authenticate_url = \"http://127.0.0.1:{port}/auth\"\ntimeout_ms = 500");
     let broker1 = broker(&url, "").await;
     let addr = broker1.local_addrs()[0];

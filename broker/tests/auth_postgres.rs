@@ -6,13 +6,11 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{publish, Client};
-use tern::codec::{Connect, Packet, Protocol, QoS, ReasonCode};
-use tern::config::{Config, Listener};
+use common::login;
+use tern::codec::{QoS, ReasonCode};
 use tern::embed::Broker;
 
 /// A PostgreSQL server of the test's own, stopped and removed when dropped.
@@ -162,17 +160,6 @@ impl Drop for Postgres {
     }
 }
 
-/// The hash `tern passwd` would store for `password` (after `user:` in a password file).
-fn hash(user: &str, password: &str) -> String {
-    let mut file = tern::auth::PasswordFile::default();
-    file.set_password(user, password.as_bytes(), 4096).unwrap();
-    let text = file.to_string();
-    text.trim()
-        .strip_prefix(&format!("{user}:"))
-        .unwrap()
-        .to_owned()
-}
-
 /// Starts PostgreSQL, or prints why not and gives `None`; in CI (`CI` set), not having it is
 /// a failure: the setup script installs it.
 fn postgres(name: &str) -> Option<Postgres> {
@@ -186,46 +173,11 @@ fn postgres(name: &str) -> Option<Postgres> {
     }
 }
 
-/// A broker asking `pg`, with a password file holding bob ("pw"), anonymous access off.
+/// A broker asking PostgreSQL at `connection`, then `extra` (TOML lines of `[auth.postgres]`).
 async fn broker(connection: &str, extra: &str) -> Broker {
-    let passwd = std::env::temp_dir().join(format!(
-        "tern-auth-pg-{}-{}",
-        std::process::id(),
-        connection.len() + extra.len()
-    ));
-    let mut file = tern::auth::PasswordFile::default();
-    file.set_password("bob", b"pw", 4096).unwrap();
-    file.save(&passwd).unwrap();
-    let toml = format!(
-        "[auth]\nallow_anonymous = false\nfailed_login_delay_ms = 0\npassword_file = {:?}\n\n\
-         [auth.postgres]\nconnection = {connection:?}\ntimeout_ms = 2000\n{extra}",
-        passwd.display().to_string()
-    );
-    let mut config = common::in_memory(Config::from_toml_str(&toml).expect("configuration"));
-    config.listeners = vec![Listener {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        ..Listener::default()
-    }];
-    Broker::start(config).await.expect("the broker starts")
-}
-
-async fn login(addr: SocketAddr, user: &str, password: &str) -> (ReasonCode, Option<Client>) {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut client = Client {
-        stream,
-        buf: Default::default(),
-    };
-    let mut connect = Connect::new(Protocol::V5, format!("c-{user}"));
-    connect.username = Some(user.into());
-    connect.password = Some(password.as_bytes().to_vec().into());
-    client.send(&Packet::Connect(Box::new(connect))).await;
-    match client.recv().await {
-        Some(Packet::ConnAck(ack)) => {
-            let ok = !ack.code.is_error();
-            (ack.code, ok.then_some(client))
-        }
-        other => panic!("{user}: {other:?}"),
-    }
+    let section =
+        format!("[auth.postgres]\nconnection = {connection:?}\ntimeout_ms = 2000\n{extra}");
+    common::auth_broker(&section).await
 }
 
 fn tables(pg: &Postgres) {
@@ -236,7 +188,7 @@ fn tables(pg: &Postgres) {
     );
     pg.sql(&format!(
         "INSERT INTO mqtt_user VALUES ('alice', '{}'), ('broken', 'not a hash');",
-        hash("alice", "wonderland")
+        common::password_hash("alice", "wonderland")
     ));
 }
 
@@ -246,25 +198,7 @@ async fn postgres_users_log_in_and_unknown_ones_go_on_to_the_password_file() {
     tables(&pg);
     let broker = broker(&pg.connection(), "acl_query = \"\"").await;
     let addr = broker.local_addrs()[0];
-    assert_eq!(
-        login(addr, "alice", "wonderland").await.0,
-        ReasonCode::SUCCESS
-    );
-    assert_eq!(
-        login(addr, "alice", "guess").await.0,
-        ReasonCode::BAD_USER_NAME_OR_PASSWORD
-    );
-    // Not in the table: the password file decides.
-    assert_eq!(login(addr, "bob", "pw").await.0, ReasonCode::SUCCESS);
-    assert_eq!(
-        login(addr, "mallory", "x").await.0,
-        ReasonCode::BAD_USER_NAME_OR_PASSWORD
-    );
-    // A hash the broker cannot read refuses, and is logged and counted.
-    assert_eq!(
-        login(addr, "broken", "x").await.0,
-        ReasonCode::BAD_USER_NAME_OR_PASSWORD
-    );
+    common::assert_user_store_logins(addr).await;
     broker.stop().await.unwrap();
 }
 
@@ -284,69 +218,25 @@ async fn postgres_acl_rules_apply_at_subscribe_and_publish() {
     let (_, alice) = login(addr, "alice", "wonderland").await;
     let mut alice = alice.expect("alice logs in");
 
-    let granted = |packet: Option<Packet>| match packet {
-        Some(Packet::SubAck(ack)) => ack.reasons[0],
-        other => panic!("{other:?}"),
-    };
-    alice.send_subscribe("home/alice/#", QoS::AtLeastOnce).await;
-    // Shares topics with the deny rule before it: refused.
-    assert_eq!(granted(alice.recv().await), ReasonCode::NOT_AUTHORIZED);
-    alice
-        .send_subscribe("home/alice/lamp", QoS::AtLeastOnce)
-        .await;
-    assert_eq!(granted(alice.recv().await), ReasonCode(1));
-    alice.send_subscribe("public/news", QoS::AtMostOnce).await;
-    assert_eq!(granted(alice.recv().await), ReasonCode(0));
-    alice.send_subscribe("elsewhere/#", QoS::AtMostOnce).await;
-    assert_eq!(granted(alice.recv().await), ReasonCode::NOT_AUTHORIZED);
-
-    let acked = |packet: Option<Packet>| match packet {
-        Some(Packet::PubAck(ack)) => ack.reason,
-        other => panic!("{other:?}"),
-    };
-    alice
-        .send(&publish(
-            "home/alice/secret/x",
-            b"no".to_vec(),
-            QoS::AtLeastOnce,
-            1,
-        ))
-        .await;
-    assert_eq!(acked(alice.recv().await), ReasonCode::NOT_AUTHORIZED);
-    alice
-        .send(&publish("public/news", b"no".to_vec(), QoS::AtLeastOnce, 2))
-        .await;
-    assert_eq!(acked(alice.recv().await), ReasonCode::NOT_AUTHORIZED);
-    alice
-        .send(&publish(
-            "home/alice/lamp",
-            b"on".to_vec(),
-            QoS::AtLeastOnce,
-            3,
-        ))
-        .await;
+    common::assert_user_store_subscriptions(&mut alice).await;
+    // The last rule denies everything else.
+    let elsewhere = alice.subscribe_reason("elsewhere/#", QoS::AtMostOnce).await;
+    assert_eq!(elsewhere, ReasonCode::NOT_AUTHORIZED);
+    // Only subscribe is allowed on public/#, and the last rule denies everything else.
+    let news = alice.publish_reason("public/news", b"no", 2).await;
+    assert_eq!(news, ReasonCode::NOT_AUTHORIZED);
     // Delivered to her own subscription, then acknowledged.
-    let mut reason = None;
-    for _ in 0..2 {
-        match alice.recv().await {
-            Some(Packet::PubAck(ack)) => {
-                reason = Some(ack.reason);
-                break;
-            }
-            Some(Packet::Publish(p)) => assert_eq!(p.payload, "on"),
-            other => panic!("{other:?}"),
-        }
-    }
-    assert_eq!(reason, Some(ReasonCode::SUCCESS));
+    assert_eq!(
+        alice.publish_reason("home/alice/lamp", b"on", 3).await,
+        ReasonCode::SUCCESS
+    );
     broker.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_that_does_not_answer_denies_with_0x88() {
     // A port no database listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
+    let port = common::closed_port();
     let nowhere = format!("host=127.0.0.1 port={port} user=postgres dbname=postgres");
     let broker = broker(&nowhere, "").await;
     let addr = broker.local_addrs()[0];

@@ -19,8 +19,10 @@ mod jwt_authenticator;
 pub mod options;
 pub mod password_file;
 pub mod postgres;
+pub mod redis;
 pub mod scram;
 mod security;
+pub mod source;
 
 pub use authenticator::PasswordAuthenticator;
 pub use jwt_authenticator::JwtAuthenticator;

@@ -49,6 +49,10 @@ pub struct Auth {
     /// Asked after `[auth.http]` and before the password file and JWT.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub postgres: Option<super::postgres::PostgresAuth>,
+    /// `[auth.redis]`: users and ACL rules from Redis (see `crate::auth::redis`). Asked
+    /// after `[auth.postgres]` and before the password file and JWT.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<super::redis::RedisAuth>,
 }
 
 impl Default for Auth {
@@ -62,6 +66,7 @@ impl Default for Auth {
             jwt: None,
             http: None,
             postgres: None,
+            redis: None,
         }
     }
 }

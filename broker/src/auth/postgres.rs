@@ -24,8 +24,7 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::NoTls;
 
 use super::http::{Decision, HttpStats, WhenUnavailable};
-use super::PasswordFile;
-use crate::engine::policy::{covers, overlaps};
+use super::source::{applies, count, verify, UserSource};
 
 /// `[auth.postgres]` as the configuration file spells it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,57 +132,47 @@ impl PostgresBackend {
             }
         }
     }
+}
 
-    fn count(&self, decision: Decision) -> Decision {
-        use std::sync::atomic::Ordering;
-        let counter = match decision {
-            Decision::Allow => &self.stats.allowed,
-            Decision::Deny => &self.stats.denied,
-            Decision::Ignore => &self.stats.ignored,
-            Decision::Unavailable => &self.stats.unavailable,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        decision
+#[async_trait::async_trait]
+impl UserSource for PostgresBackend {
+    fn name(&self) -> &'static str {
+        "auth.postgres"
     }
 
-    /// Whether `password` is `user`'s; `Ignore` for a user the database does not know.
-    pub async fn authenticate(&self, user: &str, password: &[u8]) -> Decision {
+    fn when_unavailable(&self) -> WhenUnavailable {
+        self.settings.when_unavailable
+    }
+
+    fn checks_logins(&self) -> bool {
+        !self.settings.password_query.is_empty()
+    }
+
+    fn checks_rights(&self) -> bool {
+        !self.settings.acl_query.is_empty()
+    }
+
+    fn stats(&self) -> &HttpStats {
+        &self.stats
+    }
+
+    async fn authenticate(&self, user: &str, password: &[u8]) -> Decision {
         let Some(rows) = self.rows(&self.settings.password_query, user).await else {
-            return self.count(Decision::Unavailable);
+            return count(&self.stats, Decision::Unavailable);
         };
         let Some(row) = rows.first() else {
-            return self.count(Decision::Ignore);
+            return count(&self.stats, Decision::Ignore);
         };
-        let hash: Result<String, _> = row.try_get(0);
-        let credentials = hash
-            .ok()
-            .and_then(|hash| PasswordFile::parse(&format!("{user}:{hash}\n")).ok())
-            .and_then(|file| file.get(user).cloned());
-        let Some(credentials) = credentials else {
-            use std::sync::atomic::Ordering;
-            self.stats.garbage.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(
-                user,
-                "auth.postgres: the stored hash is not in the password file's format"
-            );
-            return self.count(Decision::Deny);
-        };
-        let password = password.to_vec();
-        let matches =
-            tokio::task::spawn_blocking(move || credentials.verify_password(&password)).await;
-        self.count(match matches {
-            Ok(true) => Decision::Allow,
-            _ => Decision::Deny,
-        })
+        let hash: String = row.try_get(0).unwrap_or_default();
+        verify(self.name(), &self.stats, user, &hash, password).await
     }
 
-    /// What `user`'s rules say about `action` (`publish` or `subscribe`) on `topic`.
-    pub async fn authorize(&self, user: &str, topic: &str, action: &str) -> Decision {
+    async fn authorize(&self, user: &str, topic: &str, action: &str) -> Decision {
         if self.settings.acl_query.is_empty() {
             return Decision::Ignore;
         }
         let Some(rows) = self.rows(&self.settings.acl_query, user).await else {
-            return self.count(Decision::Unavailable);
+            return count(&self.stats, Decision::Unavailable);
         };
         for row in rows {
             let (Ok(permission), Ok(rule_action), Ok(rule)) = (
@@ -196,22 +185,16 @@ impl PostgresBackend {
             if rule_action != "all" && rule_action != action {
                 continue;
             }
-            if crate::codec::TopicFilter::new(rule.as_str()).is_err() {
-                continue;
-            }
             let allow = permission == "allow";
-            let applies = match (action, allow) {
-                ("subscribe", false) => overlaps(&rule, topic),
-                _ => covers(&rule, topic),
-            };
-            if applies {
-                return self.count(if allow {
+            if applies(&rule, allow, action, topic) {
+                let decision = if allow {
                     Decision::Allow
                 } else {
                     Decision::Deny
-                });
+                };
+                return count(&self.stats, decision);
             }
         }
-        self.count(Decision::Ignore)
+        count(&self.stats, Decision::Ignore)
     }
 }

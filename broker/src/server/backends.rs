@@ -13,7 +13,7 @@ use super::hooks::Hooks;
 use crate::auth::http::{
     peerhost, AccessRequest, Decision, HttpBackend, LoginRequest, WhenUnavailable,
 };
-use crate::auth::postgres::PostgresBackend;
+use crate::auth::source::UserSource;
 use crate::codec::{Publish, QoS, ReasonCode, TopicFilter};
 use crate::engine::{ClientInfo, ConnectVerdict, Interest, Notice, PublishVerdict, Question};
 
@@ -138,12 +138,12 @@ impl Hooks for HttpHooks {
     }
 }
 
-/// `[auth.postgres]` as a hook.
-pub(crate) struct PostgresHooks(pub Arc<PostgresBackend>);
+/// A user store of `[auth]` (`[auth.postgres]`, `[auth.redis]`) as a hook.
+pub(crate) struct SourceHooks(pub Arc<dyn UserSource>);
 
-impl PostgresHooks {
+impl SourceHooks {
     fn settle(&self, decision: Decision) -> Decision {
-        match (decision, self.0.settings().when_unavailable) {
+        match (decision, self.0.when_unavailable()) {
             (Decision::Unavailable, WhenUnavailable::Allow) => Decision::Allow,
             (Decision::Unavailable, WhenUnavailable::Ignore) => Decision::Ignore,
             (decision, _) => decision,
@@ -153,16 +153,16 @@ impl PostgresHooks {
     /// A refusal of `action` on `topic` by `client`'s rules, if they refuse it.
     async fn access(&self, client: &ClientInfo, topic: &str, action: &str) -> Option<ReasonCode> {
         let user = client.username.as_deref()?;
+        let source = self.0.name();
         match self.settle(self.0.authorize(user, topic, action).await) {
             Decision::Allow | Decision::Ignore => None,
             Decision::Deny => {
-                tracing::info!(client_id = %client.client_id, topic, action,
-                    "refused by auth.postgres");
+                tracing::info!(client_id = %client.client_id, topic, action, "refused by {source}");
                 Some(ReasonCode::NOT_AUTHORIZED)
             }
             Decision::Unavailable => {
                 tracing::warn!(client_id = %client.client_id, topic, action,
-                    "refused: auth.postgres is unavailable");
+                    "refused: {source} is unavailable");
                 Some(ReasonCode::UNSPECIFIED_ERROR)
             }
         }
@@ -170,12 +170,12 @@ impl PostgresHooks {
 }
 
 #[async_trait::async_trait]
-impl Hooks for PostgresHooks {
+impl Hooks for SourceHooks {
     fn interest(&self) -> Interest {
         Interest {
-            connect: !self.0.settings().password_query.is_empty(),
-            publish: !self.0.settings().acl_query.is_empty(),
-            subscribe: !self.0.settings().acl_query.is_empty(),
+            connect: self.0.checks_logins(),
+            publish: self.0.checks_rights(),
+            subscribe: self.0.checks_rights(),
             ..Interest::default()
         }
     }
@@ -190,22 +190,23 @@ impl Hooks for PostgresHooks {
         else {
             return ConnectVerdict::Ignore;
         };
-        // No user name: not a login this source can check.
+        // No user name: not a login a user store can check.
         let Some(user) = client.username.as_deref() else {
             return ConnectVerdict::Ignore;
         };
         let password = password.as_deref().unwrap_or_default();
+        let source = self.0.name();
         match self.settle(self.0.authenticate(user, password).await) {
             Decision::Allow => ConnectVerdict::Allow { username: None },
             Decision::Ignore => ConnectVerdict::Ignore,
             Decision::Deny => {
                 tracing::info!(client_id = %client.client_id, user,
-                    "login refused by auth.postgres: wrong password");
+                    "login refused by {source}: wrong password");
                 ConnectVerdict::Deny(ReasonCode::BAD_USER_NAME_OR_PASSWORD)
             }
             Decision::Unavailable => {
                 tracing::warn!(client_id = %client.client_id, user,
-                    "login refused: auth.postgres is unavailable (0x88 Server unavailable)");
+                    "login refused: {source} is unavailable (0x88 Server unavailable)");
                 ConnectVerdict::Deny(ReasonCode::SERVER_UNAVAILABLE)
             }
         }

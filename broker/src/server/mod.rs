@@ -83,8 +83,8 @@ pub struct Setup {
     pub grpc: grpc::options::Grpc,
     /// `[auth.http]`, its client built.
     pub http_auth: Option<Arc<crate::auth::http::HttpBackend>>,
-    /// `[auth.postgres]`, its pool built.
-    pub postgres_auth: Option<Arc<crate::auth::postgres::PostgresBackend>>,
+    /// `[auth.postgres]` and `[auth.redis]`, in that order.
+    pub user_sources: Vec<Arc<dyn crate::auth::source::UserSource>>,
     /// What the admin API shows as the configuration (secrets already redacted).
     pub config_json: serde_json::Value,
 }
@@ -118,8 +118,8 @@ pub struct Server {
     hooks: Option<Arc<dyn hooks::Hooks>>,
     /// `[auth.http]`, asked after the application's hooks.
     http_auth: Option<Arc<crate::auth::http::HttpBackend>>,
-    /// `[auth.postgres]`, asked after `[auth.http]`.
-    postgres_auth: Option<Arc<crate::auth::postgres::PostgresBackend>>,
+    /// `[auth.postgres]` and `[auth.redis]`, asked after `[auth.http]`.
+    user_sources: Vec<Arc<dyn crate::auth::source::UserSource>>,
 }
 
 impl Server {
@@ -162,7 +162,7 @@ impl Server {
             })),
             hooks: None,
             http_auth: setup.http_auth,
-            postgres_auth: setup.postgres_auth,
+            user_sources: setup.user_sources,
         })
     }
 
@@ -280,9 +280,9 @@ impl Server {
             let _ = measured.auth_http.set(backend.stats.clone());
             chain.push(Arc::new(backends::HttpHooks(backend)));
         }
-        if let Some(backend) = self.postgres_auth {
-            let _ = measured.auth_postgres.set(backend.stats.clone());
-            chain.push(Arc::new(backends::PostgresHooks(backend)));
+        for source in self.user_sources {
+            measured.add_source(source.clone());
+            chain.push(Arc::new(backends::SourceHooks(source)));
         }
         let hooks: Option<Arc<dyn hooks::Hooks>> = match chain.len() {
             0 => None,

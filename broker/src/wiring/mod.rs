@@ -42,12 +42,15 @@ pub async fn bind(config: Config) -> anyhow::Result<Server> {
         )?)),
         None => None,
     };
-    let postgres_auth = match &config.auth.postgres {
-        Some(pg) => Some(std::sync::Arc::new(
-            crate::auth::postgres::PostgresBackend::new(pg)?,
-        )),
-        None => None,
-    };
+    let mut user_sources: Vec<std::sync::Arc<dyn crate::auth::source::UserSource>> = Vec::new();
+    if let Some(pg) = &config.auth.postgres {
+        let backend = crate::auth::postgres::PostgresBackend::new(pg)?;
+        user_sources.push(std::sync::Arc::new(backend));
+    }
+    if let Some(redis) = &config.auth.redis {
+        let backend = crate::auth::redis::RedisBackend::new(redis)?;
+        user_sources.push(std::sync::Arc::new(backend));
+    }
     let config_json = redacted(&config);
     Server::bind(Setup {
         settings: settings(&config),
@@ -59,7 +62,7 @@ pub async fn bind(config: Config) -> anyhow::Result<Server> {
         http: config.http,
         grpc: config.grpc,
         http_auth,
-        postgres_auth,
+        user_sources,
     })
     .await
 }
@@ -73,6 +76,7 @@ fn redacted(config: &Config) -> serde_json::Value {
         "/grpc/token",
         "/auth/jwt/secret",
         "/auth/postgres/connection",
+        "/auth/redis/url",
     ] {
         if let Some(secret) = value.pointer_mut(pointer) {
             if secret.as_str().is_some_and(|s| !s.is_empty()) {

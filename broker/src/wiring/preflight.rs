@@ -93,6 +93,14 @@ pub fn preflight(config: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
+    if let Some(redis) = &auth.redis {
+        if let Err(e) = crate::auth::redis::RedisBackend::new(redis) {
+            return Err(ConfigError::invalid("auth.redis.url", format!("{e:#}")));
+        }
+        if redis.timeout_ms == 0 {
+            return Err(ConfigError::invalid("auth.redis.timeout_ms", "at least 1"));
+        }
+    }
     if let Some(jwt) = &auth.jwt {
         if let Err((key, message)) = JwtVerifier::new(jwt) {
             return Err(ConfigError::invalid(format!("auth.jwt.{key}"), message));

@@ -158,6 +158,29 @@ impl Client {
         }
     }
 
+    /// Subscribes to `filter`; the SUBACK's reason code.
+    pub async fn subscribe_reason(&mut self, filter: &str, qos: QoS) -> ReasonCode {
+        self.send_subscribe(filter, qos).await;
+        match self.recv().await {
+            Some(Packet::SubAck(ack)) => ack.reasons[0],
+            other => panic!("expected SUBACK, got {other:?}"),
+        }
+    }
+
+    /// Publishes at QoS 1 with packet identifier `id`; the PUBACK's reason code (deliveries
+    /// of its own subscriptions that come first are skipped).
+    pub async fn publish_reason(&mut self, topic: &str, payload: &[u8], id: u16) -> ReasonCode {
+        self.send(&publish(topic, payload.to_vec(), QoS::AtLeastOnce, id))
+            .await;
+        loop {
+            match self.recv().await {
+                Some(Packet::PubAck(ack)) => return ack.reason,
+                Some(Packet::Publish(_)) => continue,
+                other => panic!("expected PUBACK, got {other:?}"),
+            }
+        }
+    }
+
     pub async fn send_subscribe(&mut self, filter: &str, qos: QoS) {
         let subscribe = Subscribe {
             packet_id: PacketId::new(1).unwrap(),
@@ -179,4 +202,112 @@ pub fn publish(topic: &str, payload: Vec<u8>, qos: QoS, id: u16) -> Packet {
     p.qos = qos;
     p.packet_id = (qos != QoS::AtMostOnce).then(|| PacketId::new(id).unwrap());
     Packet::Publish(p)
+}
+
+/// CONNECT (5.0, client id `c-USER`) with these credentials on a new connection: CONNACK's
+/// reason code, and the client if it got in.
+pub async fn login(addr: SocketAddr, user: &str, password: &str) -> (ReasonCode, Option<Client>) {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let mut client = Client {
+        stream,
+        buf: BytesMut::new(),
+    };
+    let mut connect = Connect::new(Protocol::V5, format!("c-{user}"));
+    connect.username = Some(user.into());
+    connect.password = Some(Bytes::copy_from_slice(password.as_bytes()));
+    client.send(&Packet::Connect(Box::new(connect))).await;
+    match client.recv().await {
+        Some(Packet::ConnAck(ack)) => {
+            let ok = !ack.code.is_error();
+            (ack.code, ok.then_some(client))
+        }
+        other => panic!("{user}: {other:?}"),
+    }
+}
+
+/// A broker (`tern::embed`) with `auth` (TOML: `[auth.*]` sections) after an `[auth]` whose
+/// password file holds bob (password "pw"), anonymous access off, no failed-login delay;
+/// one MQTT listener on loopback, nothing kept, no HTTP (unless `auth` has `[http]`).
+pub async fn auth_broker(auth: &str) -> tern::embed::Broker {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let passwd = std::env::temp_dir().join(format!(
+        "tern-auth-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut file = tern::auth::PasswordFile::default();
+    file.set_password("bob", b"pw", 4096).unwrap();
+    file.save(&passwd).unwrap();
+    let toml = format!(
+        "[auth]\nallow_anonymous = false\nfailed_login_delay_ms = 0\npassword_file = {:?}\n\n{auth}",
+        passwd.display().to_string()
+    );
+    let mut config = in_memory(Config::from_toml_str(&toml).expect("configuration"));
+    config.listeners = vec![Listener {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ..Listener::default()
+    }];
+    if auth.contains("[http]") {
+        config.http.enabled = true;
+    }
+    tern::embed::Broker::start(config)
+        .await
+        .expect("the broker starts")
+}
+
+/// The hash `tern passwd` stores for `password` (what follows `user:` in a password file).
+pub fn password_hash(user: &str, password: &str) -> String {
+    let mut file = tern::auth::PasswordFile::default();
+    file.set_password(user, password.as_bytes(), 4096).unwrap();
+    let text = file.to_string();
+    text.trim()
+        .strip_prefix(&format!("{user}:"))
+        .unwrap()
+        .to_owned()
+}
+
+/// A port nothing listens on (bound, then let go).
+pub fn closed_port() -> u16 {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    closed.local_addr().unwrap().port()
+}
+
+/// What every user store of `[auth]` must do with the users the tests put in it (alice,
+/// password "wonderland"; "broken", whose hash is not one) and the password file of
+/// [`auth_broker`] (bob, "pw"): right and wrong passwords, users it does not have handed on
+/// to the password file, an unreadable hash refused.
+pub async fn assert_user_store_logins(addr: SocketAddr) {
+    let cases = [
+        ("alice", "wonderland", ReasonCode::SUCCESS),
+        ("alice", "guess", ReasonCode::BAD_USER_NAME_OR_PASSWORD),
+        // Not in the store: the password file decides.
+        ("bob", "pw", ReasonCode::SUCCESS),
+        ("mallory", "x", ReasonCode::BAD_USER_NAME_OR_PASSWORD),
+        // A hash the broker cannot read refuses (logged and counted).
+        ("broken", "x", ReasonCode::BAD_USER_NAME_OR_PASSWORD),
+    ];
+    for (user, password, code) in cases {
+        assert_eq!(
+            login(addr, user, password).await.0,
+            code,
+            "{user}/{password}"
+        );
+    }
+}
+
+/// What alice's rules in a user store allow her to subscribe to, as the tests set them: all
+/// of `home/alice/#` but `home/alice/secret/#` (denied), and `public/#` to read only.
+pub async fn assert_user_store_subscriptions(alice: &mut Client) {
+    let cases = [
+        // It shares topics with the deny rule: refused.
+        ("home/alice/#", QoS::AtLeastOnce, ReasonCode::NOT_AUTHORIZED),
+        ("home/alice/lamp", QoS::AtLeastOnce, ReasonCode(1)),
+        ("public/news", QoS::AtMostOnce, ReasonCode(0)),
+    ];
+    for (filter, qos, code) in cases {
+        assert_eq!(alice.subscribe_reason(filter, qos).await, code, "{filter}");
+    }
+    let secret = alice.publish_reason("home/alice/secret/x", b"no", 1).await;
+    assert_eq!(secret, ReasonCode::NOT_AUTHORIZED);
 }

@@ -34,8 +34,25 @@ pub struct Measured {
     pub hook_notices_dropped: AtomicU64,
     /// What `[auth.http]` answered, when it is configured.
     pub auth_http: std::sync::OnceLock<Arc<crate::auth::http::HttpStats>>,
-    /// What `[auth.postgres]` decided, when it is configured.
-    pub auth_postgres: std::sync::OnceLock<Arc<crate::auth::http::HttpStats>>,
+    /// The user stores of `[auth]` (`[auth.postgres]`, `[auth.redis]`), whose decisions are
+    /// counted.
+    pub sources: std::sync::Mutex<Vec<Arc<dyn crate::auth::source::UserSource>>>,
+}
+
+impl std::fmt::Debug for dyn crate::auth::source::UserSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Measured {
+    /// Counts what `source` decides in `/metrics` (`tern_auth_<name>_*`).
+    pub fn add_source(&self, source: Arc<dyn crate::auth::source::UserSource>) {
+        self.sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(source);
+    }
 }
 
 impl Default for Measured {
@@ -48,7 +65,7 @@ impl Default for Measured {
             hook_timeouts: AtomicU64::new(0),
             hook_notices_dropped: AtomicU64::new(0),
             auth_http: std::sync::OnceLock::new(),
-            auth_postgres: std::sync::OnceLock::new(),
+            sources: std::sync::Mutex::new(Vec::new()),
         }
     }
 }
@@ -313,36 +330,26 @@ impl Collector for Engine {
                 counter(&mut e, name, help, value.load(Ordering::Relaxed))?;
             }
         }
-        if let Some(pg) = m.auth_postgres.get() {
+        let sources = m.sources.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for source in sources {
+            // `auth.postgres` -> `auth_postgres_allowed`, ...
+            let prefix = source.name().replace('.', "_");
+            let s = source.stats();
             let answers = [
+                ("allowed", "decisions: allow", &s.allowed),
+                ("denied", "decisions: deny", &s.denied),
+                ("ignored", "decisions: not its user or rule", &s.ignored),
+                ("unavailable", "requests with no answer", &s.unavailable),
                 (
-                    "auth_postgres_allowed",
-                    "auth.postgres decisions: allow",
-                    &pg.allowed,
-                ),
-                (
-                    "auth_postgres_denied",
-                    "auth.postgres decisions: deny",
-                    &pg.denied,
-                ),
-                (
-                    "auth_postgres_ignored",
-                    "auth.postgres decisions: not its user or rule",
-                    &pg.ignored,
-                ),
-                (
-                    "auth_postgres_unavailable",
-                    "auth.postgres queries with no answer",
-                    &pg.unavailable,
-                ),
-                (
-                    "auth_postgres_garbage",
-                    "auth.postgres hashes not in the password file's format",
-                    &pg.garbage,
+                    "garbage",
+                    "hashes not in the password file's format",
+                    &s.garbage,
                 ),
             ];
             for (name, help, value) in answers {
-                counter(&mut e, name, help, value.load(Ordering::Relaxed))?;
+                let name = format!("{prefix}_{name}");
+                let help = format!("{} {help}", source.name());
+                counter(&mut e, &name, &help, value.load(Ordering::Relaxed))?;
             }
         }
         Ok(())

@@ -43,27 +43,33 @@ pub fn main(args: Args) -> i32 {
         let mut report = run(&args).await;
         if let Some(scraper) = scraper {
             scraper.abort();
-            let (ok, failed) = scrapes.get();
-            report.json["scrapes"] = ok.into();
-            report.json["scrape_errors"] = failed.into();
-            report
-                .line
-                .push_str(&format!(", HTTP requests answered {ok}, failed {failed}"));
+            let keys = ("scrapes", "scrape_errors", "HTTP requests answered");
+            side_load(&mut report, keys, scrapes.get());
         }
         if let Some(storm) = storm {
             storm.abort();
-            let (ok, failed) = logins.get();
-            report.json["logins"] = ok.into();
-            report.json["login_errors"] = failed.into();
-            report
-                .line
-                .push_str(&format!(", logins accepted {ok}, failed {failed}"));
+            side_load(
+                &mut report,
+                ("logins", "login_errors", "logins accepted"),
+                logins.get(),
+            );
         }
         report
     });
     println!("{}", report.json);
     eprintln!("{}", report.line);
     i32::from(report.json.get("error").is_some())
+}
+
+/// Adds what a load beside the scenario did (`(ok, failed)`) to its report, under the JSON
+/// keys and the words of `(ok key, failed key, sentence)`.
+fn side_load(report: &mut scenario::Report, keys: (&str, &str, &str), (ok, failed): (u64, u64)) {
+    let (ok_key, failed_key, words) = keys;
+    report.json[ok_key] = ok.into();
+    report.json[failed_key] = failed.into();
+    report
+        .line
+        .push_str(&format!(", {words} {ok}, failed {failed}"));
 }
 
 async fn run(a: &Args) -> scenario::Report {

@@ -219,16 +219,9 @@ impl Engine {
     /// The decision of an offloaded check (see [`Output::Check`]). One for a check no longer
     /// waited for (the connection closed) changes nothing.
     pub fn checked(&mut self, conn: ConnId, id: u64, decision: AuthDecision, now: Instant) {
-        let Some(c) = self.conns.get_mut(&conn) else {
+        let Some((pending, backlog)) = self.take_asking(conn, id) else {
             return;
         };
-        if c.asking.as_ref().is_none_or(|a| a.id != id) {
-            return;
-        }
-        let asking = c.asking.take().expect("checked above");
-        let Asking {
-            pending, backlog, ..
-        } = *asking;
         match (pending, decision) {
             (Pending::Check(connect), AuthDecision::Offload(_)) => {
                 tracing::error!(conn = %conn, "an offloaded check offloaded again");
@@ -252,6 +245,21 @@ impl Engine {
             }
         }
         self.replay(conn, backlog, now);
+    }
+
+    /// What waits on `conn` for the answer `id`, taken; `None` if nothing does (the
+    /// connection closed, or this answer is stale).
+    fn take_asking(
+        &mut self,
+        conn: ConnId,
+        id: u64,
+    ) -> Option<(Pending, VecDeque<(Input, Instant)>)> {
+        let c = self.conns.get_mut(&conn)?;
+        if c.asking.as_ref().is_none_or(|a| a.id != id) {
+            return None;
+        }
+        let asking = c.asking.take()?;
+        Some((asking.pending, asking.backlog))
     }
 
     /// Puts a packet aside until an answer comes (pausing the connection); the answer's id.
@@ -347,16 +355,9 @@ impl Engine {
     /// The answer to question `id` about `conn`. An answer to a question no longer asked
     /// (the connection closed, or was answered for already) changes nothing.
     pub fn answer(&mut self, conn: ConnId, id: u64, answer: Answer, now: Instant) {
-        let Some(c) = self.conns.get_mut(&conn) else {
+        let Some((pending, backlog)) = self.take_asking(conn, id) else {
             return;
         };
-        if c.asking.as_ref().is_none_or(|a| a.id != id) {
-            return;
-        }
-        let asking = c.asking.take().expect("checked above");
-        let Asking {
-            pending, backlog, ..
-        } = *asking;
         match (pending, answer) {
             (Pending::Connect(connect), Answer::Connect(verdict)) => {
                 self.connect_answered(conn, *connect, verdict, false, now)

@@ -1,4 +1,5 @@
-//! The authentication and authorization backends of `[auth]` (`[auth.http]` today) as hooks
+//! The authentication and authorization backends of `[auth]` (`[auth.http]`, the user
+//! stores `[auth.postgres]` and `[auth.redis]`) as hooks
 //! of the engine: asked with the engine's questions, answered off the engine task, chained
 //! after the application's own hooks.
 //!
@@ -17,20 +18,81 @@ use crate::auth::source::UserSource;
 use crate::codec::{Publish, QoS, ReasonCode, TopicFilter};
 use crate::engine::{ClientInfo, ConnectVerdict, Interest, Notice, PublishVerdict, Question};
 
+/// A decision, with a backend that did not answer turned into what its
+/// `when_unavailable` says.
+fn settle(decision: Decision, when: WhenUnavailable) -> Decision {
+    match (decision, when) {
+        (Decision::Unavailable, WhenUnavailable::Allow) => Decision::Allow,
+        (Decision::Unavailable, WhenUnavailable::Ignore) => Decision::Ignore,
+        (decision, _) => decision,
+    }
+}
+
+/// The user name-and-password CONNECT a question is about; `None` for anything else
+/// (enhanced authentication is the broker's own: SCRAM).
+fn plain_login(question: &Question) -> Option<(&ClientInfo, Option<&bytes::Bytes>)> {
+    match question {
+        Question::Connect {
+            client,
+            password,
+            method: None,
+            ..
+        } => Some((client, password.as_ref())),
+        _ => None,
+    }
+}
+
+/// What a backend's (settled) decision about a login says to the engine, logged.
+fn login_verdict(source: &str, client: &ClientInfo, decision: Decision) -> ConnectVerdict {
+    match decision {
+        Decision::Allow => ConnectVerdict::Allow { username: None },
+        Decision::Ignore => ConnectVerdict::Ignore,
+        Decision::Deny => {
+            tracing::info!(client_id = %client.client_id, user = ?client.username,
+                "login refused by {source}");
+            ConnectVerdict::Deny(ReasonCode::BAD_USER_NAME_OR_PASSWORD)
+        }
+        Decision::Unavailable => {
+            tracing::warn!(client_id = %client.client_id, user = ?client.username,
+                "login refused: {source} is unavailable (0x88 Server unavailable)");
+            ConnectVerdict::Deny(ReasonCode::SERVER_UNAVAILABLE)
+        }
+    }
+}
+
+/// The refusal a backend's (settled) decision about `action` on `topic` makes, logged.
+fn refusal(
+    source: &str,
+    client: &ClientInfo,
+    topic: &str,
+    action: &str,
+    decision: Decision,
+) -> Option<ReasonCode> {
+    match decision {
+        Decision::Allow | Decision::Ignore => None,
+        Decision::Deny => {
+            tracing::info!(client_id = %client.client_id, topic, action, "refused by {source}");
+            Some(ReasonCode::NOT_AUTHORIZED)
+        }
+        Decision::Unavailable => {
+            tracing::warn!(client_id = %client.client_id, topic, action,
+                "refused: {source} is unavailable");
+            Some(ReasonCode::UNSPECIFIED_ERROR)
+        }
+    }
+}
+
+fn publish_verdict(refused: Option<ReasonCode>) -> PublishVerdict {
+    match refused {
+        None => PublishVerdict::Allow,
+        Some(code) => PublishVerdict::Refuse(code),
+    }
+}
+
 /// `[auth.http]` as a hook.
 pub(crate) struct HttpHooks(pub Arc<HttpBackend>);
 
 impl HttpHooks {
-    /// A decision, with a service that did not answer turned into what
-    /// `when_unavailable` says.
-    fn settle(&self, decision: Decision) -> Decision {
-        match (decision, self.0.settings().when_unavailable) {
-            (Decision::Unavailable, WhenUnavailable::Allow) => Decision::Allow,
-            (Decision::Unavailable, WhenUnavailable::Ignore) => Decision::Ignore,
-            (decision, _) => decision,
-        }
-    }
-
     async fn access(
         &self,
         client: &ClientInfo,
@@ -48,19 +110,9 @@ impl HttpHooks {
             qos: qos as u8,
             retain,
         };
-        match self.settle(self.0.authorize(&request).await) {
-            Decision::Allow | Decision::Ignore => None,
-            Decision::Deny => {
-                tracing::info!(client_id = %client.client_id, topic, action,
-                    "refused by auth.http");
-                Some(ReasonCode::NOT_AUTHORIZED)
-            }
-            Decision::Unavailable => {
-                tracing::warn!(client_id = %client.client_id, topic, action,
-                    "refused: auth.http is unavailable");
-                Some(ReasonCode::UNSPECIFIED_ERROR)
-            }
-        }
+        let when = self.0.settings().when_unavailable;
+        let decision = settle(self.0.authorize(&request).await, when);
+        refusal("auth.http", client, topic, action, decision)
     }
 }
 
@@ -77,17 +129,10 @@ impl Hooks for HttpHooks {
     }
 
     async fn authenticate(&self, question: &Question) -> ConnectVerdict {
-        let Question::Connect {
-            client,
-            password,
-            method: None,
-            ..
-        } = question
-        else {
-            // Enhanced authentication is the broker's own (SCRAM).
+        let Some((client, password)) = plain_login(question) else {
             return ConnectVerdict::Ignore;
         };
-        let password = password.as_deref().map(String::from_utf8_lossy);
+        let password = password.map(|p| String::from_utf8_lossy(p));
         let request = LoginRequest {
             clientid: &client.client_id,
             username: client.username.as_deref(),
@@ -95,31 +140,15 @@ impl Hooks for HttpHooks {
             peerhost: peerhost(client.peer),
             protocol: client.protocol.name(),
         };
-        match self.settle(self.0.authenticate(&request).await) {
-            Decision::Allow => ConnectVerdict::Allow { username: None },
-            Decision::Ignore => ConnectVerdict::Ignore,
-            Decision::Deny => {
-                tracing::info!(client_id = %client.client_id, user = ?client.username,
-                    "login refused by auth.http");
-                ConnectVerdict::Deny(ReasonCode::BAD_USER_NAME_OR_PASSWORD)
-            }
-            Decision::Unavailable => {
-                tracing::warn!(client_id = %client.client_id, user = ?client.username,
-                    "login refused: auth.http is unavailable (0x88 Server unavailable)");
-                ConnectVerdict::Deny(ReasonCode::SERVER_UNAVAILABLE)
-            }
-        }
+        let when = self.0.settings().when_unavailable;
+        let decision = settle(self.0.authenticate(&request).await, when);
+        login_verdict("auth.http", client, decision)
     }
 
     async fn on_publish(&self, client: &ClientInfo, publish: &Publish) -> PublishVerdict {
         let topic = publish.topic.as_str();
-        match self
-            .access(client, topic, "publish", publish.qos, publish.retain)
-            .await
-        {
-            None => PublishVerdict::Allow,
-            Some(code) => PublishVerdict::Refuse(code),
-        }
+        let refused = (self.access(client, topic, "publish", publish.qos, publish.retain)).await;
+        publish_verdict(refused)
     }
 
     async fn authorize_subscribe(
@@ -129,10 +158,8 @@ impl Hooks for HttpHooks {
     ) -> Vec<Option<ReasonCode>> {
         let mut answers = Vec::with_capacity(filters.len());
         for (filter, qos) in filters {
-            answers.push(
-                self.access(client, filter.as_str(), "subscribe", *qos, false)
-                    .await,
-            );
+            let topic = filter.as_str();
+            answers.push(self.access(client, topic, "subscribe", *qos, false).await);
         }
         answers
     }
@@ -142,30 +169,12 @@ impl Hooks for HttpHooks {
 pub(crate) struct SourceHooks(pub Arc<dyn UserSource>);
 
 impl SourceHooks {
-    fn settle(&self, decision: Decision) -> Decision {
-        match (decision, self.0.when_unavailable()) {
-            (Decision::Unavailable, WhenUnavailable::Allow) => Decision::Allow,
-            (Decision::Unavailable, WhenUnavailable::Ignore) => Decision::Ignore,
-            (decision, _) => decision,
-        }
-    }
-
     /// A refusal of `action` on `topic` by `client`'s rules, if they refuse it.
     async fn access(&self, client: &ClientInfo, topic: &str, action: &str) -> Option<ReasonCode> {
         let user = client.username.as_deref()?;
-        let source = self.0.name();
-        match self.settle(self.0.authorize(user, topic, action).await) {
-            Decision::Allow | Decision::Ignore => None,
-            Decision::Deny => {
-                tracing::info!(client_id = %client.client_id, topic, action, "refused by {source}");
-                Some(ReasonCode::NOT_AUTHORIZED)
-            }
-            Decision::Unavailable => {
-                tracing::warn!(client_id = %client.client_id, topic, action,
-                    "refused: {source} is unavailable");
-                Some(ReasonCode::UNSPECIFIED_ERROR)
-            }
-        }
+        let when = self.0.when_unavailable();
+        let decision = settle(self.0.authorize(user, topic, action).await, when);
+        refusal(self.0.name(), client, topic, action, decision)
     }
 }
 
@@ -181,42 +190,21 @@ impl Hooks for SourceHooks {
     }
 
     async fn authenticate(&self, question: &Question) -> ConnectVerdict {
-        let Question::Connect {
-            client,
-            password,
-            method: None,
-            ..
-        } = question
-        else {
+        // No user name: not a login a user store can check.
+        let Some((client, password)) = plain_login(question) else {
             return ConnectVerdict::Ignore;
         };
-        // No user name: not a login a user store can check.
         let Some(user) = client.username.as_deref() else {
             return ConnectVerdict::Ignore;
         };
-        let password = password.as_deref().unwrap_or_default();
-        let source = self.0.name();
-        match self.settle(self.0.authenticate(user, password).await) {
-            Decision::Allow => ConnectVerdict::Allow { username: None },
-            Decision::Ignore => ConnectVerdict::Ignore,
-            Decision::Deny => {
-                tracing::info!(client_id = %client.client_id, user,
-                    "login refused by {source}: wrong password");
-                ConnectVerdict::Deny(ReasonCode::BAD_USER_NAME_OR_PASSWORD)
-            }
-            Decision::Unavailable => {
-                tracing::warn!(client_id = %client.client_id, user,
-                    "login refused: {source} is unavailable (0x88 Server unavailable)");
-                ConnectVerdict::Deny(ReasonCode::SERVER_UNAVAILABLE)
-            }
-        }
+        let password = password.map(|p| &p[..]).unwrap_or_default();
+        let when = self.0.when_unavailable();
+        let decision = settle(self.0.authenticate(user, password).await, when);
+        login_verdict(self.0.name(), client, decision)
     }
 
     async fn on_publish(&self, client: &ClientInfo, publish: &Publish) -> PublishVerdict {
-        match self.access(client, publish.topic.as_str(), "publish").await {
-            None => PublishVerdict::Allow,
-            Some(code) => PublishVerdict::Refuse(code),
-        }
+        publish_verdict(self.access(client, publish.topic.as_str(), "publish").await)
     }
 
     async fn authorize_subscribe(

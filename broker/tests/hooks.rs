@@ -264,3 +264,102 @@ async fn a_hook_that_never_answers_is_answered_for_at_the_deadline() {
     }
     broker.stop().await.unwrap();
 }
+
+/// Enhanced authentication with method "TOKEN": the data is a token, and "good-1" and
+/// "good-2" are valid ones for user "dev" (a device refreshing its token).
+struct Tokens;
+
+#[async_trait::async_trait]
+impl Hooks for Tokens {
+    fn interest(&self) -> Interest {
+        Interest {
+            connect: true,
+            ..Interest::default()
+        }
+    }
+
+    async fn authenticate(&self, question: &Question) -> ConnectVerdict {
+        let (method, data) = match question {
+            Question::Connect { method, data, .. } => (method.as_deref(), data.as_deref()),
+            Question::Reauth { method, data, .. } => (Some(&**method), data.as_deref()),
+            _ => return ConnectVerdict::Deny(ReasonCode::NOT_AUTHORIZED),
+        };
+        match (method, data) {
+            (Some("TOKEN"), Some(b"good-1" | b"good-2")) => ConnectVerdict::Allow {
+                username: Some("dev".into()),
+            },
+            (Some("TOKEN"), Some(b"other-user")) => ConnectVerdict::Allow {
+                username: Some("someone-else".into()),
+            },
+            (Some("TOKEN"), _) => ConnectVerdict::Deny(ReasonCode::NOT_AUTHORIZED),
+            _ => ConnectVerdict::Ignore,
+        }
+    }
+}
+
+fn token(reason: ReasonCode, data: &'static [u8]) -> Packet {
+    Packet::Auth(tern::codec::Auth {
+        reason,
+        properties: vec![
+            Property::AuthenticationMethod("TOKEN".into()),
+            Property::AuthenticationData(bytes::Bytes::from_static(data)),
+        ]
+        .into(),
+    })
+}
+
+#[tokio::test]
+async fn a_hook_reauthenticates_a_connected_client_and_fails_it_with_0x87() {
+    let broker = broker(Arc::new(Tokens)).await;
+    let addr = broker.local_addrs()[0];
+    let token_login = |id: &str| {
+        let mut connect = Connect::new(Protocol::V5, id);
+        connect.properties = vec![
+            Property::AuthenticationMethod("TOKEN".into()),
+            Property::AuthenticationData(bytes::Bytes::from_static(b"good-1")),
+        ]
+        .into();
+        connect
+    };
+
+    // A refreshed token: AUTH 0x00 with the method, and the connection goes on.
+    let (mut device, _) = Client::connect_with(addr, token_login("device")).await;
+    device
+        .send(&token(ReasonCode::RE_AUTHENTICATE, b"good-2"))
+        .await;
+    match timeout(WAIT, device.recv()).await.unwrap() {
+        Some(Packet::Auth(auth)) => {
+            assert_eq!(auth.reason, ReasonCode::SUCCESS);
+            assert_eq!(
+                auth.properties
+                    .get(tern::codec::PropertyId::AuthenticationMethod),
+                Some(&Property::AuthenticationMethod("TOKEN".into()))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    device.send(&Packet::PingReq).await;
+    assert_eq!(
+        timeout(WAIT, device.recv()).await.unwrap(),
+        Some(Packet::PingResp)
+    );
+
+    // A revoked token, and one that proves another user: DISCONNECT 0x87 and the close.
+    let cases: [(&str, &'static [u8]); 2] = [("revoked", b"revoked"), ("swap", b"other-user")];
+    for (id, data) in cases {
+        let (mut c, _) = Client::connect_with(addr, token_login(id)).await;
+        c.send(&token(ReasonCode::RE_AUTHENTICATE, data)).await;
+        match timeout(WAIT, c.recv()).await.unwrap() {
+            Some(Packet::Disconnect(d)) => assert_eq!(d.reason, ReasonCode::NOT_AUTHORIZED, "{id}"),
+            other => panic!("{id}: {other:?}"),
+        }
+        assert_eq!(timeout(WAIT, c.recv()).await.unwrap(), None, "{id}: closed");
+    }
+    // The first client is untouched by the others' failures.
+    device.send(&Packet::PingReq).await;
+    assert_eq!(
+        timeout(WAIT, device.recv()).await.unwrap(),
+        Some(Packet::PingResp)
+    );
+    broker.stop().await.unwrap();
+}

@@ -210,3 +210,105 @@ Feature: Password logins and SCRAM-SHA-256 enhanced authentication
     When "a" sends CONNECT authentication_method=SCRAM-SHA-1 authentication_data=n,,n=alice,r=abc
     Then "a" receives CONNACK reason=0x8c session_present=0
     And "a" is disconnected
+
+  # --- Re-authentication with SCRAM-SHA-256, MQTT 5.0 section 4.12.1 ------------------------
+
+  @MQTT-4.12.1-1 @MQTT-4.12.0-5 @MQTT-3.15.2-1 @needs-config @v5
+  Scenario: A SCRAM-SHA-256 re-authentication: AUTH 0x19, a challenge, AUTH 0x00 with server-final
+    Given the broker has the user "alice" with password "secret"
+    And "a" opens a connection
+    And "a" sends a SCRAM-SHA-256 CONNECT as "alice"
+    And "a" receives AUTH reason=0x18 authentication_method=SCRAM-SHA-256
+    And "a" answers the SCRAM challenge with password "secret"
+    And "a" receives CONNACK reason=0 authentication_method=SCRAM-SHA-256
+    When "a" sends a SCRAM-SHA-256 re-authentication as "alice"
+    Then "a" receives AUTH reason=0x18 authentication_method=SCRAM-SHA-256
+    When "a" answers the SCRAM challenge with password "secret"
+    Then "a" receives AUTH reason=0 authentication_method=SCRAM-SHA-256
+    And "a" received the right SCRAM server signature in AUTH
+    And "a" sends SUBSCRIBE id=1 filter=x qos=1
+    And "a" receives SUBACK id=1 reasons=0x01
+    And "a" is still connected
+
+  @MQTT-4.12.1-1 @needs-config @v5
+  Scenario: Other packets flow during a re-authentication, under the previous authentication
+    Given the broker has the user "alice" with password "secret"
+    And "a" opens a connection
+    And "a" sends a SCRAM-SHA-256 CONNECT as "alice"
+    And "a" receives AUTH reason=0x18 authentication_method=SCRAM-SHA-256
+    And "a" answers the SCRAM challenge with password "secret"
+    And "a" receives CONNACK reason=0 authentication_method=SCRAM-SHA-256
+    When "a" sends a SCRAM-SHA-256 re-authentication as "alice"
+    Then "a" receives AUTH reason=0x18 authentication_method=SCRAM-SHA-256
+    When "a" sends PUBLISH topic=p qos=1 id=1 payload=x
+    Then "a" receives PUBACK id=1
+    When "a" sends PINGREQ
+    Then "a" receives PINGRESP
+    When "a" answers the SCRAM challenge with password "secret"
+    Then "a" receives AUTH reason=0 authentication_method=SCRAM-SHA-256
+    And "a" is still connected
+
+  @MQTT-4.12.1-2 @MQTT-4.13.2-1 @needs-config @v5
+  Scenario: A re-authentication with a wrong password fails: DISCONNECT 0x87 and the close
+    Given the broker has the user "alice" with password "secret"
+    And "a" opens a connection
+    And "a" sends a SCRAM-SHA-256 CONNECT as "alice"
+    And "a" receives AUTH reason=0x18 authentication_method=SCRAM-SHA-256
+    And "a" answers the SCRAM challenge with password "secret"
+    And "a" receives CONNACK reason=0 authentication_method=SCRAM-SHA-256
+    When "a" sends a SCRAM-SHA-256 re-authentication as "alice"
+    Then "a" receives AUTH reason=0x18 authentication_method=SCRAM-SHA-256
+    When "a" answers the SCRAM challenge with password "wrong"
+    Then "a" receives DISCONNECT reason=0x87
+    And "a" is disconnected
+
+  @MQTT-4.12.1-2 @MQTT-4.13.2-1 @needs-config @v5
+  Scenario: A re-authentication as another user fails, even with that user's password
+    Given the broker has the user "alice" with password "secret"
+    And the broker has the user "bob" with password "hunter2"
+    And "a" opens a connection
+    And "a" sends a SCRAM-SHA-256 CONNECT as "alice"
+    And "a" receives AUTH reason=0x18 authentication_method=SCRAM-SHA-256
+    And "a" answers the SCRAM challenge with password "secret"
+    And "a" receives CONNACK reason=0 authentication_method=SCRAM-SHA-256
+    When "a" sends a SCRAM-SHA-256 re-authentication as "bob"
+    Then "a" receives AUTH reason=0x18 authentication_method=SCRAM-SHA-256
+    When "a" answers the SCRAM challenge with password "hunter2"
+    Then "a" receives DISCONNECT reason=0x87
+    And "a" is disconnected
+
+  @MQTT-4.12.1-2 @needs-config @v5
+  Scenario: A malformed client-first in a re-authentication fails it
+    Given the broker has the user "alice" with password "secret"
+    And "a" opens a connection
+    And "a" sends a SCRAM-SHA-256 CONNECT as "alice"
+    And "a" receives AUTH reason=0x18 authentication_method=SCRAM-SHA-256
+    And "a" answers the SCRAM challenge with password "secret"
+    And "a" receives CONNACK reason=0 authentication_method=SCRAM-SHA-256
+    When "a" sends AUTH reason=0x19 authentication_method=SCRAM-SHA-256 authentication_data="n,,r=no-user"
+    Then "a" receives DISCONNECT reason=0x87
+    And "a" is disconnected
+
+  @MQTT-4.12.1-1 @MQTT-4.13.1-1 @needs-config @v5
+  Scenario: A re-authentication naming another method than the CONNECT's is a Protocol Error
+    Given the broker has the user "alice" with password "secret"
+    And "a" opens a connection
+    And "a" sends a SCRAM-SHA-256 CONNECT as "alice"
+    And "a" receives AUTH reason=0x18 authentication_method=SCRAM-SHA-256
+    And "a" answers the SCRAM challenge with password "secret"
+    And "a" receives CONNACK reason=0 authentication_method=SCRAM-SHA-256
+    When "a" sends AUTH reason=0x19 authentication_method=SCRAM-SHA-1 authentication_data="n,,n=alice,r=abc"
+    Then "a" receives DISCONNECT reason=0x82
+    And "a" is disconnected
+
+  @MQTT-4.12.0-3 @MQTT-4.13.1-1 @needs-config @v5
+  Scenario: AUTH 0x18 with no exchange under way is a Protocol Error
+    Given the broker has the user "alice" with password "secret"
+    And "a" opens a connection
+    And "a" sends a SCRAM-SHA-256 CONNECT as "alice"
+    And "a" receives AUTH reason=0x18 authentication_method=SCRAM-SHA-256
+    And "a" answers the SCRAM challenge with password "secret"
+    And "a" receives CONNACK reason=0 authentication_method=SCRAM-SHA-256
+    When "a" sends AUTH reason=0x18 authentication_method=SCRAM-SHA-256 authentication_data="c=biws,r=x,p=AAAA"
+    Then "a" receives DISCONNECT reason=0x82
+    And "a" is disconnected

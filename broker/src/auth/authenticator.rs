@@ -32,7 +32,7 @@ use bytestring::ByteString;
 use super::password_file::PasswordFile;
 use super::scram::{self, ClientFirst, Credentials, Key, ScramError, ServerExchange, MECHANISM};
 use crate::codec::{Auth, Connect, Properties, Property, PropertyId, ReasonCode};
-use crate::engine::{AuthDecision, Authenticator, Check, ConnId, Offloaded};
+use crate::engine::{AuthDecision, Authenticator, Check, ConnId, Grant, Offloaded};
 
 /// Checks user names and passwords, and runs SCRAM-SHA-256, against a password file.
 pub struct PasswordAuthenticator {
@@ -239,7 +239,12 @@ impl Authenticator for PasswordAuthenticator {
         match exchange.finish(data) {
             Ok(server_final) => {
                 tracing::debug!(conn = %conn, user = %user, "SCRAM-SHA-256 login");
-                AuthDecision::AcceptWith(method_and_data(server_final))
+                // The user proven is the connection's, for the ACL, whatever CONNECT said.
+                AuthDecision::AcceptAs(Box::new(Grant {
+                    username: Some(user.into()),
+                    properties: method_and_data(server_final),
+                    ..Grant::default()
+                }))
             }
             Err(e) => {
                 tracing::info!(conn = %conn, user = %user, "SCRAM login failed: {e}");
@@ -366,10 +371,11 @@ mod tests {
         assert!(server_first.ends_with(",i=4096"), "{server_first}");
         let answer = client_final("n=alice,r=abcdef", &server_first, "secret");
         let connect = scram_connect("n,,n=alice,r=abcdef");
-        let AuthDecision::AcceptWith(p) = a.auth(conn, &connect, &scram_auth(&answer)) else {
+        let AuthDecision::AcceptAs(grant) = a.auth(conn, &connect, &scram_auth(&answer)) else {
             panic!("not accepted");
         };
-        assert!(data(&p).starts_with("v="));
+        assert_eq!(grant.username.as_deref(), Some("alice"));
+        assert!(data(&grant.properties).starts_with("v="));
         assert!(a.exchanges.is_empty());
     }
 

@@ -221,6 +221,7 @@ impl JwtVerifier {
             username: Some(sub.into()),
             topics,
             valid_for,
+            properties: Default::default(),
         })
     }
 }

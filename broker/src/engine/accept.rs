@@ -98,6 +98,16 @@ impl Engine {
             for property in auth_properties.iter() {
                 p.push(property.clone());
             }
+            // A successful CONNACK names the CONNECT's method [MQTT-4.12.0-5], whoever
+            // carried the exchange (a hook's answer carries no properties).
+            if auth_properties
+                .get(PropertyId::AuthenticationMethod)
+                .is_none()
+            {
+                if let Some(m) = connect.properties.get(PropertyId::AuthenticationMethod) {
+                    p.push(m.clone());
+                }
+            }
             p
         } else {
             Properties::new()

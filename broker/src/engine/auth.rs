@@ -91,6 +91,10 @@ pub struct Grant {
     /// How long the credentials stay valid from now: the connection is closed then, with
     /// DISCONNECT 0xA0 Maximum connect time for a 5.0 client.
     pub valid_for: Option<Duration>,
+    /// What the successful CONNACK (or the AUTH 0x00 of a re-authentication) carries: the
+    /// Authentication Method and final Authentication Data of an enhanced exchange
+    /// [MQTT-4.12.0-5].
+    pub properties: Properties,
 }
 
 /// Decides who may connect. It runs inside the engine, so it must not block for long.

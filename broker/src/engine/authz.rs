@@ -36,7 +36,7 @@ use super::conn::{Conn, ConnId};
 use super::policy::{Authorizer, TopicLimits, Who};
 use super::rate::Exceeded;
 use super::{Engine, Timer};
-use crate::codec::{Connect, Properties, ReasonCode, TopicFilter, Will};
+use crate::codec::{Connect, Property, PropertyId, ReasonCode, TopicFilter, Will};
 
 /// What a connection may do beyond its ACL section: the user name it is known by and the
 /// limits its credentials carry.
@@ -44,10 +44,39 @@ use crate::codec::{Connect, Properties, ReasonCode, TopicFilter, Will};
 pub struct Rights {
     /// The user name that stands for the client in the ACL (`user`, `%u`).
     pub username: Option<ByteString>,
-    /// The topics its credentials limit it to.
-    pub topics: Option<Arc<TopicLimits>>,
     /// PUBLISHes refused so far: the first is logged at info level, the rest at debug.
     pub denied: u32,
+    /// The terms of its login, for the few connections that have any (boxed).
+    pub terms: Option<Box<Terms>>,
+}
+
+/// What a login may carry beyond a user name.
+#[derive(Clone, Debug, Default)]
+pub struct Terms {
+    /// The topics its credentials limit it to.
+    pub topics: Option<Arc<TopicLimits>>,
+    /// The Authentication Method the client logged in with: the one a re-authentication
+    /// must name [MQTT-4.12.1-1]; `None` if it used none (and so may not re-authenticate).
+    pub method: Option<ByteString>,
+    /// When the credentials stop being valid (a grant's `valid_for`): a re-authentication
+    /// may move it.
+    pub valid_until: Option<Instant>,
+}
+
+impl Rights {
+    /// The Authentication Method of the login, if it had one.
+    pub fn method(&self) -> Option<&ByteString> {
+        self.terms.as_ref()?.method.as_ref()
+    }
+
+    /// The topics its credentials limit it to, if they do.
+    pub fn topics(&self) -> Option<&TopicLimits> {
+        self.terms.as_ref()?.topics.as_deref()
+    }
+
+    fn terms_mut(&mut self) -> &mut Terms {
+        self.terms.get_or_insert_with(Box::default)
+    }
 }
 
 /// An authenticator replaced by a reload, kept until the enhanced authentication exchanges it
@@ -131,12 +160,27 @@ impl Engine {
         if let Some(user) = grant.username {
             connect.username = Some(user);
         }
+        self.grant_rights(conn, grant.topics, grant.valid_for, now);
+        self.accept(conn, connect, grant.properties, now);
+    }
+
+    /// Gives `conn` the topic limits and the validity its credentials carry.
+    pub(super) fn grant_rights(
+        &mut self,
+        conn: ConnId,
+        topics: Option<Arc<TopicLimits>>,
+        valid_for: Option<std::time::Duration>,
+        now: Instant,
+    ) {
         let c = self.conns.get_mut(&conn).expect("connection exists");
-        c.rights.topics = grant.topics;
-        if let Some(valid_for) = grant.valid_for {
+        if topics.is_some() || valid_for.is_some() || c.rights.terms.is_some() {
+            let terms = c.rights.terms_mut();
+            terms.topics = topics;
+            terms.valid_until = valid_for.map(|v| now + v);
+        }
+        if let Some(valid_for) = valid_for {
             self.schedule(now + valid_for, Timer::Credentials(conn));
         }
-        self.accept(conn, connect, Properties::new(), now);
     }
 
     /// Records who the client is and checks its will, as CONNECT is accepted: `Err` with the
@@ -149,6 +193,11 @@ impl Engine {
     ) -> Result<(), String> {
         let c = self.conns.get_mut(&conn).expect("connection exists");
         c.rights.username = connect.username.clone();
+        if let Some(Property::AuthenticationMethod(m)) =
+            connect.properties.get(PropertyId::AuthenticationMethod)
+        {
+            c.rights.terms_mut().method = Some(m.clone());
+        }
         let c = &self.conns[&conn];
         match &connect.will {
             Some(will) if !self.may_write(&who(c, client_id), c, will.topic.as_str()) => Err(
@@ -173,10 +222,7 @@ impl Engine {
         self.acl
             .as_ref()
             .is_none_or(|acl| acl.may_publish(who, topic))
-            && c.rights
-                .topics
-                .as_ref()
-                .is_none_or(|t| t.may_publish(who, topic))
+            && c.rights.topics().is_none_or(|t| t.may_publish(who, topic))
     }
 
     /// Whether `conn` may publish to `topic`; a refusal is logged (the first at info level).
@@ -210,8 +256,7 @@ impl Engine {
             .as_ref()
             .is_none_or(|acl| acl.may_subscribe(&who, inner))
             && c.rights
-                .topics
-                .as_ref()
+                .topics()
                 .is_none_or(|t| t.may_subscribe(&who, inner));
         if !ok {
             tracing::info!(conn = %conn, client_id = %c.client_id, filter = %filter,
@@ -254,7 +299,15 @@ impl Engine {
 
     /// The credentials of `conn` have expired.
     pub(super) fn credentials_timer(&mut self, conn: ConnId, now: Instant) {
-        let Some(c) = self.conns.get(&conn).filter(|c| c.session().is_some()) else {
+        // A re-authentication may have moved the end of the credentials' validity: this
+        // timer is for the deadline it was set for, and a later one has its own.
+        let Some(c) = (self.conns.get(&conn))
+            .filter(|c| c.session().is_some())
+            .filter(|c| {
+                let until = c.rights.terms.as_ref().and_then(|t| t.valid_until);
+                until.is_some_and(|t| t <= now)
+            })
+        else {
             return;
         };
         tracing::info!(conn = %conn, client_id = %c.client_id, "closed: credentials expired");

@@ -211,6 +211,10 @@ impl Engine {
         decision: AuthDecision,
         now: Instant,
     ) {
+        if self.conns[&conn].session().is_some() {
+            // A hook's or a check's answer in a re-authentication (see `reauth`).
+            return self.reauth_decided(conn, connect, decision, now);
+        }
         match decision {
             AuthDecision::Offload(check) => self.offload(conn, connect, check),
             AuthDecision::Accept => self.accept(conn, connect, Properties::new(), now),
@@ -275,8 +279,12 @@ impl Engine {
     /// Present [MQTT-3.2.2-6] (3.1.1: [MQTT-3.2.2-4]) and is followed by the close
     /// [MQTT-3.2.2-7] (3.1.1: [MQTT-3.2.2-5]).
     pub(super) fn refuse(&mut self, conn: ConnId, code: ReasonCode, why: &str, now: Instant) {
-        self.stats.refused(code);
         let c = &self.conns[&conn];
+        if c.session().is_some() {
+            // A re-authentication: CONNACK is long gone (see `reauth`).
+            return self.reauth_failed(conn, code, why, now);
+        }
+        self.stats.refused(code);
         tracing::info!(conn = %conn, client_id = %c.client_id, reason = ?code, "connection refused: {why}");
         self.send(conn, &Packet::ConnAck(ConnAck::new(code)));
         self.close(conn, CloseReason::Transport, now);

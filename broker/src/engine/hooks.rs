@@ -63,7 +63,18 @@ pub enum Question {
         method: Option<ByteString>,
         data: Option<Bytes>,
     },
-    /// An AUTH of an enhanced authentication a hook continued ([`ConnectVerdict::Continue`]).
+    /// A connected client asks to authenticate again (MQTT 5.0 AUTH 0x19, section 4.12.1),
+    /// with the method it logged in with. Answered as a [`Question::Connect`]: a
+    /// [`ConnectVerdict::Continue`] goes on with [`Question::Auth`]; a refusal, or an
+    /// `Allow` naming another user, closes the connection with DISCONNECT 0x87; `Ignore`
+    /// hands it to the broker's own authentication (SCRAM).
+    Reauth {
+        client: ClientInfo,
+        method: ByteString,
+        data: Option<Bytes>,
+    },
+    /// An AUTH of an enhanced authentication a hook continued ([`ConnectVerdict::Continue`]),
+    /// at CONNECT or in a re-authentication.
     Auth {
         client: ClientInfo,
         method: ByteString,
@@ -292,6 +303,18 @@ impl Engine {
             client: self.client_info(conn, connect.username.clone()),
             password: connect.password.clone(),
             method,
+            data,
+        };
+        self.ask(conn, Pending::Connect(Box::new(connect)), question);
+    }
+
+    /// Asks whether the connected client on `conn` may re-authenticate; `connect` stands
+    /// for the exchange (see `reauth`).
+    pub(super) fn ask_reauth(&mut self, conn: ConnId, connect: Connect) {
+        let (method, data) = auth_fields(&connect.properties);
+        let question = Question::Reauth {
+            client: self.client_info(conn, None),
+            method: method.unwrap_or_default(),
             data,
         };
         self.ask(conn, Pending::Connect(Box::new(connect)), question);

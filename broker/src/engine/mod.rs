@@ -28,6 +28,7 @@ mod message;
 mod outbound;
 pub mod policy;
 mod rate;
+mod reauth;
 mod routing;
 mod session;
 mod settings;
@@ -394,10 +395,7 @@ impl Engine {
                 self.send(conn, &Packet::PingResp);
             }
             (Packet::Disconnect(d), Some(_)) => self.handle_disconnect(conn, d, now),
-            (Packet::Auth(_), Some(_)) => {
-                // Re-authentication needs an authentication method, and none was used.
-                self.protocol_error(conn, "[§4.12.1] AUTH without an authentication method", now)
-            }
+            (Packet::Auth(auth), Some(_)) => self.handle_reauth(conn, auth, now),
             (other, Some(_)) => {
                 let what = format!("{} is sent only by servers", other.packet_type());
                 self.protocol_error(conn, &what, now)

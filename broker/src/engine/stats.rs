@@ -29,6 +29,10 @@ pub struct Stats {
     /// Logins refused for their credentials or rights (CONNACK 0x86 Bad User Name or
     /// Password, 0x87 Not authorized, 0x8C Bad authentication method).
     pub auth_failures: u64,
+    /// Re-authentications (MQTT 5.0 AUTH 0x19) that succeeded, and those that failed and
+    /// closed their connection.
+    pub reauthentications: u64,
+    pub reauth_failures: u64,
     /// PUBLISH packets received from clients, by QoS, and the bytes of their topics and
     /// payloads.
     pub messages_received: [u64; 3],
@@ -55,6 +59,8 @@ impl Default for Stats {
             connections_accepted: 0,
             connections_refused: [0; 256],
             auth_failures: 0,
+            reauthentications: 0,
+            reauth_failures: 0,
             messages_received: [0; 3],
             bytes_received: 0,
             messages_sent: [0; 3],

@@ -63,9 +63,10 @@ pub trait Hooks: Send + Sync + 'static {
     /// Which questions and notices this implementation wants. Read once, at start.
     fn interest(&self) -> Interest;
 
-    /// A CONNECT ([`Question::Connect`]), or an AUTH of an enhanced authentication this hook
-    /// continued ([`Question::Auth`]). [`ConnectVerdict::Ignore`] hands a CONNECT on to the
-    /// broker's own authentication.
+    /// A CONNECT ([`Question::Connect`]), a re-authentication ([`Question::Reauth`]), or an
+    /// AUTH of an enhanced authentication this hook continued ([`Question::Auth`]).
+    /// [`ConnectVerdict::Ignore`] hands a CONNECT or a re-authentication on to the broker's
+    /// own authentication.
     async fn authenticate(&self, question: &Question) -> ConnectVerdict {
         let _ = question;
         ConnectVerdict::Ignore
@@ -167,7 +168,7 @@ impl HookRunner {
 
 async fn answer(hooks: &dyn Hooks, question: &Question) -> Answer {
     match question {
-        Question::Connect { .. } | Question::Auth { .. } => {
+        Question::Connect { .. } | Question::Reauth { .. } | Question::Auth { .. } => {
             Answer::Connect(hooks.authenticate(question).await)
         }
         Question::Publish { client, publish } => {
@@ -188,7 +189,7 @@ async fn answer(hooks: &dyn Hooks, question: &Question) -> Answer {
 /// The safe answer for a hook that missed its deadline.
 fn on_timeout(question: &Question) -> Answer {
     match question {
-        Question::Connect { .. } | Question::Auth { .. } => {
+        Question::Connect { .. } | Question::Reauth { .. } | Question::Auth { .. } => {
             Answer::Connect(ConnectVerdict::Deny(ReasonCode::SERVER_UNAVAILABLE))
         }
         Question::Publish { .. } => {
@@ -203,6 +204,7 @@ fn on_timeout(question: &Question) -> Answer {
 fn kind(question: &Question) -> &'static str {
     match question {
         Question::Connect { .. } => "CONNECT",
+        Question::Reauth { .. } => "re-authentication",
         Question::Auth { .. } => "AUTH",
         Question::Publish { .. } => "PUBLISH",
         Question::Subscribe { .. } => "SUBSCRIBE",

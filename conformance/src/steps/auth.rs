@@ -9,8 +9,10 @@
 //! - `"a" answers the SCRAM challenge with password "secret"`: takes server-first from the last
 //!   AUTH `a` received, checks that its nonce extends the client's, and sends AUTH 0x18 with
 //!   client-final.
-//! - `"a" received the right SCRAM server signature`: the last CONNACK's Authentication Data is
-//!   `v=` and the ServerSignature the password gives.
+//! - `"a" sends a SCRAM-SHA-256 re-authentication as "alice"`: AUTH 0x19 (section 4.12.1) with
+//!   the method and a new client-first, after CONNACK.
+//! - `"a" received the right SCRAM server signature` (or `... in AUTH`): the last CONNACK's (or
+//!   the last AUTH's) Authentication Data is `v=` and the ServerSignature the password gives.
 //! - `the last AUTH "a" received was 107 bytes`: the size of that packet on the wire.
 //!
 //! The client side of SCRAM is written here from the RFC, apart from the broker's code.
@@ -82,16 +84,35 @@ async fn sends_scram_connect(
     user: String,
     fields: String,
 ) -> Result<()> {
+    send_client_first(w, name, "CONNECT", &user, &fields).await
+}
+
+#[given(regex = r#"^"([^"]+)" sends a SCRAM-SHA-256 re-authentication as "([^"]+)"$"#)]
+#[when(regex = r#"^"([^"]+)" sends a SCRAM-SHA-256 re-authentication as "([^"]+)"$"#)]
+#[then(regex = r#"^"([^"]+)" sends a SCRAM-SHA-256 re-authentication as "([^"]+)"$"#)]
+async fn sends_scram_reauth(w: &mut MqttWorld, name: String, user: String) -> Result<()> {
+    send_client_first(w, name, "AUTH", &user, "reason=0x19").await
+}
+
+/// Sends `packet` (CONNECT, or AUTH 0x19) with `fields`, the method and a new client-first,
+/// and starts the client's side of the exchange.
+async fn send_client_first(
+    w: &mut MqttWorld,
+    name: String,
+    packet: &str,
+    user: &str,
+    fields: &str,
+) -> Result<()> {
     let mut random = [0u8; 18];
     getrandom::fill(&mut random).map_err(|e| anyhow!("no randomness for a nonce: {e}"))?;
     let nonce = BASE64.encode(random);
-    let first_bare = format!("n={},r={nonce}", saslname(&user));
+    let first_bare = format!("n={},r={nonce}", saslname(user));
     let client_first = format!("n,,{first_bare}");
     let fields = format!(
         "{fields} authentication_method={MECHANISM} authentication_data=hex:{}",
         encode_hex(client_first.as_bytes()).replace(' ', "")
     );
-    let bytes = w.packet_bytes(&name, "CONNECT", fields.trim())?;
+    let bytes = w.packet_bytes(&name, packet, fields.trim())?;
     w.send(&name, &bytes, usize::MAX).await?;
     w.auth.exchanges.insert(
         name,
@@ -169,20 +190,24 @@ async fn answers_challenge(w: &mut MqttWorld, name: String, password: String) ->
     w.send(&name, &bytes, usize::MAX).await
 }
 
-#[given(regex = r#"^"([^"]+)" received the right SCRAM server signature$"#)]
-#[when(regex = r#"^"([^"]+)" received the right SCRAM server signature$"#)]
-#[then(regex = r#"^"([^"]+)" received the right SCRAM server signature$"#)]
-async fn right_server_signature(w: &mut MqttWorld, name: String) -> Result<()> {
+#[given(regex = r#"^"([^"]+)" received the right SCRAM server signature( in AUTH)?$"#)]
+#[when(regex = r#"^"([^"]+)" received the right SCRAM server signature( in AUTH)?$"#)]
+#[then(regex = r#"^"([^"]+)" received the right SCRAM server signature( in AUTH)?$"#)]
+async fn right_server_signature(w: &mut MqttWorld, name: String, auth: String) -> Result<()> {
     let expected = w
         .auth
         .exchanges
         .get(&name)
         .and_then(|e| e.server_signature.clone())
         .ok_or_else(|| anyhow!("\"{name}\" has not answered a SCRAM challenge"))?;
-    let data = match w.auth.last_connack.get(&name) {
-        Some(Some(data)) => data.clone(),
-        Some(None) => bail!("the CONNACK \"{name}\" received has no Authentication Data"),
-        None => bail!("\"{name}\" has received no CONNACK"),
+    let (last, packet) = match auth.is_empty() {
+        true => (w.auth.last_connack.get(&name).cloned(), "CONNACK"),
+        false => (w.auth.last_auth.get(&name).map(|(d, _)| d.clone()), "AUTH"),
+    };
+    let data = match last {
+        Some(Some(data)) => data,
+        Some(None) => bail!("the {packet} \"{name}\" received has no Authentication Data"),
+        None => bail!("\"{name}\" has received no {packet}"),
     };
     let want = format!("v={}", BASE64.encode(&expected));
     ensure!(

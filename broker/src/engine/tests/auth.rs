@@ -293,3 +293,150 @@ fn a_password_is_checked_away_from_the_engine_while_others_go_on() {
         "{out:?}"
     );
 }
+
+// --- Re-authentication (section 4.12.1) ------------------------------------------------------
+
+/// A SCRAM login as alice, over; the connection.
+fn scram_logged_in(h: &mut Harness) -> ConnId {
+    let (conn, server_first) = scram_start(h, "alice", None);
+    scram_answer(h, conn, "alice", &server_first, "secret");
+    match h.recv(conn) {
+        Some(Packet::ConnAck(ack)) => assert_eq!(ack.code, ReasonCode::SUCCESS),
+        other => panic!("expected CONNACK, got {other:?}"),
+    }
+    conn
+}
+
+/// Sends AUTH 0x19 with client-first for `user` and returns server-first.
+fn reauth_start(h: &mut Harness, conn: ConnId, user: &str) -> String {
+    h.send(
+        conn,
+        Packet::Auth(Auth {
+            reason: ReasonCode::RE_AUTHENTICATE,
+            properties: scram("SCRAM-SHA-256", &format!("n,,n={user},r=clientnonce")),
+        }),
+    );
+    match h.recv(conn) {
+        Some(Packet::Auth(auth)) => {
+            assert_eq!(auth.reason, ReasonCode::CONTINUE_AUTHENTICATION);
+            auth_data(&auth.properties)
+        }
+        other => panic!("expected AUTH 0x18, got {other:?}"),
+    }
+}
+
+#[test]
+fn scram_reauthentication_succeeds_and_traffic_goes_on_meanwhile() {
+    let mut h = harness(Settings::default());
+    let conn = scram_logged_in(&mut h);
+    h.subscribe(conn, "t", QoS::AtLeastOnce);
+    for _ in 0..2 {
+        let server_first = reauth_start(&mut h, conn, "alice");
+        // The connection goes on with its previous authentication meanwhile.
+        h.publish(conn, "t", "during", QoS::AtLeastOnce, 1);
+        let packets = h.recv_all(conn);
+        assert!(
+            packets.iter().any(|p| matches!(p, Packet::PubAck(_))),
+            "{packets:?}"
+        );
+        let delivered = packets.iter().find_map(|p| match p {
+            Packet::Publish(p) => p.packet_id,
+            _ => None,
+        });
+        let delivered = delivered.unwrap_or_else(|| panic!("no delivery: {packets:?}"));
+        h.send(conn, Packet::PubAck(Ack::new(delivered)));
+        scram_answer(&mut h, conn, "alice", &server_first, "secret");
+        match h.recv(conn) {
+            Some(Packet::Auth(auth)) => {
+                assert_eq!(auth.reason, ReasonCode::SUCCESS);
+                assert!(auth_data(&auth.properties).starts_with("v="));
+            }
+            other => panic!("expected AUTH 0x00, got {other:?}"),
+        }
+        assert!(!h.is_closed(conn));
+    }
+    assert_eq!(h.engine.stats().reauthentications, 2);
+    h.send(conn, Packet::PingReq);
+    assert_eq!(h.recv(conn), Some(Packet::PingResp));
+}
+
+#[test]
+fn a_failed_reauthentication_closes_with_0x87() {
+    let mut file = PasswordFile::default();
+    file.set_password("alice", b"secret", 4096).unwrap();
+    file.set_password("bob", b"hunter2", 4096).unwrap();
+    let authenticator = PasswordAuthenticator::new(&file, false).unwrap();
+    let mut h = Harness::with_engine(Engine::with_authenticator(
+        Settings::default(),
+        Box::new(authenticator),
+    ));
+    // A wrong password; another user's right one; a malformed client-first.
+    for (user, password) in [("alice", "wrong"), ("bob", "hunter2"), ("", "")] {
+        let conn = scram_logged_in(&mut h);
+        if user.is_empty() {
+            h.send(
+                conn,
+                Packet::Auth(Auth {
+                    reason: ReasonCode::RE_AUTHENTICATE,
+                    properties: scram("SCRAM-SHA-256", "n,,r=no-user"),
+                }),
+            );
+        } else {
+            let server_first = reauth_start(&mut h, conn, user);
+            scram_answer(&mut h, conn, user, &server_first, password);
+        }
+        assert_eq!(
+            disconnect_reason(h.recv(conn)),
+            ReasonCode::NOT_AUTHORIZED,
+            "{user}"
+        );
+        assert!(h.is_closed(conn));
+    }
+    assert_eq!(h.engine.stats().reauth_failures, 3);
+}
+
+#[test]
+fn reauthentication_out_of_turn_is_a_protocol_error() {
+    let auth = |reason, method: &str| {
+        Packet::Auth(Auth {
+            reason,
+            properties: scram(method, "n,,n=alice,r=clientnonce"),
+        })
+    };
+    let cases: [(&str, Vec<Packet>); 4] = [
+        (
+            "another method",
+            vec![auth(ReasonCode::RE_AUTHENTICATE, "SCRAM-SHA-1")],
+        ),
+        (
+            "0x18 first",
+            vec![auth(ReasonCode::CONTINUE_AUTHENTICATION, "SCRAM-SHA-256")],
+        ),
+        (
+            "0x19 twice",
+            vec![
+                auth(ReasonCode::RE_AUTHENTICATE, "SCRAM-SHA-256"),
+                auth(ReasonCode::RE_AUTHENTICATE, "SCRAM-SHA-256"),
+            ],
+        ),
+        ("0x00", vec![auth(ReasonCode::SUCCESS, "SCRAM-SHA-256")]),
+    ];
+    let mut h = harness(Settings::default());
+    for (what, packets) in cases {
+        let conn = scram_logged_in(&mut h);
+        for p in packets {
+            h.send(conn, p);
+        }
+        let last = h.recv_all(conn).pop();
+        assert_eq!(
+            disconnect_reason(last),
+            ReasonCode::PROTOCOL_ERROR,
+            "{what}"
+        );
+        assert!(h.is_closed(conn), "{what}");
+    }
+    // A client that logged in with a password has no method to re-authenticate with.
+    let (conn, _) = h.connect_with(login(V5, "p", "alice", "secret"));
+    h.send(conn, auth(ReasonCode::RE_AUTHENTICATE, "SCRAM-SHA-256"));
+    assert_eq!(disconnect_reason(h.recv(conn)), ReasonCode::PROTOCOL_ERROR);
+}

@@ -292,6 +292,7 @@ fn a_grant_names_the_user_limits_topics_and_expires() {
             write: vec![Pattern::new("home/%u/out").unwrap()],
         })),
         valid_for: Some(Duration::from_secs(30)),
+        properties: Properties::new(),
     };
     let mut engine = Engine::with_authenticator(Settings::default(), Box::new(Granting(grant)));
     // The ACL allows alice her home; the grant narrows it further.

@@ -384,3 +384,101 @@ fn without_hooks_nothing_is_asked_or_told() {
     assert_eq!(h.recv_publish(sub).payload, "x");
     assert!(h.questions.is_empty() && h.notices.is_empty());
 }
+
+#[test]
+fn a_hook_carries_a_reauthentication_and_may_fail_it() {
+    let mut h = hooked(Interest {
+        connect: true,
+        ..Interest::default()
+    });
+    let toy = |reason, data: &'static [u8]| {
+        Packet::Auth(Auth {
+            reason,
+            properties: Properties::from(vec![
+                Property::AuthenticationMethod("TOY".into()),
+                Property::AuthenticationData(Bytes::from_static(data)),
+            ]),
+        })
+    };
+    let login = |h: &mut Harness, id: &str| {
+        let conn = h.open(V5);
+        let mut connect = Connect::new(V5, id);
+        connect.username = Some("ann".into());
+        connect.properties = Properties::from(vec![Property::AuthenticationMethod("TOY".into())]);
+        h.send(conn, Packet::Connect(Box::new(connect)));
+        let (qid, _) = question(h, conn);
+        answer(
+            h,
+            conn,
+            qid,
+            Answer::Connect(ConnectVerdict::Allow { username: None }),
+        );
+        match h.recv(conn) {
+            // The method of the CONNECT, in the CONNACK of an exchange a hook carried
+            // [MQTT-4.12.0-5].
+            Some(Packet::ConnAck(ack)) => assert_eq!(
+                ack.properties.get(PropertyId::AuthenticationMethod),
+                Some(&Property::AuthenticationMethod("TOY".into()))
+            ),
+            other => panic!("{other:?}"),
+        }
+        conn
+    };
+
+    // Challenge, answer, success.
+    let conn = login(&mut h, "r1");
+    h.send(conn, toy(ReasonCode::RE_AUTHENTICATE, b"hello"));
+    let (id, q) = question(&mut h, conn);
+    match q {
+        Question::Reauth {
+            client,
+            method,
+            data,
+        } => {
+            assert_eq!(client.username.as_deref(), Some("ann"));
+            assert_eq!(method, "TOY");
+            assert_eq!(data.as_deref(), Some(&b"hello"[..]));
+        }
+        other => panic!("{other:?}"),
+    }
+    let challenge = ConnectVerdict::Continue(Some(Bytes::from_static(b"nonce")));
+    answer(&mut h, conn, id, Answer::Connect(challenge));
+    assert!(
+        matches!(h.recv(conn), Some(Packet::Auth(a)) if a.reason == ReasonCode::CONTINUE_AUTHENTICATION)
+    );
+    h.send(conn, toy(ReasonCode::CONTINUE_AUTHENTICATION, b"signed"));
+    let (id, q) = question(&mut h, conn);
+    assert!(matches!(q, Question::Auth { .. }), "{q:?}");
+    answer(
+        &mut h,
+        conn,
+        id,
+        Answer::Connect(ConnectVerdict::Allow { username: None }),
+    );
+    match h.recv(conn) {
+        Some(Packet::Auth(a)) => {
+            assert_eq!(a.reason, ReasonCode::SUCCESS);
+            assert_eq!(
+                a.properties.get(PropertyId::AuthenticationMethod),
+                Some(&Property::AuthenticationMethod("TOY".into()))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!h.is_closed(conn));
+
+    // A refusal, and credentials that prove another user: DISCONNECT 0x87.
+    for verdict in [
+        ConnectVerdict::Deny(ReasonCode::SERVER_UNAVAILABLE),
+        ConnectVerdict::Allow {
+            username: Some("mallory".into()),
+        },
+    ] {
+        let conn = login(&mut h, "r2");
+        h.send(conn, toy(ReasonCode::RE_AUTHENTICATE, b"hello"));
+        let (id, _) = question(&mut h, conn);
+        answer(&mut h, conn, id, Answer::Connect(verdict));
+        assert_eq!(disconnect_reason(h.recv(conn)), ReasonCode::NOT_AUTHORIZED);
+        assert!(h.is_closed(conn));
+    }
+}

@@ -299,6 +299,9 @@ pub struct Stats {
     pub inflight_messages: usize,
     pub connections_accepted: u64,
     pub auth_failures: u64,
+    /// Re-authentications (MQTT 5.0 AUTH 0x19) that succeeded, and that failed.
+    pub reauthentications: u64,
+    pub reauth_failures: u64,
     /// PUBLISH packets received, by QoS (0, 1, 2).
     pub messages_received: [u64; 3],
     /// PUBLISH packets sent, by QoS (0, 1, 2).
@@ -701,6 +704,8 @@ pub(super) async fn stats(State(shared): State<Arc<Shared>>) -> Response {
         inflight_messages: s.inflight,
         connections_accepted: st.connections_accepted,
         auth_failures: st.auth_failures,
+        reauthentications: st.reauthentications,
+        reauth_failures: st.reauth_failures,
         messages_received: st.messages_received,
         messages_sent: st.messages_sent,
         bytes_received: st.bytes_received,

@@ -178,6 +178,18 @@ impl Collector for Engine {
             "Logins refused for their credentials",
             st.auth_failures,
         )?;
+        counter(
+            &mut e,
+            "reauthentications",
+            "Re-authentications (MQTT 5.0 AUTH 0x19) that succeeded",
+            st.reauthentications,
+        )?;
+        counter(
+            &mut e,
+            "reauth_failures",
+            "Re-authentications that failed and closed their connection",
+            st.reauth_failures,
+        )?;
         let mut sessions = e.encode_descriptor(
             "sessions",
             "Sessions held, by whether a client is connected to them",

@@ -187,8 +187,9 @@ fn tables(pg: &Postgres) {
          permission text NOT NULL, action text NOT NULL, topic text NOT NULL);",
     );
     pg.sql(&format!(
-        "INSERT INTO mqtt_user VALUES ('alice', '{}'), ('broken', 'not a hash');",
-        common::password_hash("alice", "wonderland")
+        "INSERT INTO mqtt_user VALUES ('alice', '{}'), ('carol', '{}'), ('broken', 'not a hash');",
+        common::password_hash("alice", "wonderland"),
+        common::CAROL_BCRYPT
     ));
 }
 

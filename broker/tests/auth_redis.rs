@@ -91,6 +91,12 @@ async fn broker(url: &str, extra: &str) -> Broker {
 fn users(redis: &Redis) {
     let hash = common::password_hash("alice", "wonderland");
     redis.set(&["HSET", "mqtt_user:alice", "password_hash", &hash]);
+    redis.set(&[
+        "HSET",
+        "mqtt_user:carol",
+        "password_hash",
+        common::CAROL_BCRYPT,
+    ]);
     redis.set(&["HSET", "mqtt_user:broken", "password_hash", "not a hash"]);
 }
 

@@ -267,6 +267,10 @@ pub fn password_hash(user: &str, password: &str) -> String {
         .to_owned()
 }
 
+/// carol's password "looking-glass" as bcrypt (cost 4), made by libxcrypt through Python's
+/// `crypt` module: another implementation than the one the broker checks it with.
+pub const CAROL_BCRYPT: &str = "$2b$04$p0gSBEiN40lSj1DO38PyaOxEHMeV0Uox.k7kW1njISYisrlgtLmQm";
+
 /// A port nothing listens on (bound, then let go).
 pub fn closed_port() -> u16 {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -274,13 +278,16 @@ pub fn closed_port() -> u16 {
 }
 
 /// What every user store of `[auth]` must do with the users the tests put in it (alice,
-/// password "wonderland"; "broken", whose hash is not one) and the password file of
+/// password "wonderland"; carol, "looking-glass" as bcrypt; "broken", whose hash is not
+/// one) and the password file of
 /// [`auth_broker`] (bob, "pw"): right and wrong passwords, users it does not have handed on
 /// to the password file, an unreadable hash refused.
 pub async fn assert_user_store_logins(addr: SocketAddr) {
     let cases = [
         ("alice", "wonderland", ReasonCode::SUCCESS),
         ("alice", "guess", ReasonCode::BAD_USER_NAME_OR_PASSWORD),
+        ("carol", "looking-glass", ReasonCode::SUCCESS),
+        ("carol", "wonderland", ReasonCode::BAD_USER_NAME_OR_PASSWORD),
         // Not in the store: the password file decides.
         ("bob", "pw", ReasonCode::SUCCESS),
         ("mallory", "x", ReasonCode::BAD_USER_NAME_OR_PASSWORD),

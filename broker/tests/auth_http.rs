@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use common::service_pki::ServicePki;
 use common::{login, publish, WAIT};
 use serde_json::{json, Value};
 use tern::codec::{Packet, QoS, ReasonCode};
@@ -250,20 +251,9 @@ async fn publishes_and_subscriptions_are_authorized_by_the_service_and_counted()
     broker.stop().await.unwrap();
 }
 
-/// A real HTTPS service: Python's http.server behind its ssl module, with a certificate rcgen
-/// made for 127.0.0.1; it allows every login. Its port, once it listens.
-fn https_service(dir: &std::path::Path) -> Option<(std::process::Child, u16)> {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, key);
-    let server_key = rcgen::KeyPair::generate().unwrap();
-    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
-    let cert = params.signed_by(&server_key, &issuer).unwrap();
-    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
-    std::fs::write(dir.join("key.pem"), server_key.serialize_pem()).unwrap();
+/// A real HTTPS service: Python's http.server behind its ssl module, with the certificate of
+/// `pki`; it allows every login. Its port, once it listens.
+fn https_service(pki: &ServicePki) -> Option<(std::process::Child, u16)> {
     let script = r#"
 import http.server, ssl, sys
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -287,8 +277,8 @@ server.serve_forever()
     let mut child = std::process::Command::new("python3")
         .arg("-c")
         .arg(script)
-        .arg(dir.join("cert.pem"))
-        .arg(dir.join("key.pem"))
+        .arg(&pki.server_cert)
+        .arg(&pki.server_key)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .ok()?;
@@ -304,28 +294,21 @@ server.serve_forever()
 #[tokio::test]
 async fn an_https_service_is_trusted_through_its_ca_file() {
     let dir = std::env::temp_dir().join(format!("tern-auth-https-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (mut child, port) = https_service(&dir).expect("python3 serves HTTPS");
-    let ca = dir.join("ca.pem");
-    let http = format!(
-        "authenticate_url = \"https://127.0.0.1:{port}/auth\"\ntimeout_ms = 2000\nca_file = {:?}",
-        ca.display().to_string()
-    );
-    let trusting = broker(&http, "").await;
+    let pki = ServicePki::new(&dir);
+    let (mut child, port) = https_service(&pki).expect("python3 serves HTTPS");
+    let service = |ca: &std::path::Path| {
+        format!(
+            "authenticate_url = \"https://127.0.0.1:{port}/auth\"\ntimeout_ms = 2000\nca_file = {:?}",
+            ca.display().to_string()
+        )
+    };
+    let trusting = broker(&service(&pki.ca), "").await;
     let addr = trusting.local_addrs()[0];
     assert_eq!(login(addr, "anyone", "x").await.0, ReasonCode::SUCCESS);
     trusting.stop().await.unwrap();
 
     // Without the CA, the service's certificate is not trusted: it does not answer.
-    let untrusted =
-        std::env::temp_dir().join(format!("tern-auth-https-other-{}.pem", std::process::id()));
-    let other = rcgen::generate_simple_self_signed(vec!["x".to_owned()]).unwrap();
-    std::fs::write(&untrusted, other.cert.pem()).unwrap();
-    let http = format!(
-        "authenticate_url = \"https://127.0.0.1:{port}/auth\"\ntimeout_ms = 2000\nca_file = {:?}",
-        untrusted.display().to_string()
-    );
-    let broker = broker(&http, "").await;
+    let broker = broker(&service(&pki.other_ca), "").await;
     let addr = broker.local_addrs()[0];
     assert_eq!(
         login(addr, "anyone", "x").await.0,
@@ -334,7 +317,6 @@ async fn an_https_service_is_trusted_through_its_ca_file() {
     broker.stop().await.unwrap();
     let _ = child.kill();
     let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_file(&untrusted);
 
     // https:// without a CA file does not start.
     let e = Config::from_toml_str("[auth.http]\nauthenticate_url = \"https://x/auth\"\n")

@@ -2,7 +2,8 @@
 //! each test starts a server of its own in a temporary directory on a loopback port, fills
 //! the tables, and logs real MQTT clients in. Users it does not know go on to the password
 //! file; its ACL rules apply at SUBSCRIBE and PUBLISH; a database that is not there denies
-//! with 0x88.
+//! with 0x88; a database that takes only TLS with a client certificate is reached with
+//! `[auth.postgres.tls]`.
 
 mod common;
 
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::login;
+use common::service_pki::ServicePki;
 use tern::codec::{QoS, ReasonCode};
 use tern::embed::Broker;
 
@@ -23,8 +25,9 @@ struct Postgres {
 }
 
 impl Postgres {
-    /// Starts one, or says why it cannot (not installed).
-    fn start(name: &str) -> Result<Postgres, String> {
+    /// Starts one, or says why it cannot (not installed). With `tls`, it takes only TLS
+    /// connections over TCP, from clients with a certificate its CA signed.
+    fn start(name: &str, tls: Option<&ServicePki>) -> Result<Postgres, String> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .map_err(|_| "PostgreSQL is not installed (interop/setup.sh installs it)".to_owned())?
             .filter_map(|e| e.ok())
@@ -48,6 +51,19 @@ impl Postgres {
             port,
             as_postgres,
         };
+        if let Some(pki) = tls {
+            // The server's files, readable by the server only (it insists on it for the key).
+            for (from, to) in [
+                (&pki.server_cert, "server.crt"),
+                (&pki.server_key, "server.key"),
+                (&pki.ca, "ca.crt"),
+            ] {
+                std::fs::copy(from, pg.dir.join(to)).unwrap();
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::Permissions::from_mode(0o600);
+                std::fs::set_permissions(pg.dir.join(to), mode).unwrap();
+            }
+        }
         if as_postgres {
             let chown = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -71,11 +87,22 @@ impl Postgres {
                 "UTF8",
             ],
         )?;
-        let options = format!(
+        let mut options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
             pg.port,
             pg.dir.display()
         );
+        if tls.is_some() {
+            let dir = pg.dir.display();
+            options += &format!(
+                " -c ssl=on -c ssl_cert_file={dir}/server.crt -c ssl_key_file={dir}/server.key \
+                 -c ssl_ca_file={dir}/ca.crt"
+            );
+            // The socket for the test's own psql; over TCP, TLS with a client certificate.
+            let hba = "local all all trust\n\
+                       hostssl all all 127.0.0.1/32 trust clientcert=verify-ca\n";
+            std::fs::write(data.join("pg_hba.conf"), hba).unwrap();
+        }
         let log = pg.dir.join("log");
         pg.run(
             "pg_ctl",
@@ -124,7 +151,7 @@ impl Postgres {
             "psql",
             &[
                 "-h",
-                "127.0.0.1",
+                self.dir.to_str().unwrap(),
                 "-p",
                 &port,
                 "-U",
@@ -163,7 +190,11 @@ impl Drop for Postgres {
 /// Starts PostgreSQL, or prints why not and gives `None`; in CI (`CI` set), not having it is
 /// a failure: the setup script installs it.
 fn postgres(name: &str) -> Option<Postgres> {
-    match Postgres::start(name) {
+    postgres_with(name, None)
+}
+
+fn postgres_with(name: &str, tls: Option<&ServicePki>) -> Option<Postgres> {
+    match Postgres::start(name, tls) {
         Ok(pg) => Some(pg),
         Err(why) if std::env::var_os("CI").is_none() => {
             println!("skipped: {why}");
@@ -258,4 +289,42 @@ async fn postgres_that_does_not_answer_denies_with_0x88() {
 
 async fn broker_with_ignore(connection: &str) -> Broker {
     broker(connection, "when_unavailable = \"ignore\"").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_over_tls_with_a_client_certificate() {
+    let dir = std::env::temp_dir().join(format!("tern-pg-pki-{}", std::process::id()));
+    let pki = ServicePki::new(&dir);
+    let Some(pg) = postgres_with("tls", Some(&pki)) else {
+        return;
+    };
+    tables(&pg);
+    let tls = |ca: &std::path::Path, client: bool| {
+        format!(
+            "acl_query = \"\"\n{}",
+            pki.section("auth.postgres", ca, client)
+        )
+    };
+    // Trusting its CA and with the client certificate: logins are checked.
+    let trusting = broker(&pg.connection(), &tls(&pki.ca, true)).await;
+    common::assert_user_store_logins(trusting.local_addrs()[0]).await;
+    trusting.stop().await.unwrap();
+
+    // No client certificate, another CA, or no TLS at all: the database is unavailable.
+    for (what, extra) in [
+        ("no client certificate", tls(&pki.ca, false)),
+        ("another CA", tls(&pki.other_ca, true)),
+        ("no TLS", "acl_query = \"\"".to_owned()),
+    ] {
+        let refused = broker(&pg.connection(), &extra).await;
+        assert_eq!(
+            login(refused.local_addrs()[0], "alice", "wonderland")
+                .await
+                .0,
+            ReasonCode::SERVER_UNAVAILABLE,
+            "{what}"
+        );
+        refused.stop().await.unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

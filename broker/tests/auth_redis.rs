@@ -2,14 +2,17 @@
 //! `interop/setup.sh`): each test starts a server of its own on a loopback port, fills the
 //! keys with `redis-cli`, and logs real MQTT clients in. Users it does not know go on to the
 //! password file; its rules apply at SUBSCRIBE and PUBLISH; a Redis that is not there denies
-//! with 0x88.
+//! with 0x88; a Redis that takes only TLS with a client certificate is reached with a
+//! `rediss://` URL and `[auth.redis.tls]`.
 
 mod common;
 
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::login;
+use common::service_pki::ServicePki;
 use tern::codec::ReasonCode;
 use tern::embed::Broker;
 
@@ -17,21 +20,37 @@ use tern::embed::Broker;
 struct Redis {
     child: Child,
     port: u16,
+    /// Its certificates, if it takes only TLS (with client certificates, Redis's default).
+    tls: Option<(PathBuf, PathBuf, PathBuf)>,
 }
 
 impl Redis {
-    /// Starts one (nothing saved to disk), or says why it cannot.
-    fn start() -> Result<Redis, String> {
+    /// Starts one (nothing saved to disk), or says why it cannot; with `tls`, on a TLS port
+    /// only.
+    fn start(tls: Option<&ServicePki>) -> Result<Redis, String> {
         let port = common::closed_port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        let mut command = Command::new("redis-server");
+        match tls {
+            None => command.args(["--port", &port.to_string()]),
+            Some(pki) => command
+                .args(["--port", "0", "--tls-port", &port.to_string()])
+                .arg("--tls-cert-file")
+                .arg(&pki.server_cert)
+                .arg("--tls-key-file")
+                .arg(&pki.server_key)
+                .arg("--tls-ca-cert-file")
+                .arg(&pki.ca),
+        };
+        let child = command
+            .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(std::env::temp_dir())
             .stdout(Stdio::null())
             .spawn()
             .map_err(|e| format!("redis-server: {e} (interop/setup.sh installs it)"))?;
-        let redis = Redis { child, port };
+        let tls = tls.map(|p| (p.ca.clone(), p.client_cert.clone(), p.client_key.clone()));
+        let redis = Redis { child, port, tls };
         // Ready once it answers PING.
         let deadline = Instant::now() + Duration::from_secs(10);
         while redis.cli(&["PING"]).as_deref() != Ok("PONG") {
@@ -44,8 +63,13 @@ impl Redis {
     }
 
     fn cli(&self, args: &[&str]) -> Result<String, String> {
-        let out = Command::new("redis-cli")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+        let mut command = Command::new("redis-cli");
+        command.args(["-h", "127.0.0.1", "-p", &self.port.to_string()]);
+        if let Some((ca, cert, key)) = &self.tls {
+            command.arg("--tls").arg("--cacert").arg(ca);
+            command.arg("--cert").arg(cert).arg("--key").arg(key);
+        }
+        let out = command
             .args(args)
             .output()
             .map_err(|e| format!("redis-cli: {e}"))?;
@@ -57,7 +81,12 @@ impl Redis {
     }
 
     fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://127.0.0.1:{}/0", self.port)
     }
 }
 
@@ -71,7 +100,11 @@ impl Drop for Redis {
 /// Starts Redis, or prints why not and gives `None`; in CI (`CI` set), not having it is a
 /// failure: the setup script installs it.
 fn redis() -> Option<Redis> {
-    match Redis::start() {
+    redis_with(None)
+}
+
+fn redis_with(tls: Option<&ServicePki>) -> Option<Redis> {
+    match Redis::start(tls) {
         Ok(redis) => Some(redis),
         Err(why) if std::env::var_os("CI").is_none() => {
             println!("skipped: {why}");
@@ -159,4 +192,41 @@ async fn redis_that_does_not_answer_denies_with_0x88() {
         "on to the file"
     );
     ignoring.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_over_tls_with_a_client_certificate() {
+    let dir = std::env::temp_dir().join(format!("tern-redis-pki-{}", std::process::id()));
+    let pki = ServicePki::new(&dir);
+    let Some(redis) = redis_with(Some(&pki)) else {
+        return;
+    };
+    users(&redis);
+    let tls = |ca: &std::path::Path, client: bool| {
+        format!("acl_key = \"\"\n{}", pki.section("auth.redis", ca, client))
+    };
+    // Trusting its CA and with the client certificate: logins are checked.
+    let trusting = broker(&redis.url(), &tls(&pki.ca, true)).await;
+    common::assert_user_store_logins(trusting.local_addrs()[0]).await;
+    trusting.stop().await.unwrap();
+
+    // No client certificate, another CA, or no TLS at all: Redis is unavailable.
+    let plain = redis.url().replace("rediss://", "redis://");
+    for (what, url, extra) in [
+        ("no client certificate", redis.url(), tls(&pki.ca, false)),
+        ("another CA", redis.url(), tls(&pki.other_ca, true)),
+        ("no TLS", plain, "acl_key = \"\"".to_owned()),
+    ] {
+        let refused = broker(&url, &extra).await;
+        assert_eq!(
+            login(refused.local_addrs()[0], "alice", "wonderland")
+                .await
+                .0,
+            ReasonCode::SERVER_UNAVAILABLE,
+            "{what}"
+        );
+        refused.stop().await.unwrap();
+    }
+    drop(redis);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use super::client_tls::client_config;
+
 /// `[auth.http]` as the configuration file spells it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,7 +141,8 @@ impl HttpBackend {
         // Always a ring configuration of our own: reqwest, built without a crypto provider
         // (its default would be aws-lc), panics when it has to pick one itself. Without a CA
         // file it trusts nothing, and only http:// URLs are allowed then.
-        builder = builder.tls_backend_preconfigured(tls_config(settings.ca_file.as_ref())?);
+        let tls = client_config(settings.ca_file.as_deref(), None, "auth.http.ca_file")?;
+        builder = builder.tls_backend_preconfigured(tls);
         let client = builder.build().context("auth.http: the HTTP client")?;
         Ok(HttpBackend {
             client,
@@ -269,33 +272,6 @@ fn result(body: &[u8]) -> Option<Decision> {
 /// The peer's IP address as the service is told it.
 pub fn peerhost(peer: Option<SocketAddr>) -> Option<String> {
     peer.map(|p| p.ip().to_string())
-}
-
-/// A rustls client configuration (ring) trusting the CA in `path` (nothing without one).
-fn tls_config(path: Option<&PathBuf>) -> anyhow::Result<rustls::ClientConfig> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::CertificateDer;
-    let mut roots = rustls::RootCertStore::empty();
-    let certs = match path {
-        Some(path) => CertificateDer::pem_file_iter(path)
-            .with_context(|| format!("auth.http.ca_file: {}", path.display()))?
-            .collect(),
-        None => Vec::new(),
-    };
-    let path = path.cloned().unwrap_or_default();
-    for cert in certs {
-        let cert = cert.with_context(|| format!("auth.http.ca_file: {}", path.display()))?;
-        roots
-            .add(cert)
-            .with_context(|| format!("auth.http.ca_file: {}", path.display()))?;
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .context("auth.http: TLS versions")?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(config)
 }
 
 #[cfg(test)]

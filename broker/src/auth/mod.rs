@@ -13,6 +13,7 @@
 
 pub mod acl;
 mod authenticator;
+pub mod client_tls;
 pub mod http;
 pub mod jwt;
 mod jwt_authenticator;

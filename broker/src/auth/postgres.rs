@@ -13,6 +13,10 @@
 //!
 //! Connections come from a pool (`pool_size`), each query within `timeout_ms`; a database
 //! that does not answer decides as `when_unavailable` says (deny by default: CONNACK 0x88).
+//! With `[auth.postgres.tls]` every connection is TLS (`sslmode=require` unless the
+//! connection says otherwise; the server's certificate must chain to `ca_file` and name the
+//! host), with a client certificate if one is given; without it, none is (`sslmode=require`
+//! alone is refused at start rather than failing at the first login).
 //! PBKDF2 runs on a blocking thread. Nothing here runs on the engine task.
 
 use std::sync::Arc;
@@ -21,8 +25,10 @@ use std::time::Duration;
 use anyhow::Context;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use serde::{Deserialize, Serialize};
+use tokio_postgres::config::SslMode;
 use tokio_postgres::NoTls;
 
+use super::client_tls::ClientTls;
 use super::http::{Decision, HttpStats, WhenUnavailable};
 use super::source::{applies, count, verify, UserSource};
 
@@ -49,6 +55,9 @@ pub struct PostgresAuth {
     /// What a database that does not answer decides (default deny).
     #[serde(default)]
     pub when_unavailable: WhenUnavailable,
+    /// TLS to the database: the CA that signs its certificate, and a client certificate.
+    #[serde(default)]
+    pub tls: Option<ClientTls>,
 }
 
 fn default_password_query() -> String {
@@ -83,13 +92,34 @@ impl PostgresBackend {
             .parse()
             .context("auth.postgres.connection")?;
         config.connect_timeout(timeout);
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = || ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match &settings.tls {
+            Some(tls) => {
+                match config.get_ssl_mode() {
+                    SslMode::Disable => anyhow::bail!(
+                        "auth.postgres: sslmode=disable in the connection, and [auth.postgres.tls]"
+                    ),
+                    // "prefer" would fall back to a plain connection without a word.
+                    SslMode::Prefer => {
+                        config.ssl_mode(SslMode::Require);
+                    }
+                    _ => {}
+                }
+                let tls = tls.config("auth.postgres.tls")?;
+                let connector = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
+                Manager::from_config(config, connector, manager_config())
+            }
+            None => {
+                if config.get_ssl_mode() == SslMode::Require {
+                    anyhow::bail!(
+                        "auth.postgres: sslmode=require needs [auth.postgres.tls] (the CA to trust)"
+                    );
+                }
+                Manager::from_config(config, NoTls, manager_config())
+            }
+        };
         let pool = Pool::builder(manager)
             .max_size(settings.pool_size.max(1))
             .runtime(Runtime::Tokio1)
@@ -196,5 +226,44 @@ impl UserSource for PostgresBackend {
             }
         }
         count(&self.stats, Decision::Ignore)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn settings(connection: &str, tls: Option<ClientTls>) -> PostgresAuth {
+        let mut s: PostgresAuth = toml::from_str(&format!("connection = {connection:?}")).unwrap();
+        s.tls = tls;
+        s
+    }
+
+    #[test]
+    fn tls_and_sslmode_must_agree() {
+        let tls = ClientTls {
+            ca_file: PathBuf::from("/nonexistent/ca.pem"),
+            cert_file: None,
+            key_file: None,
+        };
+        let error = |s: PostgresAuth| PostgresBackend::new(&s).err().map(|e| format!("{e:#}"));
+        let e = error(settings("host=h sslmode=require", None)).unwrap();
+        assert!(e.contains("needs [auth.postgres.tls]"), "{e}");
+        let e = error(settings("host=h sslmode=disable", Some(tls.clone()))).unwrap();
+        assert!(e.contains("sslmode=disable"), "{e}");
+        // A CA file that is not there is named.
+        let e = error(settings("host=h", Some(tls.clone()))).unwrap();
+        assert!(
+            e.contains("auth.postgres.tls") && e.contains("/nonexistent/ca.pem"),
+            "{e}"
+        );
+        let half = ClientTls {
+            cert_file: Some(PathBuf::from("c.pem")),
+            ..tls
+        };
+        let e = error(settings("host=h", Some(half))).unwrap();
+        assert!(e.contains("cert_file and key_file go together"), "{e}");
+        assert!(error(settings("host=h", None)).is_none());
     }
 }

@@ -10,6 +10,9 @@
 //!
 //! One multiplexed connection, reconnecting by itself; every command within `timeout_ms`; a
 //! Redis that does not answer decides as `when_unavailable` says (deny by default: 0x88).
+//! A `rediss://` URL is TLS: with `[auth.redis.tls]` the server's certificate must chain to
+//! its `ca_file` (and the broker presents its client certificate, which Redis asks for by
+//! default); without it, to the system's CAs.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,6 +23,7 @@ use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
+use super::client_tls::ClientTls;
 use super::http::{Decision, HttpStats, WhenUnavailable};
 use super::source::{applies, count, verify, UserSource};
 
@@ -41,6 +45,10 @@ pub struct RedisAuth {
     /// What a Redis that does not answer decides (default deny).
     #[serde(default)]
     pub when_unavailable: WhenUnavailable,
+    /// TLS (a `rediss://` URL): the CA that signs the server's certificate, and a client
+    /// certificate.
+    #[serde(default)]
+    pub tls: Option<ClientTls>,
 }
 
 fn default_user_key() -> String {
@@ -66,7 +74,36 @@ pub struct RedisBackend {
 impl RedisBackend {
     /// A backend for `settings`: the URL is checked now, the connection made at first use.
     pub fn new(settings: &RedisAuth) -> anyhow::Result<RedisBackend> {
-        let client = redis::Client::open(settings.url.as_str()).context("auth.redis.url")?;
+        let rediss = settings.url.starts_with("rediss://");
+        let client = match &settings.tls {
+            Some(_) if !rediss => {
+                anyhow::bail!("auth.redis: [auth.redis.tls] needs a rediss:// url")
+            }
+            Some(tls) => {
+                let pem = tls.pem("auth.redis.tls")?;
+                let certificates = redis::TlsCertificates {
+                    client_tls: pem.identity.map(|(client_cert, client_key)| {
+                        redis::ClientTlsConfig {
+                            client_cert,
+                            client_key,
+                        }
+                    }),
+                    root_cert: Some(pem.ca),
+                };
+                // The redis crate builds its rustls configuration with the process's
+                // default provider: make it ring, as everywhere in the broker (an
+                // application that embeds Tern and chose one keeps its own).
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                redis::Client::build_with_tls(settings.url.as_str(), certificates)
+                    .context("auth.redis.url")?
+            }
+            None => {
+                if rediss {
+                    let _ = rustls::crypto::ring::default_provider().install_default();
+                }
+                redis::Client::open(settings.url.as_str()).context("auth.redis.url")?
+            }
+        };
         Ok(RedisBackend {
             client,
             connection: OnceCell::new(),
@@ -168,5 +205,25 @@ impl UserSource for RedisBackend {
                 Decision::Ignore
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_needs_a_rediss_url() {
+        let mut settings: RedisAuth = toml::from_str("url = \"redis://127.0.0.1/0\"").unwrap();
+        settings.tls = Some(ClientTls {
+            ca_file: "/nonexistent/ca.pem".into(),
+            cert_file: None,
+            key_file: None,
+        });
+        let e = format!("{:#}", RedisBackend::new(&settings).err().unwrap());
+        assert!(e.contains("rediss://"), "{e}");
+        settings.url = "rediss://127.0.0.1/0".into();
+        let e = format!("{:#}", RedisBackend::new(&settings).err().unwrap());
+        assert!(e.contains("/nonexistent/ca.pem"), "{e}");
     }
 }

@@ -4,6 +4,8 @@
 // Each test binary uses a part of it.
 #![allow(dead_code)]
 
+pub mod service_pki;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -326,3 +326,74 @@ async fn an_https_service_is_trusted_through_its_ca_file() {
         "{e:?}"
     );
 }
+
+/// A service that refuses every login, and what it was asked.
+async fn refusing_service() -> (SocketAddr, Seen) {
+    async fn deny(State(seen): State<Seen>, Json(body): Json<Value>) -> Response {
+        seen.lock().unwrap().push(body);
+        Json(json!({"result": "deny"})).into_response()
+    }
+    let seen = Seen::default();
+    let app = Router::new()
+        .route("/auth", post(deny))
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, seen)
+}
+
+#[tokio::test]
+async fn the_order_of_sources_decides_who_is_asked_first() {
+    let (service, seen) = refusing_service().await;
+    let http =
+        format!("[auth.http]\nauthenticate_url = \"http://{service}/auth\"\ntimeout_ms = 1000\n");
+    let users = |seen: &Seen| -> Vec<String> {
+        let seen = seen.lock().unwrap();
+        seen.iter()
+            .map(|b| b["username"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+
+    // The default order: the service first, and it refuses even the password file's bob.
+    let broker = common::auth_broker(&http).await;
+    let addr = broker.local_addrs()[0];
+    assert_eq!(
+        login(addr, "bob", "pw").await.0,
+        ReasonCode::BAD_USER_NAME_OR_PASSWORD
+    );
+    assert_eq!(users(&seen), ["bob"]);
+    broker.stop().await.unwrap();
+    seen.lock().unwrap().clear();
+
+    // The password file first: it decides about its users (right and wrong passwords),
+    // without the service being asked; the others go on to the service.
+    let broker = common::auth_broker(&format!("order = [\"local\", \"http\"]\n{http}")).await;
+    let addr = broker.local_addrs()[0];
+    assert_eq!(login(addr, "bob", "pw").await.0, ReasonCode::SUCCESS);
+    assert_eq!(
+        login(addr, "bob", "nope").await.0,
+        ReasonCode::BAD_USER_NAME_OR_PASSWORD
+    );
+    assert_eq!(
+        login(addr, "mallory", "x").await.0,
+        ReasonCode::BAD_USER_NAME_OR_PASSWORD
+    );
+    assert_eq!(users(&seen), ["mallory"]);
+    broker.stop().await.unwrap();
+
+    // An order that names a source without its section, names one twice, or leaves a
+    // configured one out does not start.
+    for (order, why) in [
+        ("[\"redis\", \"local\", \"http\"]", "no [auth.redis]"),
+        ("[\"local\", \"http\", \"local\"]", "named twice"),
+        ("[\"local\"]", "\"http\" is configured but not in the order"),
+    ] {
+        let toml = format!("[auth]\norder = {order}\n{http}");
+        let e = Config::from_toml_str(&toml).map(|c| tern::wiring::preflight(&c));
+        assert!(
+            matches!(&e, Ok(Err(e)) if e.to_string().contains(why) && e.to_string().contains("auth.order")),
+            "{order}: {e:?}"
+        );
+    }
+}

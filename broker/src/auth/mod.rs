@@ -28,25 +28,22 @@ pub mod source;
 pub use authenticator::PasswordAuthenticator;
 pub use jwt_authenticator::JwtAuthenticator;
 pub use password_file::{PasswordFile, PasswordFileError};
-pub use security::Security;
+pub use security::{LocalUsers, Security};
 
 use crate::engine::{AllowAnonymous, Authenticator};
 
-/// The authenticator `[auth]` asks for: JWT logins (with the password file, if any, for
-/// other CONNECTs), the password file's, or, with neither, anonymous access on or off.
-pub fn from_config(auth: &options::Auth) -> anyhow::Result<Box<dyn Authenticator>> {
+/// The authenticator `[auth]` asks for, with `file` its password file as loaded: JWT logins
+/// (with the password file, if any, for other CONNECTs), the password file's, or, with
+/// neither, anonymous access on or off.
+pub fn from_config(
+    auth: &options::Auth,
+    file: Option<&PasswordFile>,
+) -> anyhow::Result<Box<dyn Authenticator>> {
     use anyhow::Context;
-    let passwords = match &auth.password_file {
+    let passwords = match file {
         None => None,
-        Some(path) => {
-            let file = PasswordFile::load(path)
-                .with_context(|| format!("auth.password_file: {}", path.display()))?;
-            tracing::info!(
-                users = file.users().count(),
-                "password file {} loaded",
-                path.display()
-            );
-            let authenticator = PasswordAuthenticator::new(&file, auth.allow_anonymous)
+        Some(file) => {
+            let authenticator = PasswordAuthenticator::new(file, auth.allow_anonymous)
                 .context("no randomness for the authenticator")?;
             Some(authenticator)
         }

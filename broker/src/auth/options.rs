@@ -42,17 +42,92 @@ pub struct Auth {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jwt: Option<Jwt>,
     /// `[auth.http]`: logins and rights from an HTTP service (see `crate::auth::http`).
-    /// Asked before the password file and JWT; its "ignore" hands the decision on to them.
+    /// Asked where `order` says (by default first); its "ignore" hands the decision on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http: Option<super::http::HttpAuth>,
     /// `[auth.postgres]`: users and ACL rules from PostgreSQL (see `crate::auth::postgres`).
-    /// Asked after `[auth.http]` and before the password file and JWT.
+    /// Asked where `order` says (by default after `[auth.http]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub postgres: Option<super::postgres::PostgresAuth>,
     /// `[auth.redis]`: users and ACL rules from Redis (see `crate::auth::redis`). Asked
-    /// after `[auth.postgres]` and before the password file and JWT.
+    /// where `order` says (by default after `[auth.postgres]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis: Option<super::redis::RedisAuth>,
+    /// The order in which the sources are asked about a login, a PUBLISH and a SUBSCRIBE:
+    /// each configured one of `"http"`, `"postgres"`, `"redis"`, and `"local"` (the password
+    /// file, JWT and the anonymous rule), once. The first that decides (allow or deny)
+    /// decides; one that does not know the user (or has no rule for the topic) hands on.
+    /// `"local"` takes the logins of its password file's users and of tokens, and hands the
+    /// others on; when no source decides, it decides (an unknown user is refused). The ACL
+    /// file is checked before any source, in the engine. `None` (the default): http,
+    /// postgres, redis, then local.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<Vec<SourceKind>>,
+}
+
+/// A source of logins and rights, as `auth.order` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Http,
+    Postgres,
+    Redis,
+    Local,
+}
+
+impl Auth {
+    /// The sources in the order they are asked: `order` as given, or the default order of
+    /// those configured.
+    pub fn order(&self) -> Vec<SourceKind> {
+        match &self.order {
+            Some(order) => order.clone(),
+            None => [
+                SourceKind::Http,
+                SourceKind::Postgres,
+                SourceKind::Redis,
+                SourceKind::Local,
+            ]
+            .into_iter()
+            .filter(|k| self.configures(*k))
+            .collect(),
+        }
+    }
+
+    /// Whether the source `kind` has its section (the local one always has).
+    pub fn configures(&self, kind: SourceKind) -> bool {
+        match kind {
+            SourceKind::Http => self.http.is_some(),
+            SourceKind::Postgres => self.postgres.is_some(),
+            SourceKind::Redis => self.redis.is_some(),
+            SourceKind::Local => true,
+        }
+    }
+
+    /// What is wrong with an explicit `order`: a source named twice or not configured, or
+    /// a configured one left out.
+    pub fn order_error(&self) -> Option<String> {
+        let order = self.order.as_ref()?;
+        for (i, kind) in order.iter().enumerate() {
+            let name = format!("{kind:?}").to_lowercase();
+            if order[..i].contains(kind) {
+                return Some(format!("\"{name}\" is named twice"));
+            }
+            if !self.configures(*kind) {
+                return Some(format!("\"{name}\" has no [auth.{name}] section"));
+            }
+        }
+        let all = [
+            SourceKind::Http,
+            SourceKind::Postgres,
+            SourceKind::Redis,
+            SourceKind::Local,
+        ];
+        let missing = all
+            .into_iter()
+            .find(|k| self.configures(*k) && !order.contains(k))?;
+        let name = format!("{missing:?}").to_lowercase();
+        Some(format!("\"{name}\" is configured but not in the order"))
+    }
 }
 
 impl Default for Auth {
@@ -67,6 +142,7 @@ impl Default for Auth {
             http: None,
             postgres: None,
             redis: None,
+            order: None,
         }
     }
 }

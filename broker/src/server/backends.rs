@@ -1,20 +1,24 @@
-//! The authentication and authorization backends of `[auth]` (`[auth.http]`, the user
-//! stores `[auth.postgres]` and `[auth.redis]`) as hooks
-//! of the engine: asked with the engine's questions, answered off the engine task, chained
-//! after the application's own hooks.
+//! The sources of logins and rights of `[auth]` (`[auth.http]`, the user stores
+//! `[auth.postgres]` and `[auth.redis]`, and the broker's own: the password file, JWT and the
+//! anonymous rule) as hooks of the engine: asked with the engine's questions, answered off the
+//! engine task, in the order `[auth] order` gives, after the application's own hooks.
 //!
-//! A backend's "ignore" hands the decision on: to the next hook, then to the broker's own
-//! authentication (password file, JWT, anonymous rule) for a login; for a PUBLISH or a
-//! SUBSCRIBE, the ACL file has already allowed it when a backend is asked, so "ignore"
-//! lets it through.
+//! The first source that decides (allow or deny) decides; one that does not know the user,
+//! or has no rule for the topic, hands on ("ignore"). The broker's own sources ("local") are
+//! applied by the engine: where the order reaches them, a login they can decide (a user of
+//! the password file, a token, an enhanced authentication) is handed to the engine, which
+//! decides it; the others go on to the next source. When no source decides a login, the
+//! engine's own rules do (an unknown user is refused). A PUBLISH or SUBSCRIBE reaches the
+//! sources after the ACL file allowed it; if none decides, it goes through.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use super::hooks::Hooks;
 use crate::auth::http::{
     peerhost, AccessRequest, Decision, HttpBackend, LoginRequest, WhenUnavailable,
 };
 use crate::auth::source::UserSource;
+use crate::auth::LocalUsers;
 use crate::codec::{Publish, QoS, ReasonCode, TopicFilter};
 use crate::engine::{ClientInfo, ConnectVerdict, Interest, Notice, PublishVerdict, Question};
 
@@ -89,10 +93,150 @@ fn publish_verdict(refused: Option<ReasonCode>) -> PublishVerdict {
     }
 }
 
-/// `[auth.http]` as a hook.
-pub(crate) struct HttpHooks(pub Arc<HttpBackend>);
+/// Whom the broker's own authentication knows, replaced when SIGHUP reloads the password
+/// file.
+pub type LocalHandle = Arc<RwLock<Arc<LocalUsers>>>;
 
-impl HttpHooks {
+/// One source of `[auth] order`.
+pub enum Source {
+    Http(Arc<HttpBackend>),
+    Store(Arc<dyn UserSource>),
+    /// The password file, JWT and the anonymous rule, which the engine applies.
+    Local(LocalHandle),
+}
+
+/// What a source says about a login.
+enum Login {
+    /// It decided (allowed or refused).
+    Decided(ConnectVerdict),
+    /// Not its user: the next source.
+    HandOn,
+    /// The broker's own to decide: handed to the engine now.
+    Local,
+}
+
+impl Source {
+    fn name(&self) -> &str {
+        match self {
+            Source::Http(_) => "auth.http",
+            Source::Store(store) => store.name(),
+            Source::Local(_) => "local",
+        }
+    }
+
+    fn interest(&self) -> Interest {
+        let (connect, rights) = match self {
+            Source::Http(http) => {
+                let s = http.settings();
+                (s.authenticate_url.is_some(), s.authorize_url.is_some())
+            }
+            Source::Store(store) => (store.checks_logins(), store.checks_rights()),
+            Source::Local(_) => (false, false),
+        };
+        Interest {
+            connect,
+            publish: rights,
+            subscribe: rights,
+            ..Interest::default()
+        }
+    }
+
+    async fn login(&self, question: &Question) -> Login {
+        let plain = plain_login(question);
+        if let Source::Local(local) = self {
+            // Enhanced authentication (SCRAM) and re-authentication are the engine's.
+            let Some((client, password)) = plain else {
+                return Login::Local;
+            };
+            let local = local.read().unwrap_or_else(|e| e.into_inner()).clone();
+            return match local.claims(client.username.as_deref(), password.map(|p| &p[..])) {
+                true => Login::Local,
+                false => Login::HandOn,
+            };
+        }
+        if !self.interest().connect {
+            return Login::HandOn;
+        }
+        let Some((client, password)) = plain else {
+            return Login::HandOn;
+        };
+        let decision = match self {
+            Source::Http(http) => {
+                let password = password.map(|p| String::from_utf8_lossy(p));
+                let request = LoginRequest {
+                    clientid: &client.client_id,
+                    username: client.username.as_deref(),
+                    password: password.as_deref(),
+                    peerhost: peerhost(client.peer),
+                    protocol: client.protocol.name(),
+                };
+                let when = http.settings().when_unavailable;
+                settle(http.authenticate(&request).await, when)
+            }
+            Source::Store(store) => {
+                // No user name: not a login a user store can check.
+                let Some(user) = client.username.as_deref() else {
+                    return Login::HandOn;
+                };
+                let password = password.map(|p| &p[..]).unwrap_or_default();
+                settle(
+                    store.authenticate(user, password).await,
+                    store.when_unavailable(),
+                )
+            }
+            Source::Local(_) => unreachable!("answered above"),
+        };
+        match login_verdict(self.name(), client, decision) {
+            ConnectVerdict::Ignore => Login::HandOn,
+            verdict => Login::Decided(verdict),
+        }
+    }
+
+    /// Its (settled) decision about `action` on `topic`.
+    async fn access(
+        &self,
+        client: &ClientInfo,
+        topic: &str,
+        action: &str,
+        qos: QoS,
+        retain: bool,
+    ) -> Decision {
+        if !self.interest().publish {
+            return Decision::Ignore;
+        }
+        match self {
+            Source::Http(http) => {
+                let request = AccessRequest {
+                    clientid: &client.client_id,
+                    username: client.username.as_deref(),
+                    peerhost: peerhost(client.peer),
+                    topic,
+                    action,
+                    qos: qos as u8,
+                    retain,
+                };
+                let when = http.settings().when_unavailable;
+                settle(http.authorize(&request).await, when)
+            }
+            Source::Store(store) => {
+                let Some(user) = client.username.as_deref() else {
+                    return Decision::Ignore;
+                };
+                let decision = store.authorize(user, topic, action).await;
+                settle(decision, store.when_unavailable())
+            }
+            // The ACL file was applied by the engine before any source was asked.
+            Source::Local(_) => Decision::Ignore,
+        }
+    }
+}
+
+/// The sources of `[auth]`, asked in their order.
+pub(crate) struct Sources(pub Vec<Source>);
+
+impl Sources {
+    /// The refusal of the first source that decides about `action` on `topic`, if it
+    /// refuses; `None` if it allows or none decides.
     async fn access(
         &self,
         client: &ClientInfo,
@@ -101,53 +245,41 @@ impl HttpHooks {
         qos: QoS,
         retain: bool,
     ) -> Option<ReasonCode> {
-        let request = AccessRequest {
-            clientid: &client.client_id,
-            username: client.username.as_deref(),
-            peerhost: peerhost(client.peer),
-            topic,
-            action,
-            qos: qos as u8,
-            retain,
-        };
-        let when = self.0.settings().when_unavailable;
-        let decision = settle(self.0.authorize(&request).await, when);
-        refusal("auth.http", client, topic, action, decision)
+        for source in &self.0 {
+            match source.access(client, topic, action, qos, retain).await {
+                Decision::Ignore => continue,
+                decision => return refusal(source.name(), client, topic, action, decision),
+            }
+        }
+        None
     }
 }
 
 #[async_trait::async_trait]
-impl Hooks for HttpHooks {
+impl Hooks for Sources {
     fn interest(&self) -> Interest {
-        let s = self.0.settings();
-        Interest {
-            connect: s.authenticate_url.is_some(),
-            publish: s.authorize_url.is_some(),
-            subscribe: s.authorize_url.is_some(),
-            ..Interest::default()
-        }
+        self.0
+            .iter()
+            .map(Source::interest)
+            .fold(Interest::default(), either)
     }
 
     async fn authenticate(&self, question: &Question) -> ConnectVerdict {
-        let Some((client, password)) = plain_login(question) else {
-            return ConnectVerdict::Ignore;
-        };
-        let password = password.map(|p| String::from_utf8_lossy(p));
-        let request = LoginRequest {
-            clientid: &client.client_id,
-            username: client.username.as_deref(),
-            password: password.as_deref(),
-            peerhost: peerhost(client.peer),
-            protocol: client.protocol.name(),
-        };
-        let when = self.0.settings().when_unavailable;
-        let decision = settle(self.0.authenticate(&request).await, when);
-        login_verdict("auth.http", client, decision)
+        for source in &self.0 {
+            match source.login(question).await {
+                Login::Decided(verdict) => return verdict,
+                Login::HandOn => continue,
+                Login::Local => return ConnectVerdict::Ignore,
+            }
+        }
+        ConnectVerdict::Ignore
     }
 
     async fn on_publish(&self, client: &ClientInfo, publish: &Publish) -> PublishVerdict {
-        let topic = publish.topic.as_str();
-        let refused = (self.access(client, topic, "publish", publish.qos, publish.retain)).await;
+        let (topic, qos) = (publish.topic.as_str(), publish.qos);
+        let refused = self
+            .access(client, topic, "publish", qos, publish.retain)
+            .await;
         publish_verdict(refused)
     }
 
@@ -165,77 +297,24 @@ impl Hooks for HttpHooks {
     }
 }
 
-/// A user store of `[auth]` (`[auth.postgres]`, `[auth.redis]`) as a hook.
-pub(crate) struct SourceHooks(pub Arc<dyn UserSource>);
-
-impl SourceHooks {
-    /// A refusal of `action` on `topic` by `client`'s rules, if they refuse it.
-    async fn access(&self, client: &ClientInfo, topic: &str, action: &str) -> Option<ReasonCode> {
-        let user = client.username.as_deref()?;
-        let when = self.0.when_unavailable();
-        let decision = settle(self.0.authorize(user, topic, action).await, when);
-        refusal(self.0.name(), client, topic, action, decision)
+/// What either of two sets of hooks wants.
+fn either(a: Interest, b: Interest) -> Interest {
+    Interest {
+        connect: a.connect || b.connect,
+        publish: a.publish || b.publish,
+        subscribe: a.subscribe || b.subscribe,
+        events: a.events || b.events,
+        deliveries: a.deliveries || b.deliveries,
     }
 }
 
-#[async_trait::async_trait]
-impl Hooks for SourceHooks {
-    fn interest(&self) -> Interest {
-        Interest {
-            connect: self.0.checks_logins(),
-            publish: self.0.checks_rights(),
-            subscribe: self.0.checks_rights(),
-            ..Interest::default()
-        }
-    }
-
-    async fn authenticate(&self, question: &Question) -> ConnectVerdict {
-        // No user name: not a login a user store can check.
-        let Some((client, password)) = plain_login(question) else {
-            return ConnectVerdict::Ignore;
-        };
-        let Some(user) = client.username.as_deref() else {
-            return ConnectVerdict::Ignore;
-        };
-        let password = password.map(|p| &p[..]).unwrap_or_default();
-        let when = self.0.when_unavailable();
-        let decision = settle(self.0.authenticate(user, password).await, when);
-        login_verdict(self.0.name(), client, decision)
-    }
-
-    async fn on_publish(&self, client: &ClientInfo, publish: &Publish) -> PublishVerdict {
-        publish_verdict(self.access(client, publish.topic.as_str(), "publish").await)
-    }
-
-    async fn authorize_subscribe(
-        &self,
-        client: &ClientInfo,
-        filters: &[(TopicFilter, QoS)],
-    ) -> Vec<Option<ReasonCode>> {
-        let mut answers = Vec::with_capacity(filters.len());
-        for (filter, _) in filters {
-            answers.push(self.access(client, filter.as_str(), "subscribe").await);
-        }
-        answers
-    }
-}
-
-/// Several hooks asked in turn: the application's, then the backends'.
+/// Several hooks asked in turn: the application's, then the sources of `[auth]`.
 pub(crate) struct Chain(pub Vec<Arc<dyn Hooks>>);
 
 #[async_trait::async_trait]
 impl Hooks for Chain {
     fn interest(&self) -> Interest {
-        self.0.iter().fold(Interest::default(), |a, h| {
-            let b = h.interest();
-            Interest {
-                connect: a.connect || b.connect,
-                publish: a.publish || b.publish,
-                subscribe: a.subscribe || b.subscribe,
-                events: a.events || b.events,
-                deliveries: a.deliveries || b.deliveries,
-            }
-        })
+        (self.0.iter()).fold(Interest::default(), |a, h| either(a, h.interest()))
     }
 
     /// The first hook that decides (anything but "ignore") decides.

@@ -10,7 +10,7 @@
 //! accepting, logs why and returns an error, and `tern start` exits non-zero so that a
 //! supervisor restarts it: a broker that accepts connections it cannot serve helps no one.
 
-mod backends;
+pub mod backends;
 mod commit;
 mod connection;
 mod engine_task;
@@ -81,10 +81,9 @@ pub struct Setup {
     pub http: http::options::Http,
     /// `[grpc]`: the gRPC publish/subscribe API.
     pub grpc: grpc::options::Grpc,
-    /// `[auth.http]`, its client built.
-    pub http_auth: Option<Arc<crate::auth::http::HttpBackend>>,
-    /// `[auth.postgres]` and `[auth.redis]`, in that order.
-    pub user_sources: Vec<Arc<dyn crate::auth::source::UserSource>>,
+    /// The sources of logins and rights of `[auth]` (their clients built), in the order
+    /// they are asked; the local one among them.
+    pub sources: Vec<backends::Source>,
     /// What the admin API shows as the configuration (secrets already redacted).
     pub config_json: serde_json::Value,
 }
@@ -116,10 +115,8 @@ pub struct Server {
     snapshots: tokio::sync::watch::Sender<Arc<http::Published>>,
     /// The application's hooks (`crate::embed`), if it gave some.
     hooks: Option<Arc<dyn hooks::Hooks>>,
-    /// `[auth.http]`, asked after the application's hooks.
-    http_auth: Option<Arc<crate::auth::http::HttpBackend>>,
-    /// `[auth.postgres]` and `[auth.redis]`, asked after `[auth.http]`.
-    user_sources: Vec<Arc<dyn crate::auth::source::UserSource>>,
+    /// The sources of `[auth]`, asked in this order after the application's hooks.
+    sources: Vec<backends::Source>,
 }
 
 impl Server {
@@ -161,8 +158,7 @@ impl Server {
                 snapshot: Default::default(),
             })),
             hooks: None,
-            http_auth: setup.http_auth,
-            user_sources: setup.user_sources,
+            sources: setup.sources,
         })
     }
 
@@ -274,15 +270,24 @@ impl Server {
             directory: directories,
             wanted: wanted.clone(),
         };
-        // The application's hooks first, then the backends of `[auth]`.
+        // The application's hooks first, then the sources of `[auth]`, if any is more than
+        // the engine's own.
         let mut chain: Vec<Arc<dyn hooks::Hooks>> = self.hooks.into_iter().collect();
-        if let Some(backend) = self.http_auth {
-            let _ = measured.auth_http.set(backend.stats.clone());
-            chain.push(Arc::new(backends::HttpHooks(backend)));
+        for source in &self.sources {
+            match source {
+                backends::Source::Http(http) => {
+                    let _ = measured.auth_http.set(http.stats.clone());
+                }
+                backends::Source::Store(store) => measured.add_source(store.clone()),
+                backends::Source::Local(_) => {}
+            }
         }
-        for source in self.user_sources {
-            measured.add_source(source.clone());
-            chain.push(Arc::new(backends::SourceHooks(source)));
+        let local = self.sources.iter().find_map(|s| match s {
+            backends::Source::Local(local) => Some(local.clone()),
+            _ => None,
+        });
+        if (self.sources.iter()).any(|s| !matches!(s, backends::Source::Local(_))) {
+            chain.push(Arc::new(backends::Sources(self.sources)));
         }
         let hooks: Option<Arc<dyn hooks::Hooks>> = match chain.len() {
             0 => None,
@@ -330,6 +335,7 @@ impl Server {
         tokio::spawn(reload_auth::reload_security(
             self.reload.subscribe(),
             self.auth,
+            local,
             to_engine.clone(),
             token.clone(),
         ));

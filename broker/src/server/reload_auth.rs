@@ -6,15 +6,18 @@
 
 use tokio_util::sync::CancellationToken;
 
+use super::backends::LocalHandle;
 use super::reload::Reloads;
 use super::to_engine::{Event, ToEngine};
 use crate::auth::options::Auth;
 use crate::auth::Security;
 
-/// Reloads `[auth]`'s files on each reload until `stop`, if it names any.
+/// Reloads `[auth]`'s files on each reload until `stop`, if it names any; `local` (who the
+/// password file has, for the order of sources) follows.
 pub(super) async fn reload_security(
     mut reloads: Reloads,
     auth: Auth,
+    local: Option<LocalHandle>,
     to_engine: ToEngine,
     stop: CancellationToken,
 ) {
@@ -33,6 +36,9 @@ pub(super) async fn reload_security(
         match loaded {
             Ok(Ok(security)) => {
                 tracing::info!("authentication and ACL files reloaded");
+                if let Some(local) = &local {
+                    *local.write().unwrap_or_else(|e| e.into_inner()) = security.local.clone();
+                }
                 let security = Event::Security(Box::new(security));
                 if !to_engine.send(security, std::time::Instant::now()).await {
                     return;

@@ -19,6 +19,7 @@ use anyhow::Context;
 use crate::auth::Security;
 use crate::config::{Config, StorageMode};
 use crate::engine::store::Store;
+use crate::server::backends::Source;
 use crate::server::{Server, Setup};
 use crate::store::DiskStore;
 
@@ -36,21 +37,7 @@ pub async fn bind(config: Config) -> anyhow::Result<Server> {
             Some(Box::new(store.with_max_bytes(limit)))
         }
     };
-    let http_auth = match &config.auth.http {
-        Some(http) => Some(std::sync::Arc::new(crate::auth::http::HttpBackend::new(
-            http,
-        )?)),
-        None => None,
-    };
-    let mut user_sources: Vec<std::sync::Arc<dyn crate::auth::source::UserSource>> = Vec::new();
-    if let Some(pg) = &config.auth.postgres {
-        let backend = crate::auth::postgres::PostgresBackend::new(pg)?;
-        user_sources.push(std::sync::Arc::new(backend));
-    }
-    if let Some(redis) = &config.auth.redis {
-        let backend = crate::auth::redis::RedisBackend::new(redis)?;
-        user_sources.push(std::sync::Arc::new(backend));
-    }
+    let sources = sources(&config.auth, &security)?;
     let config_json = redacted(&config);
     Server::bind(Setup {
         settings: settings(&config),
@@ -61,10 +48,34 @@ pub async fn bind(config: Config) -> anyhow::Result<Server> {
         config_json,
         http: config.http,
         grpc: config.grpc,
-        http_auth,
-        user_sources,
+        sources,
     })
     .await
+}
+
+/// The sources of `[auth]`, their clients built, in the order they are asked.
+fn sources(auth: &crate::auth::options::Auth, security: &Security) -> anyhow::Result<Vec<Source>> {
+    use crate::auth::options::SourceKind;
+    use std::sync::{Arc, RwLock};
+    let mut sources = Vec::new();
+    for kind in auth.order() {
+        let source = match (kind, &auth.http, &auth.postgres, &auth.redis) {
+            (SourceKind::Http, Some(http), _, _) => {
+                Source::Http(Arc::new(crate::auth::http::HttpBackend::new(http)?))
+            }
+            (SourceKind::Postgres, _, Some(pg), _) => {
+                Source::Store(Arc::new(crate::auth::postgres::PostgresBackend::new(pg)?))
+            }
+            (SourceKind::Redis, _, _, Some(redis)) => {
+                Source::Store(Arc::new(crate::auth::redis::RedisBackend::new(redis)?))
+            }
+            (SourceKind::Local, ..) => Source::Local(Arc::new(RwLock::new(security.local.clone()))),
+            // `preflight` refused an order naming a source without its section.
+            (kind, ..) => anyhow::bail!("auth.order: {kind:?} is not configured"),
+        };
+        sources.push(source);
+    }
+    Ok(sources)
 }
 
 /// The configuration as JSON for the admin API, with every secret replaced: the HTTP token,

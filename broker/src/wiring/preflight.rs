@@ -92,6 +92,9 @@ pub fn preflight(config: &Config) -> Result<(), ConfigError> {
                 "at least 1",
             ));
         }
+        if let Err(e) = crate::auth::postgres::PostgresBackend::new(pg) {
+            return Err(ConfigError::invalid("auth.postgres", format!("{e:#}")));
+        }
     }
     if let Some(redis) = &auth.redis {
         if let Err(e) = crate::auth::redis::RedisBackend::new(redis) {
@@ -100,6 +103,9 @@ pub fn preflight(config: &Config) -> Result<(), ConfigError> {
         if redis.timeout_ms == 0 {
             return Err(ConfigError::invalid("auth.redis.timeout_ms", "at least 1"));
         }
+    }
+    if let Some(message) = auth.order_error() {
+        return Err(ConfigError::invalid("auth.order", message));
     }
     if let Some(jwt) = &auth.jwt {
         if let Err((key, message)) = JwtVerifier::new(jwt) {

@@ -606,3 +606,96 @@ async fn anonymous_access_is_a_per_listener_switch() {
     assert_eq!(c.connect("anon", None).await, Some(ReasonCode::SUCCESS));
     broker.shutdown().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// ACL sections by client address
+// ---------------------------------------------------------------------------------------------
+
+impl Client<TcpStream> {
+    /// The SUBACK reason code of one filter.
+    async fn subscribe_reason(&mut self, filter: &str) -> ReasonCode {
+        self.send(Packet::Subscribe(Subscribe {
+            packet_id: PacketId::new(2).unwrap(),
+            properties: Default::default(),
+            filters: vec![(
+                TopicFilter::new(filter).unwrap(),
+                SubscriptionOptions::qos(QoS::AtMostOnce),
+            )],
+        }))
+        .await;
+        match self.recv().await {
+            Some(Packet::SubAck(ack)) => ack.reasons[0],
+            other => panic!("expected SUBACK, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn acl_sections_select_clients_by_address() {
+    let acl = std::env::temp_dir().join(format!("tern-admission-{}.acl", std::process::id()));
+    std::fs::write(
+        &acl,
+        "address 127.0.0.0/8\ntopic readwrite local/#\n\
+         address 10.0.0.0/8\ntopic readwrite plant/#\n",
+    )
+    .unwrap();
+    let mut config = Config {
+        listeners: vec![
+            tcp(),
+            Listener {
+                proxy_protocol: ProxyProtocol::Required,
+                ..tcp()
+            },
+        ],
+        ..Config::default()
+    };
+    // A dual-stack listener too, where the host has IPv6: a client of 127.0.0.1 reaches it
+    // as ::ffff:127.0.0.1, and counts as 127.0.0.1.
+    let dual_stack = std::net::TcpListener::bind("[::]:0").is_ok();
+    if dual_stack {
+        config.listeners.push(Listener {
+            bind: "[::]:0".parse().unwrap(),
+            ..Listener::default()
+        });
+    }
+    config.auth.acl_file = Some(acl.clone());
+    let broker = Broker::start_with(config).await;
+    let loopback = |addr: SocketAddr| SocketAddr::from(([127, 0, 0, 1], addr.port()));
+
+    // Straight from loopback: its section, not the plant's.
+    let mut local = Client::tcp(broker.addr(0), b"", V5).await;
+    assert_eq!(
+        local.connect("local", None).await,
+        Some(ReasonCode::SUCCESS)
+    );
+    assert_eq!(local.subscribe_reason("local/#").await, ReasonCode(0));
+    assert_eq!(
+        local.subscribe_reason("plant/#").await,
+        ReasonCode::NOT_AUTHORIZED
+    );
+
+    // Through a proxy that says the client is 10.1.2.3: the plant's section.
+    let mut proxied = Client::tcp(broker.addr(1), &proxy_v1("10.1.2.3:40000"), V5).await;
+    assert_eq!(
+        proxied.connect("plant", None).await,
+        Some(ReasonCode::SUCCESS)
+    );
+    assert_eq!(proxied.subscribe_reason("plant/#").await, ReasonCode(0));
+    assert_eq!(
+        proxied.subscribe_reason("local/#").await,
+        ReasonCode::NOT_AUTHORIZED
+    );
+
+    if dual_stack {
+        let mut mapped = Client::tcp(loopback(broker.addr(2)), b"", V311).await;
+        assert_eq!(
+            mapped.connect("mapped", None).await,
+            Some(ReasonCode::SUCCESS)
+        );
+        assert_eq!(mapped.subscribe_reason("local/#").await, ReasonCode(0));
+    } else {
+        println!("no IPv6 here: the dual-stack case is not run");
+    }
+    broker.shutdown().await;
+    let _ = std::fs::remove_file(&acl);
+}

@@ -277,7 +277,7 @@ impl Engine {
 
 /// An IPv4 address seen as IPv6 (`::ffff:a.b.c.d`, from a dual-stack socket) counts as the
 /// IPv4 address it is.
-fn canonical(ip: IpAddr) -> IpAddr {
+pub(super) fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,

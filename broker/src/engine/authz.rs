@@ -91,6 +91,7 @@ fn who<'a>(c: &'a Conn, client_id: &'a str) -> Who<'a> {
         username: c.rights.username.as_deref(),
         client_id,
         identity: c.info.cert_identity.as_deref(),
+        address: c.info.peer.map(|p| super::admission::canonical(p.ip())),
     }
 }
 

@@ -12,6 +12,7 @@
 //! | `user NAME` | clients whose user name is NAME |
 //! | `client ID` | clients whose client identifier is ID |
 //! | `identity NAME` | clients whose verified TLS client certificate has the subject NAME, as RFC 4514 text (`CN=dev1,O=Acme`) |
+//! | `address NET` | clients connected from an address in NET: `10.0.0.0/8`, `fd00::/8`, or one address (`192.0.2.7`); the address after a PROXY protocol header, if the listener takes one; an IPv4 client seen through an IPv6 socket counts as IPv4. In-process clients have none. |
 //!
 //! In NAME and ID, `*` matches any run of characters (`client sensor-*`); everything after the
 //! keyword, spaces included, is the name. A rule is `topic ACCESS PATTERN`: ACCESS is `read`,
@@ -78,6 +79,7 @@ enum Selector {
     User(Glob),
     Client(Glob),
     Identity(Glob),
+    Address(ipnet::IpNet),
 }
 
 impl Selector {
@@ -88,6 +90,7 @@ impl Selector {
             Selector::User(g) => who.username.is_some_and(|u| g.matches(u)),
             Selector::Client(g) => g.matches(who.client_id),
             Selector::Identity(g) => who.identity.is_some_and(|i| g.matches(i)),
+            Selector::Address(net) => who.address.is_some_and(|a| net.contains(&a)),
         }
     }
 }

@@ -48,6 +48,7 @@ pub(super) fn rules(text: &str) -> Result<Vec<Rule>, AclError> {
             "user" => selector = Selector::User(name("a user name")?),
             "client" => selector = Selector::Client(name("a client identifier")?),
             "identity" => selector = Selector::Identity(name("a certificate identity")?),
+            "address" => selector = Selector::Address(network(rest).map_err(error)?),
             "topic" => {
                 let (access, pattern) = rest
                     .split_once(char::is_whitespace)
@@ -77,10 +78,24 @@ pub(super) fn rules(text: &str) -> Result<Vec<Rule>, AclError> {
             other => {
                 return Err(error(format!(
                     "unknown directive {other:?} (expected all, anonymous, user, client, \
-                     identity or topic)"
+                     identity, address or topic)"
                 )))
             }
         }
     }
     Ok(rules)
+}
+
+/// `10.0.0.0/8`, `fd00::/8`, or one address (a /32 or /128).
+fn network(text: &str) -> Result<ipnet::IpNet, String> {
+    if let Ok(net) = text.parse::<ipnet::IpNet>() {
+        // The network itself, whatever host bits were written (`10.1.2.3/8` is 10.0.0.0/8).
+        return Ok(net.trunc());
+    }
+    match text.parse::<std::net::IpAddr>() {
+        Ok(ip) => Ok(ipnet::IpNet::from(ip)),
+        Err(_) => Err(format!(
+            "`address` needs an address or a network (10.0.0.0/8, fd00::/8), not {text:?}"
+        )),
+    }
 }

@@ -5,6 +5,7 @@ fn who<'a>(user: Option<&'a str>, client: &'a str) -> Who<'a> {
         username: user,
         client_id: client,
         identity: None,
+        address: None,
     }
 }
 
@@ -74,6 +75,32 @@ fn identities_select_sections() {
 }
 
 #[test]
+fn addresses_select_sections() {
+    let a = Acl::parse(
+        "address 10.0.0.0/8\ntopic readwrite plant/#\n\
+         address 192.0.2.7\ntopic readwrite door/#\n\
+         address fd00::/8\ntopic readwrite lab/#\n\
+         address 10.1.2.3/16\ntopic readwrite subnet/#\n",
+        false,
+    )
+    .unwrap();
+    let from = |address: Option<&str>| Who {
+        address: address.map(|a| a.parse().unwrap()),
+        ..who(None, "c")
+    };
+    assert!(a.may_publish(&from(Some("10.9.8.7")), "plant/x"));
+    assert!(!a.may_publish(&from(Some("11.0.0.1")), "plant/x"));
+    assert!(a.may_publish(&from(Some("192.0.2.7")), "door/x"));
+    assert!(!a.may_publish(&from(Some("192.0.2.8")), "door/x"));
+    assert!(a.may_subscribe(&from(Some("fd12::1")), "lab/#"));
+    assert!(!a.may_subscribe(&from(Some("fe80::1")), "lab/#"));
+    // Host bits written in a network are ignored: 10.1.2.3/16 is 10.1.0.0/16.
+    assert!(a.may_publish(&from(Some("10.1.200.1")), "subnet/x"));
+    // No address (an in-process client): no address section selects it.
+    assert!(!a.may_publish(&from(None), "plant/x"));
+}
+
+#[test]
 fn anonymous_section() {
     let a = Acl::parse(
         "anonymous\ntopic read public/#\nall\ntopic write public/#\n",
@@ -117,6 +144,9 @@ fn parse_errors_name_the_line() {
         ("all the things\n", 1, "takes nothing"),
         ("topic read\n", 1, "expected `topic"),
         ("pattern read a\n", 1, "unknown directive"),
+        ("address\n", 1, "`address` needs an address or a network"),
+        ("\naddress 10.0.0.0/33\n", 2, "`address` needs"),
+        ("address localhost\n", 1, "`address` needs"),
     ] {
         let e = Acl::parse(text, false).unwrap_err();
         let shown = e.to_string();

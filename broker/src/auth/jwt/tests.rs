@@ -86,6 +86,7 @@ fn generated_tokens_verify_and_carry_their_claims() {
         username: Some("alice"),
         client_id: "c",
         identity: None,
+        address: None,
     };
     assert!(limits.may_publish(&who, "home/alice/lamp"));
     assert!(!limits.may_publish(&who, "news/x"));

@@ -29,6 +29,9 @@ pub struct Who<'a> {
     pub client_id: &'a str,
     /// The verified TLS client certificate's identity, if there is one.
     pub identity: Option<&'a str>,
+    /// The client's address (after a PROXY protocol header, if the listener takes one;
+    /// IPv4 seen through IPv6 as IPv4); `None` for in-process clients.
+    pub address: Option<std::net::IpAddr>,
 }
 
 impl Pattern {
@@ -256,6 +259,7 @@ mod tests {
             username: Some("alice"),
             client_id: "phone",
             identity: None,
+            address: None,
         };
         assert_eq!(p.resolve(&who).unwrap(), "home/alice/phone/#");
         let anonymous = Who {

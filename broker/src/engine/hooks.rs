@@ -115,7 +115,10 @@ pub enum PublishVerdict {
     /// client's exchange cannot change under it).
     Replace(Publish),
     /// Refuse it: not routed; a 5.0 client gets this reason code in PUBACK or PUBREC, a 3.x
-    /// client the normal acknowledgement (as for an ACL refusal, [MQTT-3.3.5-2]).
+    /// client the normal acknowledgement (as for an ACL refusal, [MQTT-3.3.5-2]). 0x80
+    /// Unspecified error means "no decision" (what a missed deadline or a source that does
+    /// not answer gives): a 3.x client's QoS 1/2 PUBLISH is then not acknowledged, and its
+    /// connection is closed, so that it sends the message again.
     Refuse(ReasonCode),
 }
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::conn::ConnId;
 use super::flow::AckKind;
 use super::message::Message;
-use super::Engine;
+use super::{CloseReason, Engine};
 use crate::codec::{
     Ack, Packet, PacketId, Property, PropertyId, Publish, QoS, ReasonCode, TopicName,
 };
@@ -105,11 +105,26 @@ impl Engine {
         let (qos, packet_id) = match &publish {
             Ok(p) | Err((p, _)) => (p.qos, p.packet_id),
         };
+        let v5 = self.conns[&conn].protocol.is_v5();
+        if let Err((_, ReasonCode::UNSPECIFIED_ERROR)) = &publish {
+            if !v5 && qos != QoS::AtMostOnce {
+                // Not a refusal but no decision (a hook missed its deadline, a backend did
+                // not answer). A 3.x acknowledgement cannot say so, and one would be a promise
+                // broken: the connection is closed instead, the other answer [MQTT-3.3.5-2]
+                // allows, and the client sends the message again when it reconnects.
+                let c = &self.conns[&conn];
+                tracing::warn!(conn = %conn, client_id = %c.client_id,
+                    "closed: no decision about a QoS {} PUBLISH (a hook or an [auth] source did \
+                     not answer); not acknowledged, so the client resends it", qos as u8);
+                self.stats.undecided_closed += 1;
+                return self.close(conn, CloseReason::Transport, now);
+            }
+        }
         let reason = match publish {
             Err((_, code)) if code == ReasonCode::PAYLOAD_FORMAT_INVALID => code,
             Err((_, code)) => {
                 // Dropped. 5.0 is told; 3.x gets the normal acknowledgement [MQTT-3.3.5-2].
-                match self.conns[&conn].protocol.is_v5() {
+                match v5 {
                     true if code.is_error() => code,
                     true => ReasonCode::NOT_AUTHORIZED,
                     false => ReasonCode::SUCCESS,

@@ -33,6 +33,9 @@ pub struct Stats {
     /// closed their connection.
     pub reauthentications: u64,
     pub reauth_failures: u64,
+    /// 3.x connections closed rather than acknowledge a QoS 1/2 PUBLISH nobody could decide
+    /// about (a hook that missed its deadline, an `[auth]` source that did not answer).
+    pub undecided_closed: u64,
     /// PUBLISH packets received from clients, by QoS, and the bytes of their topics and
     /// payloads.
     pub messages_received: [u64; 3],
@@ -61,6 +64,7 @@ impl Default for Stats {
             auth_failures: 0,
             reauthentications: 0,
             reauth_failures: 0,
+            undecided_closed: 0,
             messages_received: [0; 3],
             bytes_received: 0,
             messages_sent: [0; 3],

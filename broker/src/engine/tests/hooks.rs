@@ -482,3 +482,39 @@ fn a_hook_carries_a_reauthentication_and_may_fail_it() {
         assert!(h.is_closed(conn));
     }
 }
+
+#[test]
+fn a_3x_publish_nobody_decided_about_is_not_acknowledged_but_closed() {
+    let mut h = hooked(Interest {
+        publish: true,
+        ..Interest::default()
+    });
+    // A refusal: 3.x gets the normal acknowledgement [MQTT-3.3.5-2], 5.0 the code.
+    // No decision (0x80, a hook's deadline or a source that did not answer): 5.0 hears 0x80,
+    // 3.x is closed without PUBACK, so that it sends the message again.
+    for (protocol, code, acknowledged) in [
+        (V311, ReasonCode::NOT_AUTHORIZED, Some(ReasonCode::SUCCESS)),
+        (
+            V5,
+            ReasonCode::UNSPECIFIED_ERROR,
+            Some(ReasonCode::UNSPECIFIED_ERROR),
+        ),
+        (V311, ReasonCode::UNSPECIFIED_ERROR, None),
+    ] {
+        let publisher = h.client(protocol, "pub");
+        h.publish(publisher, "a", "x", QoS::AtLeastOnce, 1);
+        let (id, _) = question(&mut h, publisher);
+        answer(
+            &mut h,
+            publisher,
+            id,
+            Answer::Publish(PublishVerdict::Refuse(code)),
+        );
+        match (h.recv(publisher), acknowledged) {
+            (Some(Packet::PubAck(a)), Some(reason)) => assert_eq!(a.reason, reason),
+            (None, None) => assert!(h.is_closed(publisher)),
+            (other, _) => panic!("{protocol:?} {code:?}: {other:?}"),
+        }
+    }
+    assert_eq!(h.engine.stats().undecided_closed, 1);
+}

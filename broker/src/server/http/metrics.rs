@@ -190,6 +190,12 @@ impl Collector for Engine {
             "Re-authentications that failed and closed their connection",
             st.reauth_failures,
         )?;
+        counter(
+            &mut e,
+            "undecided_publish_closed",
+            "3.x connections closed rather than acknowledge a PUBLISH no hook or source decided",
+            st.undecided_closed,
+        )?;
         let mut sessions = e.encode_descriptor(
             "sessions",
             "Sessions held, by whether a client is connected to them",

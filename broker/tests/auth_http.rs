@@ -397,3 +397,54 @@ async fn the_order_of_sources_decides_who_is_asked_first() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_user_added_to_the_password_file_is_local_after_a_reload() {
+    let (service, seen) = refusing_service().await;
+    let passwd = std::env::temp_dir().join(format!("tern-order-reload-{}", std::process::id()));
+    let mut file = tern::auth::PasswordFile::default();
+    file.set_password("bob", b"pw", 4096).unwrap();
+    file.save(&passwd).unwrap();
+    let toml = format!(
+        "[auth]\nfailed_login_delay_ms = 0\norder = [\"local\", \"http\"]\npassword_file = {:?}\n\
+         [auth.http]\nauthenticate_url = \"http://{service}/auth\"\ntimeout_ms = 1000\n",
+        passwd.display().to_string()
+    );
+    let mut config = common::in_memory(Config::from_toml_str(&toml).unwrap());
+    config.listeners = vec![tern::config::Listener {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    }];
+    let server = tern::wiring::bind(config).await.unwrap();
+    let addr = server.local_addrs()[0];
+    let reload = server.reload_handle();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+
+    // Not in the file yet: handed on to the service, which refuses.
+    assert_eq!(
+        login(addr, "dave", "d").await.0,
+        ReasonCode::BAD_USER_NAME_OR_PASSWORD
+    );
+    file.set_password("dave", b"d", 4096).unwrap();
+    file.save(&passwd).unwrap();
+    reload.reload();
+    // The reload is asynchronous: within a bound, dave becomes the file's to decide.
+    let deadline = std::time::Instant::now() + WAIT;
+    while login(addr, "dave", "d").await.0 != ReasonCode::SUCCESS {
+        assert!(std::time::Instant::now() < deadline, "not reloaded in time");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let asked = seen.lock().unwrap().len();
+    assert_eq!(login(addr, "dave", "d").await.0, ReasonCode::SUCCESS);
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        asked,
+        "the service is not asked about dave"
+    );
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+    let _ = std::fs::remove_file(&passwd);
+}

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::conn::ConnId;
 use super::hooks::DropReason;
-use super::inflight::{Inflight, OutboundState};
+use super::inflight::OutboundState;
 use super::message::Delivery;
 use super::shape::Shape;
 use super::store::Held;
@@ -264,6 +264,16 @@ impl Engine {
         self.pump(conn, sid, now);
     }
 
+    // Acknowledgements of the server's PUBLISHes (sections 4.3.2, 4.3.3). Each message in
+    // flight awaits one packet: PUBACK (QoS 1), PUBREC (QoS 2, published), PUBCOMP (QoS 2,
+    // released). That packet moves it on. Another acknowledgement for a message in flight
+    // is a Protocol Error, which closes the connection (5.0: DISCONNECT 0x82): ignoring it
+    // would leave the two sides disagreeing about the session. A repeated PUBREC for a
+    // released message gets its PUBREL again. An acknowledgement for no message in flight
+    // is the client's late or stray one: PUBACK and PUBCOMP are ignored, PUBREC gets PUBREL
+    // 0x92 Packet Identifier not found (`conformance/features/acks_by_state.feature` has
+    // the whole table and why).
+
     pub(super) fn handle_puback(
         &mut self,
         conn: ConnId,
@@ -271,10 +281,11 @@ impl Engine {
         ack: Ack,
         now: Instant,
     ) {
-        let awaited = |i: &Inflight| {
-            i.state() == OutboundState::Published && i.delivery.qos == QoS::AtLeastOnce
-        };
-        self.complete_flow(conn, sid, ack.packet_id, awaited, "PUBACK", now);
+        match self.awaiting(sid, ack.packet_id) {
+            Some((QoS::AtLeastOnce, _)) => self.complete_flow(conn, sid, ack.packet_id, now),
+            Some(_) => self.wrong_ack(conn, "PUBACK for a QoS 2 PUBLISH", QOS2, now),
+            None => stray_ack(conn, "PUBACK", ack.packet_id),
+        }
     }
 
     pub(super) fn handle_pubrec(
@@ -285,38 +296,40 @@ impl Engine {
         now: Instant,
     ) {
         let id = ack.packet_id;
-        let s = self.sessions.get_mut(&sid).expect("session exists");
-        if let Some(p) = &mut s.pressure {
-            p.note_progress();
-        }
-        match s.inflight.get(id.get()) {
-            Some(i) if i.delivery.qos == QoS::ExactlyOnce => {
-                if ack.reason.is_error() {
-                    // The client refused the message: the flow ends here (section 4.3.3).
-                    if let Some(done) = s.inflight.finish(id.get()) {
-                        self.record_gone(sid, &done.delivery);
-                    }
-                    return self.pump(conn, sid, now);
-                }
-                s.inflight.release(id.get());
-                if s.stored {
-                    let mut delivery = s
-                        .inflight
-                        .get(id.get())
-                        .expect("in flight")
-                        .delivery
-                        .clone();
-                    self.record_held(sid, &mut delivery, Held::Released(id.get()), now);
-                }
-                self.send(conn, &Packet::PubRel(Ack::new(id)));
+        match self.awaiting(sid, id) {
+            Some((QoS::AtLeastOnce, _)) => {
+                return self.wrong_ack(conn, "PUBREC for a QoS 1 PUBLISH", QOS1, now)
             }
-            _ => self.ack(
-                conn,
-                Packet::PubRel,
-                id.get(),
-                ReasonCode::PACKET_IDENTIFIER_NOT_FOUND,
-            ),
+            Some(_) => {}
+            None => {
+                stray_ack(conn, "PUBREC", id);
+                return self.ack(
+                    conn,
+                    Packet::PubRel,
+                    id.get(),
+                    ReasonCode::PACKET_IDENTIFIER_NOT_FOUND,
+                );
+            }
         }
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        if ack.reason.is_error() {
+            // The client refused the message: the flow ends here (section 4.3.3).
+            if let Some(done) = s.inflight.finish(id.get()) {
+                self.record_gone(sid, &done.delivery);
+            }
+            return self.pump(conn, sid, now);
+        }
+        s.inflight.release(id.get());
+        if s.stored {
+            let mut delivery = s
+                .inflight
+                .get(id.get())
+                .expect("in flight")
+                .delivery
+                .clone();
+            self.record_held(sid, &mut delivery, Held::Released(id.get()), now);
+        }
+        self.send(conn, &Packet::PubRel(Ack::new(id)));
     }
 
     pub(super) fn handle_pubcomp(
@@ -326,35 +339,71 @@ impl Engine {
         ack: Ack,
         now: Instant,
     ) {
-        let awaited = |i: &Inflight| i.state() == OutboundState::Released;
-        self.complete_flow(conn, sid, ack.packet_id, awaited, "PUBCOMP", now);
+        match self.awaiting(sid, ack.packet_id) {
+            Some((_, OutboundState::Released)) => self.complete_flow(conn, sid, ack.packet_id, now),
+            Some((QoS::AtLeastOnce, _)) => {
+                self.wrong_ack(conn, "PUBCOMP for a QoS 1 PUBLISH", QOS1, now)
+            }
+            Some(_) => self.wrong_ack(conn, "PUBCOMP before PUBREC", QOS2, now),
+            None => stray_ack(conn, "PUBCOMP", ack.packet_id),
+        }
     }
 
-    /// Ends the flight of `id` if it stands where this acknowledgement belongs, then sends
-    /// what the window has room for now. An acknowledgement for nothing in flight is ignored.
-    fn complete_flow(
-        &mut self,
-        conn: ConnId,
-        sid: SubscriberId,
-        id: PacketId,
-        awaited: impl Fn(&Inflight) -> bool,
-        what: &str,
-        now: Instant,
-    ) {
+    /// The QoS and state of the message in flight as `id`, if there is one; the client is
+    /// making progress either way.
+    fn awaiting(&mut self, sid: SubscriberId, id: PacketId) -> Option<(QoS, OutboundState)> {
         let s = self.sessions.get_mut(&sid).expect("session exists");
         if let Some(p) = &mut s.pressure {
             p.note_progress();
         }
-        if s.inflight.get(id.get()).is_some_and(awaited) {
-            if let Some(done) = s.inflight.finish(id.get()) {
-                self.record_gone(sid, &done.delivery);
-            }
-            self.pump(conn, sid, now);
-        } else {
-            tracing::debug!(conn = %conn, id, "{what} for nothing awaiting it");
+        s.inflight
+            .get(id.get())
+            .map(|i| (i.delivery.qos, i.state()))
+    }
+
+    /// An acknowledgement of the wrong kind for a message in flight: a Protocol Error.
+    fn wrong_ack(&mut self, conn: ConnId, what: &str, clauses: Clauses, now: Instant) {
+        let clause = match self.conns[&conn].protocol.is_v5() {
+            true => clauses.v5,
+            false => clauses.v3,
+        };
+        self.protocol_error(conn, &format!("[{clause}] {what}"), now);
+    }
+
+    /// Ends the flight of `id`, then sends what the window has room for now.
+    fn complete_flow(&mut self, conn: ConnId, sid: SubscriberId, id: PacketId, now: Instant) {
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        if let Some(done) = s.inflight.finish(id.get()) {
+            self.record_gone(sid, &done.delivery);
         }
+        self.pump(conn, sid, now);
     }
 }
+
+/// An acknowledgement for no message in flight: the client's late or stray one.
+fn stray_ack(conn: ConnId, what: &str, id: PacketId) {
+    tracing::debug!(conn = %conn, id, "{what} for no message in flight");
+}
+
+/// The statements a wrong acknowledgement breaks, in 5.0 and in 3.1.1.
+#[derive(Clone, Copy)]
+struct Clauses {
+    v5: &'static str,
+    v3: &'static str,
+}
+
+/// A QoS 1 PUBLISH awaits its PUBACK [MQTT-4.3.2-3] (3.1.1: [MQTT-4.3.2-1]).
+const QOS1: Clauses = Clauses {
+    v5: "MQTT-4.3.2-3",
+    v3: "MQTT-4.3.2-1",
+};
+
+/// A QoS 2 PUBLISH awaits its PUBREC, its PUBREL its PUBCOMP [MQTT-4.3.3-3] [MQTT-4.3.3-5]
+/// (3.1.1: [MQTT-4.3.3-1]).
+const QOS2: Clauses = Clauses {
+    v5: "MQTT-4.3.3-3",
+    v3: "MQTT-4.3.3-1",
+};
 
 /// The outbound inflight window of a connection: the client's Receive Maximum
 /// [MQTT-3.3.4-9], bounded by the server's own limit.

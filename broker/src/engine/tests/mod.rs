@@ -237,6 +237,7 @@ fn with_will(protocol: Protocol, id: &str, delay: Option<u32>) -> Connect {
     c
 }
 
+mod acks;
 mod admission;
 mod alias;
 mod auth;

@@ -182,6 +182,58 @@ Feature: CONNACK: the answer to CONNECT
     Then "a2" receives CONNACK reason=0 session_present=1
     And "a" is disconnected, perhaps after DISCONNECT reason=0x8e
 
+  # --- Back-to-back reconnects: the old connection's last packets count first ----------------
+  # The client sends its last packets, closes, and sends the next CONNECT at once; the broker
+  # reads the two connections apart and must still apply the old one's packets first.
+
+  @MQTT-3.2.2-3 @v5
+  Scenario: A session ended by DISCONNECT is gone for the CONNECT sent right after it
+    Given client "a" is connected with clean_start=0 session_expiry_interval=1
+    When "a" sends DISCONNECT session_expiry_interval=0
+    And "a" opens a connection
+    And "a" sends CONNECT clean_start=0 session_expiry_interval=1
+    Then "a" receives CONNACK reason=0 session_present=0
+
+  @MQTT-3.2.2-3 @v3.1 @v3.1.1
+  Scenario: A clean session ended by DISCONNECT is gone for the CONNECT sent right after it
+    Given client "a" is connected with clean_session=1
+    When "a" sends DISCONNECT
+    And "a" opens a connection
+    And "a" sends CONNECT clean_session=0
+    Then "a" receives raw 20 02 00 00
+
+  @MQTT-3.2.2-3 @MQTT-4.6.0-6 @v5
+  Scenario: A PUBLISH sent just before DISCONNECT comes before the next connection's
+    Given client "sub" is connected
+    And "sub" sends SUBSCRIBE id=1 filter=order/t qos=1
+    And "sub" receives SUBACK id=1
+    And client "a" is connected with clean_start=0 session_expiry_interval=1
+    When "a" sends PUBLISH topic=order/t qos=1 id=1 payload=before
+    And "a" sends DISCONNECT session_expiry_interval=0
+    And "a" opens a connection
+    And "a" sends CONNECT clean_start=0 session_expiry_interval=1
+    Then "a" receives CONNACK reason=0 session_present=0
+    When "a" sends PUBLISH topic=order/t qos=1 id=1 payload=after
+    Then "a" receives PUBACK id=1
+    And "sub" receives PUBLISH topic=order/t payload=before
+    And "sub" receives PUBLISH topic=order/t payload=after
+
+  @MQTT-3.2.2-3 @MQTT-4.6.0-6 @v3.1.1
+  Scenario: A PUBLISH sent just before DISCONNECT comes before the next connection's (3.1.1)
+    Given client "sub" is connected
+    And "sub" sends SUBSCRIBE id=1 filter=order/t qos=1
+    And "sub" receives SUBACK id=1
+    And client "a" is connected with clean_session=1
+    When "a" sends PUBLISH topic=order/t qos=1 id=1 payload=before
+    And "a" sends DISCONNECT
+    And "a" opens a connection
+    And "a" sends CONNECT clean_session=0
+    Then "a" receives raw 20 02 00 00
+    When "a" sends PUBLISH topic=order/t qos=1 id=1 payload=after
+    Then "a" receives PUBACK id=1
+    And "sub" receives PUBLISH topic=order/t payload=before
+    And "sub" receives PUBLISH topic=order/t payload=after
+
   # --- Refusals: no Session Present, then the close --------------------------------------------
 
   @MQTT-3.2.2-4 @MQTT-3.2.2-5 @v3.1.1 @needs-config

@@ -35,6 +35,18 @@ Feature: CONNECT: the Will Message
     Then "first" is disconnected
     And "sub" receives PUBLISH topic=w payload=gone
 
+  @MQTT-3.1.2-8 @MQTT-3.1.4-2 @v3.1 @v3.1.1
+  Scenario: A connection that just closes leaves its will once, before the CONNECT sent right after it (3.x)
+    Given client "sub" is connected
+    And "sub" sends SUBSCRIBE id=1 filter=w qos=1
+    And "sub" receives SUBACK id=1 reasons=0x01
+    And client "a" is connected with will_topic=w will_payload=gone will_qos=1
+    When "a" opens a connection
+    And "a" sends CONNECT
+    Then "a" receives raw 20 02 00 00
+    And "sub" receives PUBLISH topic=w qos=1 payload=gone
+    And "sub" does not receive PUBLISH topic=w
+
   @MQTT-3.1.2-8 @MQTT-3.1.2-10 @v3.1 @v3.1.1
   Scenario: DISCONNECT deletes the will (3.x)
     Given client "sub" is connected
@@ -110,6 +122,18 @@ Feature: CONNECT: the Will Message
     And client "a" is connected with will_topic=w will_payload=gone will_qos=1
     When "a" closes the connection
     Then "sub" receives PUBLISH topic=w qos=1 payload=gone
+
+  @MQTT-3.1.2-8 @MQTT-3.1.4-3 @v5
+  Scenario: A connection that just closes leaves its will once, before the CONNECT sent right after it
+    Given client "sub" is connected
+    And "sub" sends SUBSCRIBE id=1 filter=w qos=1
+    And "sub" receives SUBACK id=1 reasons=0x01
+    And client "a" is connected with will_topic=w will_payload=gone will_qos=1
+    When "a" opens a connection
+    And "a" sends CONNECT
+    Then "a" receives CONNACK reason=0 session_present=0
+    And "sub" receives PUBLISH topic=w qos=1 payload=gone
+    And "sub" does not receive PUBLISH topic=w
 
   @MQTT-3.1.2-8 @v5
   Scenario: The will is published when the server closes the connection for a Protocol Error

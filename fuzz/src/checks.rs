@@ -617,6 +617,7 @@ impl Sim {
             "changes recorded without a store: {changes:?}"
         );
         let outputs: Vec<Output> = self.engine.drain_outputs().collect();
+        let mut drains = Vec::new();
         for output in outputs {
             match output {
                 Output::Send {
@@ -685,6 +686,9 @@ impl Sim {
                 Output::Ask { .. } | Output::Notice(_) => panic!("no hooks here: {output:?}"),
                 // Anonymous access only: no credential is ever checked.
                 Output::Check { .. } => panic!("no password file here: {output:?}"),
+                // A takeover waits for the old connection's input: every packet of a
+                // simulated client is handed over as it is sent, so it is all in.
+                Output::Drain { conn } => drains.push(conn),
                 Output::Pause { conn } | Output::Resume { conn } => {
                     let pause = matches!(output, Output::Pause { .. });
                     let c = self
@@ -699,6 +703,11 @@ impl Sim {
                     }
                 }
             }
+        }
+        for conn in drains {
+            self.log(format_args!("{conn}: quiet"));
+            self.engine.handle(conn, Input::Quiet, self.now);
+            self.collect();
         }
         let open = self.clients.values().filter(|c| !c.closed).count();
         let connected = self.engine.connection_count();

@@ -8,14 +8,15 @@ use std::time::{Duration, Instant};
 use super::conn::{ConnId, Phase};
 use super::hooks::Notice;
 use super::session::Session;
-use super::{CloseReason, Engine, Timer};
+use super::{CloseReason, Engine, Output, Timer};
 use crate::codec::{ConnAck, Connect, Packet, Properties, Property, PropertyId, QoS, ReasonCode};
 use crate::router::SubscriberId;
 
 impl Engine {
-    /// Accepts a CONNECT; `auth_properties` (the outcome of an AUTH exchange) go into a 5.0
+    /// Accepts a CONNECT, no other connection holding its session any more (see
+    /// `takeover`); `auth_properties` (the outcome of an AUTH exchange) go into a 5.0
     /// CONNACK.
-    pub(super) fn accept(
+    pub(super) fn take_session(
         &mut self,
         conn: ConnId,
         mut connect: Connect,
@@ -147,6 +148,11 @@ impl Engine {
             .get(&client_id)
             .and_then(|sid| self.sessions[sid].conn)
         {
+            // Other CONNECTs waiting for the old connection wait for this one now.
+            if let Some(waiting) = self.takeovers.remove(&old) {
+                self.out.push(Output::Drain { conn });
+                self.takeovers.entry(conn).or_default().extend(waiting);
+            }
             tracing::info!(conn = %old, client_id = %client_id, "session taken over by {conn}");
             self.close(
                 old,

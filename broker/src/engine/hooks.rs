@@ -193,13 +193,16 @@ pub(super) struct Asking {
 }
 
 #[derive(Debug)]
-enum Pending {
+pub(super) enum Pending {
     /// A CONNECT or AUTH whose authentication check runs away from the engine.
     Check(Box<Connect>),
     Connect(Box<Connect>),
     Auth(Box<Connect>),
     Publish(SubscriberId, Publish),
     Subscribe(SubscriberId, Subscribe),
+    /// An accepted CONNECT waiting for the connection it takes over (see `takeover`), and
+    /// what its CONNACK carries from the authentication.
+    Takeover(Box<(Connect, crate::codec::Properties)>),
 }
 
 impl Engine {
@@ -263,7 +266,7 @@ impl Engine {
 
     /// What waits on `conn` for the answer `id`, taken; `None` if nothing does (the
     /// connection closed, or this answer is stale).
-    fn take_asking(
+    pub(super) fn take_asking(
         &mut self,
         conn: ConnId,
         id: u64,
@@ -277,7 +280,7 @@ impl Engine {
     }
 
     /// Puts a packet aside until an answer comes (pausing the connection); the answer's id.
-    fn set_aside(&mut self, conn: ConnId, pending: Pending) -> u64 {
+    pub(super) fn set_aside(&mut self, conn: ConnId, pending: Pending) -> u64 {
         self.next_question += 1;
         let id = self.next_question;
         let c = self.conns.get_mut(&conn).expect("connection exists");
@@ -411,7 +414,10 @@ impl Engine {
                 // A hook adapter bug: refuse what was asked about rather than guess.
                 tracing::error!(conn = %conn, ?answer, "a hook answered another question");
                 match pending {
-                    Pending::Connect(_) | Pending::Auth(_) | Pending::Check(_) => self.refuse(
+                    Pending::Connect(_)
+                    | Pending::Auth(_)
+                    | Pending::Check(_)
+                    | Pending::Takeover(_) => self.refuse(
                         conn,
                         ReasonCode::IMPLEMENTATION_SPECIFIC_ERROR,
                         "a hook answered another question",
@@ -438,7 +444,12 @@ impl Engine {
 
     /// Applies, in order, what the connection sent while a question was under way, until
     /// another question stops it; then lets the connection go on.
-    fn replay(&mut self, conn: ConnId, mut backlog: VecDeque<(Input, Instant)>, now: Instant) {
+    pub(super) fn replay(
+        &mut self,
+        conn: ConnId,
+        mut backlog: VecDeque<(Input, Instant)>,
+        now: Instant,
+    ) {
         while let Some((input, _)) = backlog.pop_front() {
             let Some(c) = self.conns.get_mut(&conn) else {
                 return; // Closed on the way: the rest is dropped with it.

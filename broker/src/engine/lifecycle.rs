@@ -133,9 +133,18 @@ impl Engine {
         self.close_inner(conn, reason, now);
     }
 
+    /// Forgets the connection and settles its session; a takeover waiting for its input goes
+    /// on (see `takeover`).
+    fn close_inner(&mut self, conn: ConnId, reason: CloseReason, now: Instant) {
+        self.forget(conn, reason, now);
+        if self.takeovers.contains_key(&conn) {
+            self.quiet(conn, now);
+        }
+    }
+
     /// Forgets the connection and settles its session: the will is published, delayed or
     /// discarded, and the session ends now or when its expiry interval runs out.
-    fn close_inner(&mut self, conn: ConnId, reason: CloseReason, now: Instant) {
+    fn forget(&mut self, conn: ConnId, reason: CloseReason, now: Instant) {
         let Some(mut c) = self.conns.remove(&conn) else {
             return;
         };

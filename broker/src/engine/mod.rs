@@ -38,6 +38,7 @@ mod stats;
 pub mod store;
 mod subscribe;
 mod sys;
+mod takeover;
 #[cfg(test)]
 mod tests;
 mod timers;
@@ -87,6 +88,9 @@ pub enum Input {
     Congested,
     /// The transport has written enough of what waited: deliveries may flow again.
     Drained,
+    /// Everything the connection's socket held when [`Output::Drain`] asked has been read and
+    /// applied (or the transport's wait for it ran out).
+    Quiet,
 }
 
 /// What the engine asks of the transport layer.
@@ -136,6 +140,10 @@ pub enum Output {
         id: u64,
         check: Offloaded,
     },
+    /// Tell the engine ([`Input::Quiet`]) when everything the connection's socket holds now
+    /// has been read and applied: a new connection waits to take its session over (see
+    /// `takeover`). The wait is bounded.
+    Drain { conn: ConnId },
 }
 
 /// The broker's state machine.
@@ -194,6 +202,9 @@ pub struct Engine {
     next_question: u64,
     /// Connections whose enhanced authentication a hook carries on.
     hook_exchanges: ahash::AHashSet<ConnId>,
+    /// Connections whose session a new CONNECT waits to take over, and who waits: the new
+    /// connection and the id of its wait (see `takeover`).
+    takeovers: AHashMap<ConnId, Vec<(ConnId, u64)>>,
 }
 
 impl Engine {
@@ -235,6 +246,7 @@ impl Engine {
             interest: Interest::default(),
             next_question: 0,
             hook_exchanges: Default::default(),
+            takeovers: AHashMap::new(),
         }
     }
 
@@ -299,6 +311,10 @@ impl Engine {
         let Some(c) = self.conns.get_mut(&conn) else {
             return; // Already closed: anything still in flight from it is dropped.
         };
+        if let Input::Quiet = input {
+            // Not a packet: it says the packets before it are all in (see `takeover`).
+            return self.quiet(conn, now);
+        }
         // While the hooks are asked about one of its packets, what came after it waits.
         let input = match input {
             Input::Congested | Input::Drained => input,
@@ -329,6 +345,7 @@ impl Engine {
                 }
                 return;
             }
+            Input::Quiet => return, // Handled above.
             Input::Packet(packet) => Ok(packet),
             Input::Malformed(error) => Err(Some(error)),
             Input::Closed => Err(None),

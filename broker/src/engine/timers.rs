@@ -31,6 +31,8 @@ pub(super) enum Timer {
     Slow(SubscriberId, u64),
     /// The `$SYS` topics are due (see `sys`).
     Sys,
+    /// A takeover's longest wait for the old connection (the new connection, its wait's id).
+    Takeover(ConnId, u64),
 }
 
 /// How often expired retained messages are purged.
@@ -55,6 +57,7 @@ impl Engine {
                 Timer::Will(sid, generation) => self.will_timer(sid, generation, now),
                 Timer::Expiry(sid, generation) => self.expiry_timer(sid, generation, now),
                 Timer::Refuse(id) => self.refusal_timer(id, now),
+                Timer::Takeover(conn, id) => self.takeover_timer(conn, id, now),
                 Timer::Credentials(id) => self.credentials_timer(id, now),
                 Timer::Slow(sid, episode) => self.slow_timer(sid, episode, now),
                 Timer::Sys => self.sys_timer(now),

@@ -323,6 +323,39 @@ fn run_check(conn: ConnId, id: u64, check: Offloaded, checks: mpsc::Sender<Stamp
     });
 }
 
+/// How long the transport waits, at most, for a connection to deliver what its socket held
+/// before a takeover goes on (see `engine::takeover`; the engine's own bound is longer).
+const QUIET_WAIT: Duration = Duration::from_millis(200);
+
+/// How often a connection is looked at while a takeover waits for it.
+const QUIET_POLL: Duration = Duration::from_millis(1);
+
+/// Tells the engine (on the priority channel: the condition is that nothing of the
+/// connection's is still on its way in the ordered one) when everything `conn`'s socket held
+/// has been read and applied, or when [`QUIET_WAIT`] has passed.
+async fn tell_when_quiet(
+    conn: ConnId,
+    outbox: Option<Arc<Outbox>>,
+    priority: mpsc::Sender<Stamped>,
+) {
+    let deadline = tokio::time::Instant::now() + QUIET_WAIT;
+    if let Some(outbox) = outbox {
+        while !outbox.quiet() && !outbox.is_closed() {
+            if tokio::time::Instant::now() >= deadline {
+                tracing::debug!(conn = %conn, "still delivering after {QUIET_WAIT:?}: the takeover goes on");
+                break;
+            }
+            tokio::time::sleep(QUIET_POLL).await;
+        }
+    }
+    let event = Stamped {
+        at: Instant::now(),
+        ticket: 0,
+        event: Event::Input(conn, Input::Quiet),
+    };
+    let _ = priority.send(event).await;
+}
+
 /// The connections' outboxes, and the frames staged for them this round.
 #[derive(Default)]
 struct Dispatcher {
@@ -417,6 +450,12 @@ impl Dispatcher {
                 Output::Check { conn, id, check } => {
                     if let Some(checks) = &self.checks {
                         run_check(conn, id, check, checks.clone());
+                    }
+                }
+                Output::Drain { conn } => {
+                    if let Some(priority) = &self.checks {
+                        let outbox = self.outboxes.get(&conn).cloned();
+                        tokio::spawn(tell_when_quiet(conn, outbox, priority.clone()));
                     }
                 }
             }

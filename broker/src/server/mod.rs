@@ -538,9 +538,9 @@ impl ConnectionHandles {
         &self,
         conn: ConnId,
         info: Box<ConnInfo>,
-        arrival: &Stamp,
+        arrival: &Arc<Stamp>,
     ) -> Option<Arc<Outbox>> {
-        let outbox = Arc::new(Outbox::new(self.outbox_limit));
+        let outbox = Arc::new(Outbox::with_arrival(self.outbox_limit, arrival.clone()));
         let open = Event::Open(conn, info, outbox.clone());
         let at = std::time::Instant::now();
         arrival.opened(at);

@@ -22,10 +22,12 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use bytes::{Bytes, BytesMut};
+
+use super::stamp::Stamp;
 
 /// Frames in order, each with whether it may be dropped (a QoS 0 PUBLISH).
 pub type Frames = Vec<(Bytes, bool)>;
@@ -74,6 +76,9 @@ pub struct Outbox {
     /// Input the reader has sent on the ordered channel and the engine has not applied yet:
     /// an acknowledgement takes the priority channel only when there is none.
     in_order: AtomicUsize,
+    /// When the connection's reads arrived (see `stamp`): what says whether its input is all
+    /// in (`None` in tests).
+    arrival: Option<Arc<Stamp>>,
 }
 
 impl Outbox {
@@ -85,7 +90,22 @@ impl Outbox {
             paused: AtomicBool::new(false),
             connected: AtomicBool::new(false),
             in_order: AtomicUsize::new(0),
+            arrival: None,
         }
+    }
+
+    /// The outbox of a connection whose reads `arrival` stamps.
+    pub(super) fn with_arrival(limit: usize, arrival: Arc<Stamp>) -> Outbox {
+        Outbox {
+            arrival: Some(arrival),
+            ..Outbox::new(limit)
+        }
+    }
+
+    /// Whether everything the connection's socket held has been read and applied by the
+    /// engine (see `engine::takeover`).
+    pub fn quiet(&self) -> bool {
+        self.all_applied() && self.arrival.as_ref().is_none_or(|a| a.quiet())
     }
 
     /// Queues a frame. A droppable frame is dropped (and counted) when the connection has

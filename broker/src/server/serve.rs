@@ -19,7 +19,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::options::{ProxyProtocol, Transport};
-use super::stamp::Stamp;
+use super::stamp::{Socket, Stamp};
 use super::timed::{Timed, TimedRead};
 use super::{connection, proxy, websocket, ConnectionHandles};
 use crate::engine::{ConnId, ConnInfo};
@@ -68,6 +68,7 @@ impl ConnectionHandles {
             }
         }
         let arrival = self.stamp();
+        let _socket = Socket::new(&arrival, &stream);
         if self.tls.is_some() || self.transport == Transport::Websocket {
             let stream = Timed {
                 stream,

@@ -44,6 +44,9 @@ pub(super) struct Stamp {
     /// When the kernel received the newest bytes the transport read, in nanoseconds of the
     /// system clock since the Unix epoch (0: it does not say; see `timed`).
     received: AtomicU64,
+    /// The socket's file descriptor, for [`Stamp::quiet`]'s look at what the kernel holds
+    /// (-1: none known, or the connection has ended).
+    fd: std::sync::atomic::AtomicI32,
 }
 
 /// The readers that may have bytes to hand over, by the ticket each got when it was woken or
@@ -123,7 +126,30 @@ impl Stamp {
             state: Mutex::default(),
             arriving,
             received: AtomicU64::new(0),
+            fd: std::sync::atomic::AtomicI32::new(-1),
         }
+    }
+
+    /// The connection's socket is `fd` (until [`Stamp::ended`]).
+    pub fn set_fd(&self, fd: i32) {
+        self.fd.store(fd, Ordering::Release);
+    }
+
+    /// The connection's socket is closed: its number may be another's now.
+    pub fn ended(&self) {
+        self.fd.store(-1, Ordering::Release);
+    }
+
+    /// Whether everything the connection's socket held has been read and handed over: the
+    /// reader is neither woken nor busy with a read, and the kernel holds no byte (nor an
+    /// end of stream) for it. Where the socket is not known (in-process connections), only
+    /// the reader is looked at.
+    pub fn quiet(&self) -> bool {
+        let reader_idle = {
+            let s = self.lock();
+            s.ticket.is_none() && s.busy.is_none()
+        };
+        reader_idle && !kernel_holds_input(self.fd.load(Ordering::Acquire))
     }
 
     /// The connection was opened at `at`: its reads are stamped no earlier.
@@ -280,6 +306,58 @@ impl<R: AsyncRead + Unpin> Future for StampedRead<'_, R> {
             }
         }
     }
+}
+
+/// Tells a stamp its connection's socket, and that it is closed when dropped (with the
+/// stream, at the end of the connection's task).
+pub(super) struct Socket(Arc<Stamp>);
+
+impl Socket {
+    #[cfg(unix)]
+    pub fn new(stamp: &Arc<Stamp>, socket: &impl std::os::fd::AsRawFd) -> Socket {
+        stamp.set_fd(socket.as_raw_fd());
+        Socket(stamp.clone())
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.0.ended();
+    }
+}
+
+/// Whether the kernel holds unread input for socket `fd`: bytes, an end of stream, or an
+/// error the reader has yet to meet. Looks without taking anything (`MSG_PEEK`) and without
+/// waiting.
+#[cfg(unix)]
+fn kernel_holds_input(fd: i32) -> bool {
+    if fd < 0 {
+        return false;
+    }
+    let mut byte = 0u8;
+    // SAFETY: a one-byte buffer of ours; MSG_PEEK leaves the socket's input as it was, and
+    // MSG_DONTWAIT never blocks. A descriptor that is no longer a socket gives an error.
+    let n = unsafe {
+        libc::recv(
+            fd,
+            (&mut byte as *mut u8).cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    if n >= 0 {
+        return true; // A byte, or the end of the stream (0).
+    }
+    // Nothing to read, or no socket there any more: nothing held. Another error (a reset)
+    // is the reader's to meet.
+    let error = io::Error::last_os_error();
+    let none = [libc::EAGAIN, libc::EWOULDBLOCK, libc::EBADF, libc::ENOTSOCK];
+    !error.raw_os_error().is_some_and(|e| none.contains(&e))
+}
+
+#[cfg(not(unix))]
+fn kernel_holds_input(_: i32) -> bool {
+    false
 }
 
 /// The instant of the monotonic clock that stands for `ns` of the system clock (nanoseconds

@@ -127,6 +127,7 @@ impl ConnectionHandles {
     async fn serve_unix(self: Arc<Self>, stream: UnixStream, conn: ConnId) {
         let info = self.info(None);
         let arrival = self.stamp();
+        let _socket = super::stamp::Socket::new(&arrival, &stream);
         self.carry(stream, conn, info, arrival).await;
     }
 }

@@ -110,8 +110,10 @@ impl Client {
             buf: BytesMut::new(),
         };
         let id = connect.client_id.clone();
-        c.send(&Packet::Connect(Box::new(connect))).await;
-        match c.recv().await {
+        let protocol = connect.protocol;
+        c.send_in(protocol, &Packet::Connect(Box::new(connect)))
+            .await;
+        match c.recv_in(protocol).await {
             Some(Packet::ConnAck(ack)) => {
                 assert_eq!(ack.code, ReasonCode::SUCCESS);
                 (c, ack.session_present)
@@ -121,14 +123,24 @@ impl Client {
     }
 
     pub async fn send(&mut self, packet: &Packet) {
-        let bytes = packet.to_bytes(Protocol::V5).unwrap();
+        self.send_in(Protocol::V5, packet).await
+    }
+
+    /// Sends `packet` as `protocol` encodes it.
+    pub async fn send_in(&mut self, protocol: Protocol, packet: &Packet) {
+        let bytes = packet.to_bytes(protocol).unwrap();
         self.stream.write_all(&bytes).await.unwrap();
     }
 
     /// The next packet, or `None` at the end of the stream (or a reset).
     pub async fn recv(&mut self) -> Option<Packet> {
+        self.recv_in(Protocol::V5).await
+    }
+
+    /// The next packet, decoded as `protocol`, or `None` at the end of the stream.
+    pub async fn recv_in(&mut self, protocol: Protocol) -> Option<Packet> {
         loop {
-            if let Some(p) = decode(&mut self.buf, Protocol::V5, u32::MAX).unwrap() {
+            if let Some(p) = decode(&mut self.buf, protocol, u32::MAX).unwrap() {
                 return Some(p);
             }
             match timeout(WAIT, self.stream.read_buf(&mut self.buf)).await {

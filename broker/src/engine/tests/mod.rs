@@ -32,6 +32,11 @@ struct Harness {
     questions: VecDeque<(ConnId, u64, Question)>,
     /// What the engine told the hooks.
     notices: Vec<Notice>,
+    /// Whether a takeover's wait for the old connection is answered at once (as a transport
+    /// whose sockets hold nothing more would), or left to the test (see tests/takeover.rs).
+    hold_drains: bool,
+    /// The connections whose input a takeover waits for, when the test answers.
+    drains: Vec<ConnId>,
 }
 
 impl Harness {
@@ -55,6 +60,8 @@ impl Harness {
             loads: Vec::new(),
             questions: VecDeque::new(),
             notices: Vec::new(),
+            hold_drains: false,
+            drains: Vec::new(),
         }
     }
 
@@ -109,6 +116,7 @@ impl Harness {
         }
         let outputs: Vec<Output> = self.engine.drain_outputs().collect();
         let mut checks = Vec::new();
+        let mut drains = Vec::new();
         for out in outputs {
             match out {
                 Output::Send { conn, frame, .. } => {
@@ -141,11 +149,17 @@ impl Harness {
                     assert!(self.paused.contains(&conn), "a check for {conn} unpaused");
                     checks.push((conn, id, check));
                 }
+                Output::Drain { conn } if self.hold_drains => self.drains.push(conn),
+                Output::Drain { conn } => drains.push(conn),
             }
         }
         for (conn, id, check) in checks {
             let decision = check.0.run();
             self.engine.checked(conn, id, decision, self.now);
+            self.collect();
+        }
+        for conn in drains {
+            self.engine.handle(conn, Input::Quiet, self.now);
             self.collect();
         }
     }
@@ -252,3 +266,4 @@ mod publish;
 mod session;
 mod store;
 mod subscribe;
+mod takeover;

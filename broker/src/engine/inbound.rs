@@ -105,9 +105,8 @@ impl Engine {
         let (qos, packet_id) = match &publish {
             Ok(p) | Err((p, _)) => (p.qos, p.packet_id),
         };
-        let v5 = self.conns[&conn].protocol.is_v5();
         if let Err((_, ReasonCode::UNSPECIFIED_ERROR)) = &publish {
-            if !v5 && qos != QoS::AtMostOnce {
+            if !self.conns[&conn].protocol.is_v5() && qos != QoS::AtMostOnce {
                 // Not a refusal but no decision (a hook missed its deadline, a backend did
                 // not answer). A 3.x acknowledgement cannot say so, and one would be a promise
                 // broken: the connection is closed instead, the other answer [MQTT-3.3.5-2]
@@ -124,7 +123,7 @@ impl Engine {
             Err((_, code)) if code == ReasonCode::PAYLOAD_FORMAT_INVALID => code,
             Err((_, code)) => {
                 // Dropped. 5.0 is told; 3.x gets the normal acknowledgement [MQTT-3.3.5-2].
-                match v5 {
+                match self.conns[&conn].protocol.is_v5() {
                     true if code.is_error() => code,
                     true => ReasonCode::NOT_AUTHORIZED,
                     false => ReasonCode::SUCCESS,

@@ -281,10 +281,10 @@ impl Engine {
         ack: Ack,
         now: Instant,
     ) {
-        match self.awaiting(sid, ack.packet_id) {
-            Some((QoS::AtLeastOnce, _)) => self.complete_flow(conn, sid, ack.packet_id, now),
-            Some(_) => self.wrong_ack(conn, "PUBACK for a QoS 2 PUBLISH", QOS2, now),
-            None => stray_ack(conn, "PUBACK", ack.packet_id),
+        match self.complete_if(sid, ack.packet_id, |qos, _| qos == QoS::AtLeastOnce) {
+            Ok(()) => self.pump(conn, sid, now),
+            Err(Some(_)) => self.wrong_ack(conn, "PUBACK for a QoS 2 PUBLISH", QOS2, now),
+            Err(None) => stray_ack(conn, "PUBACK", ack.packet_id),
         }
     }
 
@@ -339,13 +339,14 @@ impl Engine {
         ack: Ack,
         now: Instant,
     ) {
-        match self.awaiting(sid, ack.packet_id) {
-            Some((_, OutboundState::Released)) => self.complete_flow(conn, sid, ack.packet_id, now),
-            Some((QoS::AtLeastOnce, _)) => {
+        let released = |_, state| state == OutboundState::Released;
+        match self.complete_if(sid, ack.packet_id, released) {
+            Ok(()) => self.pump(conn, sid, now),
+            Err(Some((QoS::AtLeastOnce, _))) => {
                 self.wrong_ack(conn, "PUBCOMP for a QoS 1 PUBLISH", QOS1, now)
             }
-            Some(_) => self.wrong_ack(conn, "PUBCOMP before PUBREC", QOS2, now),
-            None => stray_ack(conn, "PUBCOMP", ack.packet_id),
+            Err(Some(_)) => self.wrong_ack(conn, "PUBCOMP before PUBREC", QOS2, now),
+            Err(None) => stray_ack(conn, "PUBCOMP", ack.packet_id),
         }
     }
 
@@ -370,13 +371,29 @@ impl Engine {
         self.protocol_error(conn, &format!("[{clause}] {what}"), now);
     }
 
-    /// Ends the flight of `id`, then sends what the window has room for now.
-    fn complete_flow(&mut self, conn: ConnId, sid: SubscriberId, id: PacketId, now: Instant) {
+    /// Ends the flight of `id` if `awaited` says this acknowledgement is the one it awaits
+    /// (one lookup: this is every delivery's path); else the QoS and state of what is in
+    /// flight as `id`, if anything is. The client is making progress either way.
+    fn complete_if(
+        &mut self,
+        sid: SubscriberId,
+        id: PacketId,
+        awaited: impl Fn(QoS, OutboundState) -> bool,
+    ) -> Result<(), Option<(QoS, OutboundState)>> {
         let s = self.sessions.get_mut(&sid).expect("session exists");
-        if let Some(done) = s.inflight.finish(id.get()) {
-            self.record_gone(sid, &done.delivery);
+        if let Some(p) = &mut s.pressure {
+            p.note_progress();
         }
-        self.pump(conn, sid, now);
+        let found = (s.inflight.get(id.get())).map(|i| (i.delivery.qos, i.state()));
+        match found {
+            Some((qos, state)) if awaited(qos, state) => {
+                if let Some(done) = s.inflight.finish(id.get()) {
+                    self.record_gone(sid, &done.delivery);
+                }
+                Ok(())
+            }
+            other => Err(other),
+        }
     }
 }
 

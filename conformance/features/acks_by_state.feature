@@ -95,9 +95,10 @@ Feature: Every acknowledgement in every state of a QoS 1 and QoS 2 exchange
     And "a" is still connected
 
     Examples:
-      | packet | id  | answer                    | why                                                               |
-      | PUBREL | $p  | PUBCOMP id=$p reason=0x92 | PUBREL names the client's own PUBLISHes: none has this identifier |
-      | PUBREC | 777 | PUBREL id=777 reason=0x92 | nothing in flight has this identifier                             |
+      | packet | id  | answer                     | why                                                               |
+      | PUBREL | $p  | PUBCOMP id=$p reason=0x92  | PUBREL names the client's own PUBLISHes: none has this identifier |
+      | PUBREC | 777 | PUBREL id=777 reason=0x92  | nothing in flight has this identifier                             |
+      | PUBREL | 777 | PUBCOMP id=777 reason=0x92 | the client sent no PUBLISH with this identifier                   |
 
   @MQTT-4.13.1-1 @MQTT-4.3.3-3 @MQTT-4.3.3-5 @v5
   Scenario Outline: 5.0, awaiting PUBREC: the wrong acknowledgement is a Protocol Error
@@ -134,10 +135,11 @@ Feature: Every acknowledgement in every state of a QoS 1 and QoS 2 exchange
     And "a" is still connected
 
     Examples:
-      | packet | id  | answer                    | why                                                               |
-      | PUBREC | $p  | PUBREL id=$p reason=0x00  | the PUBREC it awaits: PUBREL                                      |
-      | PUBREL | $p  | PUBCOMP id=$p reason=0x92 | PUBREL names the client's own PUBLISHes: none has this identifier |
-      | PUBREC | 777 | PUBREL id=777 reason=0x92 | nothing in flight has this identifier                             |
+      | packet | id  | answer                     | why                                                               |
+      | PUBREC | $p  | PUBREL id=$p reason=0x00   | the PUBREC it awaits: PUBREL                                      |
+      | PUBREL | $p  | PUBCOMP id=$p reason=0x92  | PUBREL names the client's own PUBLISHes: none has this identifier |
+      | PUBREC | 777 | PUBREL id=777 reason=0x92  | nothing in flight has this identifier                             |
+      | PUBREL | 777 | PUBCOMP id=777 reason=0x92 | the client sent no PUBLISH with this identifier                   |
 
   @MQTT-4.3.3-3 @MQTT-4.3.3-5 @v5
   Scenario Outline: 5.0, awaiting PUBREC: an acknowledgement that is taken without an answer
@@ -197,10 +199,11 @@ Feature: Every acknowledgement in every state of a QoS 1 and QoS 2 exchange
     And "a" is still connected
 
     Examples:
-      | packet | id  | answer                    | why                                                               |
-      | PUBREC | $p  | PUBREL id=$p reason=0x00  | a repeated PUBREC gets its PUBREL again                           |
-      | PUBREL | $p  | PUBCOMP id=$p reason=0x92 | PUBREL names the client's own PUBLISHes: none has this identifier |
-      | PUBREC | 777 | PUBREL id=777 reason=0x92 | nothing in flight has this identifier                             |
+      | packet | id  | answer                     | why                                                               |
+      | PUBREC | $p  | PUBREL id=$p reason=0x00   | a repeated PUBREC gets its PUBREL again                           |
+      | PUBREL | $p  | PUBCOMP id=$p reason=0x92  | PUBREL names the client's own PUBLISHes: none has this identifier |
+      | PUBREC | 777 | PUBREL id=777 reason=0x92  | nothing in flight has this identifier                             |
+      | PUBREL | 777 | PUBCOMP id=777 reason=0x92 | the client sent no PUBLISH with this identifier                   |
 
   @MQTT-4.3.3-3 @MQTT-4.3.3-5 @v5
   Scenario Outline: 5.0, awaiting PUBCOMP: an acknowledgement that is taken without an answer
@@ -235,9 +238,11 @@ Feature: Every acknowledgement in every state of a QoS 1 and QoS 2 exchange
     And "a" is still connected
 
     Examples:
-      | packet  | id | why                                                                       |
-      | PUBACK  | 1  | PUBACK names the server's PUBLISHes, of which none is in flight; ignored  |
-      | PUBCOMP | 1  | PUBCOMP names the server's PUBLISHes, of which none is in flight; ignored |
+      | packet  | id  | why                                                                       |
+      | PUBACK  | 1   | PUBACK names the server's PUBLISHes, of which none is in flight; ignored  |
+      | PUBCOMP | 1   | PUBCOMP names the server's PUBLISHes, of which none is in flight; ignored |
+      | PUBACK  | 777 | a stray PUBACK; ignored                                                   |
+      | PUBCOMP | 777 | a stray PUBCOMP; ignored                                                  |
 
   @MQTT-3.6.2-1 @MQTT-3.7.2-1 @MQTT-4.3.3-11 @v5
   Scenario Outline: 5.0, awaiting PUBREL: an acknowledgement that is answered
@@ -253,6 +258,7 @@ Feature: Every acknowledgement in every state of a QoS 1 and QoS 2 exchange
       | PUBREC | 1   | PUBREL id=1 reason=0x92    | PUBREC names the server's PUBLISHes, of which none is in flight |
       | PUBREL | 1   | PUBCOMP id=1 reason=0x00   | the PUBREL it awaits: PUBCOMP                                   |
       | PUBREL | 777 | PUBCOMP id=777 reason=0x92 | the client sent no PUBLISH with this identifier                 |
+      | PUBREC | 777 | PUBREL id=777 reason=0x92  | nothing in flight has this identifier                           |
 
   @MQTT-4.3.2-2 @v3.1.1
   Scenario Outline: 3.1.1, nothing in flight: an acknowledgement that is taken without an answer
@@ -330,9 +336,10 @@ Feature: Every acknowledgement in every state of a QoS 1 and QoS 2 exchange
     And "a" is still connected
 
     Examples:
-      | packet | id  | answer        | why                                                               |
-      | PUBREL | $p  | PUBCOMP id=$p | PUBREL names the client's own PUBLISHes: none has this identifier |
-      | PUBREC | 777 | PUBREL id=777 | nothing in flight has this identifier                             |
+      | packet | id  | answer         | why                                                               |
+      | PUBREL | $p  | PUBCOMP id=$p  | PUBREL names the client's own PUBLISHes: none has this identifier |
+      | PUBREC | 777 | PUBREL id=777  | nothing in flight has this identifier                             |
+      | PUBREL | 777 | PUBCOMP id=777 | the client sent no PUBLISH with this identifier                   |
 
   @MQTT-4.3.3-1 @MQTT-4.8.0-1 @v3.1.1
   Scenario Outline: 3.1.1, awaiting PUBREC: the wrong acknowledgement is a Protocol Error
@@ -369,10 +376,11 @@ Feature: Every acknowledgement in every state of a QoS 1 and QoS 2 exchange
     And "a" is still connected
 
     Examples:
-      | packet | id  | answer        | why                                                               |
-      | PUBREC | $p  | PUBREL id=$p  | the PUBREC it awaits: PUBREL                                      |
-      | PUBREL | $p  | PUBCOMP id=$p | PUBREL names the client's own PUBLISHes: none has this identifier |
-      | PUBREC | 777 | PUBREL id=777 | nothing in flight has this identifier                             |
+      | packet | id  | answer         | why                                                               |
+      | PUBREC | $p  | PUBREL id=$p   | the PUBREC it awaits: PUBREL                                      |
+      | PUBREL | $p  | PUBCOMP id=$p  | PUBREL names the client's own PUBLISHes: none has this identifier |
+      | PUBREC | 777 | PUBREL id=777  | nothing in flight has this identifier                             |
+      | PUBREL | 777 | PUBCOMP id=777 | the client sent no PUBLISH with this identifier                   |
 
   @MQTT-4.3.3-1 @v3.1.1
   Scenario Outline: 3.1.1, awaiting PUBREC: an acknowledgement that is taken without an answer
@@ -432,10 +440,11 @@ Feature: Every acknowledgement in every state of a QoS 1 and QoS 2 exchange
     And "a" is still connected
 
     Examples:
-      | packet | id  | answer        | why                                                               |
-      | PUBREC | $p  | PUBREL id=$p  | a repeated PUBREC gets its PUBREL again                           |
-      | PUBREL | $p  | PUBCOMP id=$p | PUBREL names the client's own PUBLISHes: none has this identifier |
-      | PUBREC | 777 | PUBREL id=777 | nothing in flight has this identifier                             |
+      | packet | id  | answer         | why                                                               |
+      | PUBREC | $p  | PUBREL id=$p   | a repeated PUBREC gets its PUBREL again                           |
+      | PUBREL | $p  | PUBCOMP id=$p  | PUBREL names the client's own PUBLISHes: none has this identifier |
+      | PUBREC | 777 | PUBREL id=777  | nothing in flight has this identifier                             |
+      | PUBREL | 777 | PUBCOMP id=777 | the client sent no PUBLISH with this identifier                   |
 
   @MQTT-4.3.3-1 @v3.1.1
   Scenario Outline: 3.1.1, awaiting PUBCOMP: an acknowledgement that is taken without an answer
@@ -470,9 +479,11 @@ Feature: Every acknowledgement in every state of a QoS 1 and QoS 2 exchange
     And "a" is still connected
 
     Examples:
-      | packet  | id | why                                                                       |
-      | PUBACK  | 1  | PUBACK names the server's PUBLISHes, of which none is in flight; ignored  |
-      | PUBCOMP | 1  | PUBCOMP names the server's PUBLISHes, of which none is in flight; ignored |
+      | packet  | id  | why                                                                       |
+      | PUBACK  | 1   | PUBACK names the server's PUBLISHes, of which none is in flight; ignored  |
+      | PUBCOMP | 1   | PUBCOMP names the server's PUBLISHes, of which none is in flight; ignored |
+      | PUBACK  | 777 | a stray PUBACK; ignored                                                   |
+      | PUBCOMP | 777 | a stray PUBCOMP; ignored                                                  |
 
   @MQTT-4.3.3-1 @MQTT-4.3.3-2 @v3.1.1
   Scenario Outline: 3.1.1, awaiting PUBREL: an acknowledgement that is answered
@@ -488,6 +499,7 @@ Feature: Every acknowledgement in every state of a QoS 1 and QoS 2 exchange
       | PUBREC | 1   | PUBREL id=1    | PUBREC names the server's PUBLISHes, of which none is in flight |
       | PUBREL | 1   | PUBCOMP id=1   | the PUBREL it awaits: PUBCOMP                                   |
       | PUBREL | 777 | PUBCOMP id=777 | the client sent no PUBLISH with this identifier                 |
+      | PUBREC | 777 | PUBREL id=777  | nothing in flight has this identifier                           |
 
   # --- Packets only a server sends --------------------------------------------------------
   # The first packet that is not CONNECT, a second CONNECT and AUTH without an Authentication

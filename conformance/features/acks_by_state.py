@@ -63,6 +63,7 @@ ROWS = [
     ("awaiting PUBACK", "PUBACK", False, ("nothing",), "a stray PUBACK; ignored, the message stays in flight"),
     ("awaiting PUBACK", "PUBREC", False, ("reply", "PUBREL", "0x92"), "nothing in flight has this identifier"),
     ("awaiting PUBACK", "PUBCOMP", False, ("nothing",), "a stray PUBCOMP; ignored"),
+    ("awaiting PUBACK", "PUBREL", False, ("reply", "PUBCOMP", "0x92"), "the client sent no PUBLISH with this identifier"),
     ("awaiting PUBREC", "PUBACK", True, ("error", "qos2"), "QoS 2 awaits PUBREC"),
     ("awaiting PUBREC", "PUBREC", True, ("reply", "PUBREL", "0x00"), "the PUBREC it awaits: PUBREL"),
     ("awaiting PUBREC", "PUBREL", True, ("reply", "PUBCOMP", "0x92"), "PUBREL names the client's own PUBLISHes: none has this identifier"),
@@ -70,6 +71,7 @@ ROWS = [
     ("awaiting PUBREC", "PUBACK", False, ("nothing",), "a stray PUBACK; ignored"),
     ("awaiting PUBREC", "PUBREC", False, ("reply", "PUBREL", "0x92"), "nothing in flight has this identifier"),
     ("awaiting PUBREC", "PUBCOMP", False, ("nothing",), "a stray PUBCOMP; ignored"),
+    ("awaiting PUBREC", "PUBREL", False, ("reply", "PUBCOMP", "0x92"), "the client sent no PUBLISH with this identifier"),
     ("awaiting PUBCOMP", "PUBACK", True, ("error", "qos2"), "a released QoS 2 message awaits PUBCOMP"),
     ("awaiting PUBCOMP", "PUBREC", True, ("reply", "PUBREL", "0x00"), "a repeated PUBREC gets its PUBREL again"),
     ("awaiting PUBCOMP", "PUBREL", True, ("reply", "PUBCOMP", "0x92"), "PUBREL names the client's own PUBLISHes: none has this identifier"),
@@ -77,11 +79,15 @@ ROWS = [
     ("awaiting PUBCOMP", "PUBACK", False, ("nothing",), "a stray PUBACK; ignored"),
     ("awaiting PUBCOMP", "PUBREC", False, ("reply", "PUBREL", "0x92"), "nothing in flight has this identifier"),
     ("awaiting PUBCOMP", "PUBCOMP", False, ("nothing",), "a stray PUBCOMP; ignored"),
+    ("awaiting PUBCOMP", "PUBREL", False, ("reply", "PUBCOMP", "0x92"), "the client sent no PUBLISH with this identifier"),
     ("awaiting PUBREL", "PUBACK", True, ("nothing",), "PUBACK names the server's PUBLISHes, of which none is in flight; ignored"),
     ("awaiting PUBREL", "PUBREC", True, ("reply", "PUBREL", "0x92"), "PUBREC names the server's PUBLISHes, of which none is in flight"),
     ("awaiting PUBREL", "PUBREL", True, ("reply", "PUBCOMP", "0x00"), "the PUBREL it awaits: PUBCOMP"),
     ("awaiting PUBREL", "PUBCOMP", True, ("nothing",), "PUBCOMP names the server's PUBLISHes, of which none is in flight; ignored"),
     ("awaiting PUBREL", "PUBREL", False, ("reply", "PUBCOMP", "0x92"), "the client sent no PUBLISH with this identifier"),
+    ("awaiting PUBREL", "PUBACK", False, ("nothing",), "a stray PUBACK; ignored"),
+    ("awaiting PUBREL", "PUBREC", False, ("reply", "PUBREL", "0x92"), "nothing in flight has this identifier"),
+    ("awaiting PUBREL", "PUBCOMP", False, ("nothing",), "a stray PUBCOMP; ignored"),
 ]
 
 def tags(version, state, rows):

@@ -153,7 +153,34 @@ const TABLE: &[(State, PacketType, bool, Said)] = &[
         PubRel,
         false,
         Reply(PubComp, NOT_FOUND),
+    ), // PUBREL with an identifier the client used for nothing, in the states that lacked it;
+    // and the server's identifiers, unknown, while the client's QoS 2 PUBLISH waits.
+    (
+        State::AwaitingPuback,
+        PubRel,
+        false,
+        Reply(PubComp, NOT_FOUND),
     ),
+    (
+        State::AwaitingPubrec,
+        PubRel,
+        false,
+        Reply(PubComp, NOT_FOUND),
+    ),
+    (
+        State::AwaitingPubcomp,
+        PubRel,
+        false,
+        Reply(PubComp, NOT_FOUND),
+    ),
+    (State::AwaitingPubrel, PubAck, false, Nothing),
+    (
+        State::AwaitingPubrel,
+        PubRec,
+        false,
+        Reply(PubRel, NOT_FOUND),
+    ),
+    (State::AwaitingPubrel, PubComp, false, Nothing),
 ];
 
 #[test]

@@ -190,6 +190,18 @@ impl Engine {
                 now,
             );
         }
+        self.auth_step(conn, connect, &auth, now);
+    }
+
+    /// The client's AUTH 0x18 in an exchange under way (at CONNECT, or a re-authentication
+    /// in `reauth`): to the hook that carries it, or to the authenticator that began it.
+    pub(super) fn auth_step(
+        &mut self,
+        conn: ConnId,
+        connect: Box<Connect>,
+        auth: &Auth,
+        now: Instant,
+    ) {
         if self.hook_exchanges.contains(&conn) {
             let data = match auth.properties.get(PropertyId::AuthenticationData) {
                 Some(Property::AuthenticationData(d)) => Some(d.clone()),
@@ -197,7 +209,7 @@ impl Engine {
             };
             return self.ask_auth(conn, connect, data);
         }
-        let decision = self.authenticator_for(conn).auth(conn, &connect, &auth);
+        let decision = self.authenticator_for(conn).auth(conn, &connect, auth);
         if !matches!(decision, AuthDecision::Continue(_)) {
             self.exchange_over(conn);
         }

@@ -94,18 +94,8 @@ impl Engine {
     fn continue_reauth(&mut self, conn: ConnId, auth: Auth, now: Instant) {
         let c = self.conns.get_mut(&conn).expect("connection exists");
         let connect = c.pending_connect.take().expect("an exchange under way");
-        if self.hook_exchanges.contains(&conn) {
-            let data = match auth.properties.get(PropertyId::AuthenticationData) {
-                Some(Property::AuthenticationData(d)) => Some(d.clone()),
-                _ => None,
-            };
-            return self.ask_auth(conn, connect, data);
-        }
-        let decision = self.authenticator_for(conn).auth(conn, &connect, &auth);
-        if !matches!(decision, AuthDecision::Continue(_)) {
-            self.exchange_over(conn);
-        }
-        self.reauth_decided(conn, *connect, decision, now);
+        // `decide`, at its end, hands a connected client's decision to `reauth_decided`.
+        self.auth_step(conn, connect, &auth, now);
     }
 
     /// What the authenticator, a hook or an offloaded check decided about a
